@@ -1,0 +1,44 @@
+# Two commands do all the set-up on a fresh machine with only Python 3.11+ and pip:
+#   make demo   installs everything, then runs the demo against the embedded sandbox
+#   make test   installs everything, then runs lint, type check and all tests
+# The environment is locked (uv.lock) and rebuilt from it exactly (uv sync --frozen).
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+RUN := $(UV) run --frozen
+
+.PHONY: install demo test lint typecheck pytest bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --all-groups
+	touch $@
+
+install: $(VENV)/.synced
+
+demo: install
+	$(RUN) enkash-ar demo
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: install
+	$(RUN) mypy
+
+pytest: install
+	$(RUN) pytest
+
+test: lint typecheck pytest
+
+bench: install
+	$(RUN) python -m bench.run_all
+
+clean:
+	rm -rf $(TOOLS) $(VENV) .pytest_cache .mypy_cache .ruff_cache

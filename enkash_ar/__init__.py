@@ -1,0 +1,1 @@
+"""enkash_ar package."""
