@@ -1,1 +1,1 @@
-"""blocks package."""
+"""Prefect blocks."""

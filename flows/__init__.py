@@ -1,1 +1,1 @@
-"""flows package."""
+"""Prefect flows: the nightly AR cycle and its stages."""

@@ -1,1 +1,1 @@
-"""tasks package."""
+"""Prefect tasks: thin wrappers over the EnKash client."""

@@ -1,0 +1,37 @@
+"""What is still owed: EnKash's open invoices in the shape the summaries read."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from enkash_ar.contract import OPEN_RECEIVABLE_STATUSES
+from enkash_ar.summaries import OPEN_INVOICE_SCHEMA
+
+
+def open_invoices_frame(enkash_invoices: pl.DataFrame, enkash_customers: pl.DataFrame) -> pl.DataFrame:
+    """Open EnKash invoices (``frames.INVOICE_SCHEMA``) as ``summaries.OPEN_INVOICE_SCHEMA`` rows.
+
+    Open means a receivable status that still counts as owed and a positive balance. The customer's
+    ERP ref comes from EnKash's own ``uniqueRefNo``; customers created outside this tool show their
+    EnKash id instead.
+    """
+    refs = enkash_customers.select("customerId", pl.col("uniqueRefNo"), pl.col("legalName"))
+    return (
+        enkash_invoices.lazy()
+        .filter(
+            pl.col("receivableStatus").is_in([s.value for s in OPEN_RECEIVABLE_STATUSES])
+            & (pl.col("balanceAmount") > 0)
+        )
+        .join(refs.lazy(), on="customerId", how="left")
+        .select(
+            pl.coalesce("externalId", "invoiceNumber", "invoiceId").alias("invoice_number"),
+            pl.coalesce("uniqueRefNo", "customerId").alias("customer_ref"),
+            pl.coalesce("customerLegalName", "legalName").alias("customer_name"),
+            pl.col("dueDate").alias("due_date"),
+            pl.col("invoiceDate").dt.date().alias("invoice_date"),
+            pl.col("netAmount").alias("net_amount"),
+            pl.col("balanceAmount").alias("balance_amount"),
+        )
+        .collect()
+        .cast(dict(OPEN_INVOICE_SCHEMA))  # type: ignore[arg-type]
+    )

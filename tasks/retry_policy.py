@@ -1,0 +1,28 @@
+"""When a Prefect task retry is worth it: transient failures only.
+
+The client already retries single HTTP exchanges; a task retry is for what is left after that (an
+outage longer than the client's backoff, a write whose outcome stayed unknown). A 400, 401, 403 or 404
+will answer the same again, and a wrong password must never be retried (three attempts lock the
+account), so those end the task at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from enkash_ar.errors import OutcomeUnknownError, RateLimitError, ServerError, TransportError
+
+#: Failures that may pass. OutcomeUnknownError is safe to retry because every write looks up what
+#: EnKash already holds before it sends anything (see enkash_ar.writes).
+TRANSIENT_ERRORS = (TransportError, RateLimitError, ServerError, OutcomeUnknownError)
+
+
+def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """``retry_condition_fn`` for Prefect tasks: retry only :data:`TRANSIENT_ERRORS`."""
+    try:
+        state.result()
+    except TRANSIENT_ERRORS:
+        return True
+    except Exception:
+        return False
+    return False

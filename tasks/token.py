@@ -1,0 +1,31 @@
+"""fetch_token: make sure the process holds a valid EnKash token before the stages start."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.connection import enkash_client
+from tasks.retry_policy import retry_transient
+
+
+@task(
+    name="fetch-token",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=5,
+    retry_condition_fn=retry_transient,
+)
+def fetch_token(credentials_block: str | None = None) -> datetime:
+    """Fetch (or reuse) the in-process EnKash token and return when it expires.
+
+    The token itself stays inside the process's client; only its expiry is returned, so nothing
+    secret reaches Prefect's results, logs or UI. Wrong credentials fail at once, without a retry:
+    three wrong attempts lock the EnKash account.
+
+    Example:
+        >>> expires_at = fetch_token("enkash-prod")  # doctest: +SKIP
+    """
+    return enkash_client(credentials_block).warm_token()
