@@ -1,0 +1,259 @@
+"""What happened tonight and what is owed, as pure polars functions over two small frames.
+
+Inputs (``DataFrame`` or ``LazyFrame``; extra columns are ignored):
+
+- bulk results (``BULK_RESULT_SCHEMA``): one row per record per stage; ``amount`` is the invoice
+  amount for invoice stages and 0 otherwise; ``reason`` is set for failures and warnings;
+- open invoices (``OPEN_INVOICE_SCHEMA``): what EnKash still shows as owed after the night.
+
+Every function takes ``as_of`` instead of reading the clock, builds one lazy plan and collects once.
+Days past due are ``as_of - due_date`` in whole days: due today is 0 (current), due yesterday is 1.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any, Final
+
+import polars as pl
+
+STAGES: Final = (
+    "customers_create",
+    "customers_update",
+    "invoices_upload",
+    "invoices_update",
+    "invoices_dispatch",
+    "reminders",
+)
+OUTCOMES: Final = ("success", "failure", "warn")
+BULK_RESULT_SCHEMA: Final = pl.Schema(
+    {"stage": pl.String, "outcome": pl.String, "amount": pl.Float64, "reason": pl.String, "key": pl.String}
+)
+OPEN_INVOICE_SCHEMA: Final = pl.Schema(
+    {
+        "invoice_number": pl.String,
+        "customer_ref": pl.String,
+        "customer_name": pl.String,
+        "due_date": pl.Date,
+        "invoice_date": pl.Date,
+        "net_amount": pl.Float64,
+        "balance_amount": pl.Float64,
+    }
+)
+#: Aging buckets in report order; upper bounds (days past due) are inclusive.
+AGING_BUCKETS: Final = ("current", "1-30", "31-60", "61-90", "90+")
+
+Frame = pl.DataFrame | pl.LazyFrame
+
+
+def days_past_due(as_of: date) -> pl.Expr:
+    """Whole days from ``due_date`` to ``as_of``; 0 or less means not yet overdue."""
+    return (pl.lit(as_of) - pl.col("due_date")).dt.total_days()
+
+
+def aging_bucket(as_of: date) -> pl.Expr:
+    """The ``AGING_BUCKETS`` name of each invoice: 30 days past due is 1-30, 31 is 31-60, 91 is 90+."""
+    days = days_past_due(as_of)
+    return (
+        pl.when(days <= 0)
+        .then(pl.lit("current"))
+        .when(days <= 30)
+        .then(pl.lit("1-30"))
+        .when(days <= 60)
+        .then(pl.lit("31-60"))
+        .when(days <= 90)
+        .then(pl.lit("61-90"))
+        .otherwise(pl.lit("90+"))
+    )
+
+
+def stage_counts(bulk_results: Frame) -> pl.DataFrame:
+    """Per stage (all of ``STAGES`` first, in order): count and amount of each outcome."""
+    counts = (
+        bulk_results.lazy()
+        .group_by("stage")
+        .agg(
+            *((pl.col("outcome") == o).sum().cast(pl.Int64).alias(o) for o in OUTCOMES),
+            *(pl.col("amount").filter(pl.col("outcome") == o).sum().alias(f"{o}_amount") for o in OUTCOMES),
+        )
+    )
+    order = pl.col("stage").replace_strict(list(STAGES), list(range(len(STAGES))), default=len(STAGES))
+    return (
+        pl.LazyFrame({"stage": list(STAGES)})
+        .join(counts, on="stage", how="full", coalesce=True)
+        .with_columns(pl.col(o).fill_null(0) for o in OUTCOMES)
+        .with_columns(pl.col(f"{o}_amount").fill_null(0.0) for o in OUTCOMES)
+        .sort(order, "stage")
+        .collect()
+    )
+
+
+def failure_reasons(bulk_results: Frame) -> pl.DataFrame:
+    """Failures grouped by stage and reason, most frequent first (ties: larger amount first)."""
+    return (
+        bulk_results.lazy()
+        .filter(pl.col("outcome") == "failure")
+        .group_by("stage", pl.col("reason").fill_null("(no reason given)"))
+        .agg(pl.len().cast(pl.Int64).alias("count"), pl.col("amount").sum().alias("amount"))
+        .sort(["count", "amount", "stage", "reason"], descending=[True, True, False, False])
+        .collect()
+    )
+
+
+def aging(open_invoices: Frame, as_of: date) -> pl.DataFrame:
+    """Open balance by aging bucket: bucket, invoices, amount; all five buckets, in order, zeros kept."""
+    per_bucket = (
+        open_invoices.lazy()
+        .group_by(aging_bucket(as_of).alias("bucket"))
+        .agg(pl.len().cast(pl.Int64).alias("invoices"), pl.col("balance_amount").sum().alias("amount"))
+    )
+    return (
+        pl.LazyFrame({"bucket": list(AGING_BUCKETS)})
+        .join(per_bucket, on="bucket", how="left", maintain_order="left")
+        .with_columns(pl.col("invoices").fill_null(0), pl.col("amount").fill_null(0.0))
+        .collect()
+    )
+
+
+def top_overdue_customers(open_invoices: Frame, as_of: date, n: int = 10) -> pl.DataFrame:
+    """The ``n`` customers owing most past due: overdue amount, invoices, oldest days past due."""
+    return (
+        open_invoices.lazy()
+        .filter(days_past_due(as_of) > 0)
+        .group_by("customer_ref")
+        .agg(
+            pl.col("customer_name").drop_nulls().first().alias("customer_name"),
+            pl.col("balance_amount").sum().alias("overdue_amount"),
+            pl.len().cast(pl.Int64).alias("invoices"),
+            days_past_due(as_of).max().alias("oldest_days_past_due"),
+        )
+        .sort(["overdue_amount", "customer_ref"], descending=[True, False])
+        .head(n)
+        .collect()
+    )
+
+
+def dso(
+    open_invoices: Frame, as_of: date, *, period_days: int = 90, credit_sales: float | None = None
+) -> float | None:
+    """Days Sales Outstanding: ``receivables / credit_sales * period_days``.
+
+    ``receivables`` is the sum of ``balance_amount``. ``credit_sales`` defaults to the ``net_amount``
+    of the open invoices dated in ``(as_of - period_days, as_of]``; invoices already paid are not in
+    that frame, so pass the period's real credit sales (from the ERP) when you have them. Returns
+    ``None`` when there were no credit sales in the period (DSO is undefined, not zero).
+    """
+    start = as_of - timedelta(days=period_days)
+    in_period = (pl.col("invoice_date") > start) & (pl.col("invoice_date") <= as_of)
+    totals = (
+        open_invoices.lazy()
+        .select(
+            pl.col("balance_amount").sum().alias("receivables"),
+            pl.col("net_amount").filter(in_period).sum().alias("sales"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    sales = totals["sales"] if credit_sales is None else credit_sales
+    if not sales or sales <= 0:
+        return None
+    return float(totals["receivables"]) / sales * period_days
+
+
+def build_summary(
+    bulk_results: Frame,
+    open_invoices: Frame,
+    as_of: date,
+    *,
+    customers_rejected: int = 0,
+    invoices_rejected: int = 0,
+    credit_sales: float | None = None,
+    period_days: int = 90,
+    top_n: int = 10,
+) -> dict[str, Any]:
+    """The night's ``summary.json`` content: JSON-safe, amounts rounded to 2 decimals, dates ISO."""
+    stages = {row["stage"]: row for row in stage_counts(bulk_results).iter_rows(named=True)}
+    open_df = open_invoices.lazy().collect()
+    aged = aging(open_df, as_of)
+    days = dso(open_df, as_of, period_days=period_days, credit_sales=credit_sales)
+    top = top_overdue_customers(open_df, as_of, top_n).with_columns(pl.col("overdue_amount").round(2))
+    return {
+        "as_of": as_of.isoformat(),
+        "customers_created": stages["customers_create"]["success"],
+        "customers_updated": stages["customers_update"]["success"],
+        "customers_failed": stages["customers_create"]["failure"] + stages["customers_update"]["failure"],
+        "customers_rejected": customers_rejected,
+        "invoices_uploaded": stages["invoices_upload"]["success"],
+        "invoices_failed": stages["invoices_upload"]["failure"],
+        "invoices_rejected": invoices_rejected,
+        "invoices_updated": stages["invoices_update"]["success"],
+        "invoices_dispatched": stages["invoices_dispatch"]["success"],
+        "reminders_set": stages["reminders"]["success"],
+        "open_invoices": open_df.height,
+        "open_amount": round(float(open_df["balance_amount"].sum()), 2),
+        "aging": {row["bucket"]: round(row["amount"], 2) for row in aged.iter_rows(named=True)},
+        "dso": None if days is None else round(days, 2),
+        "top_overdue": top.to_dicts(),
+    }
+
+
+def format_inr(amount: float) -> str:
+    """An amount the way Indian finance teams read it: ``₹1,23,45,678.50`` (lakh/crore grouping)."""
+    sign = "-" if amount < 0 else ""
+    whole, fraction = f"{abs(amount):.2f}".split(".")
+    head, tail = whole[:-3], whole[-3:]
+    groups = [head[max(i - 2, 0) : i] for i in range(len(head), 0, -2)][::-1]
+    return f"{sign}₹{','.join([*groups, tail])}.{fraction}"
+
+
+def summary_markdown(
+    summary: dict[str, Any],
+    stage_counts_df: pl.DataFrame,
+    aging_df: pl.DataFrame,
+    top_overdue_df: pl.DataFrame,
+) -> str:
+    """The Prefect markdown artifact for one night: headline, stages, aging and top overdue customers."""
+    dso_text = (
+        "n/a (no credit sales in the period)" if summary["dso"] is None else f"{summary['dso']:.1f} days"
+    )
+    lines = [
+        f"# Accounts receivable as of {summary['as_of']}",
+        "",
+        f"**Open:** {summary['open_invoices']} invoices, {format_inr(summary['open_amount'])}  ",
+        f"**DSO:** {dso_text}  ",
+        f"**Rejected input rows:** {summary['customers_rejected']} customers, "
+        f"{summary['invoices_rejected']} invoices",
+        "",
+        "## Stages",
+        "",
+        "| Stage | Success | Failure | Warn |",
+        "|---|---:|---:|---:|",
+        *(
+            f"| {r['stage']} | {r['success']} | {r['failure']} | {r['warn']} |"
+            for r in stage_counts_df.to_dicts()
+        ),
+        "",
+        "## Aging",
+        "",
+        "| Bucket | Invoices | Amount |",
+        "|---|---:|---:|",
+        *(f"| {r['bucket']} | {r['invoices']} | {format_inr(r['amount'])} |" for r in aging_df.to_dicts()),
+        "",
+        "## Top overdue customers",
+        "",
+    ]
+    if top_overdue_df.is_empty():
+        lines.append("Nothing is overdue.")
+    else:
+        lines += ["| Customer | Ref | Overdue | Invoices | Oldest (days) |", "|---|---|---:|---:|---:|"]
+        lines += [
+            f"| {_cell(r['customer_name'])} | {_cell(r['customer_ref'])} | {format_inr(r['overdue_amount'])} "
+            f"| {r['invoices']} | {r['oldest_days_past_due']} |"
+            for r in top_overdue_df.to_dicts()
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str | None) -> str:
+    """Text safe inside a markdown table cell (ERP names can hold a pipe)."""
+    return (text or "").replace("|", "\\|")
