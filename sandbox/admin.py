@@ -1,0 +1,138 @@
+"""The sandbox's own admin API under ``/_sandbox`` (no bearer token, never faulted).
+
+- ``GET /_sandbox/health``: liveness;
+- ``GET /_sandbox/state[?summary=true]``: customers, invoices, reminders (omitted with ``summary``),
+  their counts, ``request_counts`` per operationId (requests that reached a handler) and
+  ``fault_counts`` (``{kind: {operationId: n}}``);
+- ``POST /_sandbox/reset``: wipe data, tokens, lock-outs, counters and runtime faults; keep the config;
+- ``POST /_sandbox/unlock``: lift every login lock-out;
+- ``GET|POST /_sandbox/faults``: read or change the fault settings (``FaultConfig`` member names);
+  ``{"expire_tokens": true}`` expires every token now;
+- ``GET /_sandbox/files/{name}``: a bulk result file (CSV).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from enkash_ar.contract import ErrorType
+from sandbox.envelope import ApiError, SubError, not_found, validation_error
+from sandbox.state import SandboxState
+
+router = APIRouter(prefix="/_sandbox", include_in_schema=False)
+
+
+def _state(request: Request) -> SandboxState:
+    state: SandboxState = request.app.state.sandbox
+    return state
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    """Liveness probe."""
+    return {"status": "ok"}
+
+
+@router.get("/state")
+def get_state(request: Request, summary: bool = False) -> dict[str, Any]:
+    """Everything the sandbox holds, for tests and the demo."""
+    state = _state(request)
+    answer: dict[str, Any] = {
+        "request_counts": state.counts(),
+        "fault_counts": state.faults.fault_counts(),
+    }
+    with state.store.tx() as conn:
+        for table in ("customers", "invoices", "reminders"):
+            answer[f"{table}_count"] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+        if summary:
+            return answer
+        answer["customers"] = [
+            {
+                "customerId": r[0],
+                "uniqueRefNo": r[1],
+                "legalName": r[2],
+                "status": r[3],
+                "deleted": bool(r[4]),
+            }
+            for r in conn.execute(
+                "SELECT customer_id, unique_ref_no, legal_name, status, deleted FROM customers ORDER BY seq"
+            )
+        ]
+        answer["invoices"] = [
+            {
+                "invoiceId": r[0],
+                "externalId": r[1],
+                "invoiceNumber": r[2],
+                "customerId": r[3],
+                "dispatched": bool(r[4]),
+                "dispatch_count": r[5],
+                "receivableStatus": r[6],
+                "balanceAmount": r[7],
+                "netAmount": r[8],
+                "deleted": bool(r[9]),
+            }
+            for r in conn.execute(
+                "SELECT invoice_id, external_id, invoice_number, customer_id, dispatched, dispatch_count, "
+                "receivable_status, balance_amount, net_amount, deleted FROM invoices ORDER BY invoice_id"
+            )
+        ]
+        answer["reminders"] = [
+            json.loads(r[0]) for r in conn.execute("SELECT doc FROM reminders ORDER BY seq")
+        ]
+    return answer
+
+
+@router.post("/reset")
+def reset(request: Request) -> dict[str, str]:
+    """Back to an empty sandbox with the start-up faults."""
+    _state(request).reset()
+    return {"status": "reset"}
+
+
+@router.post("/unlock")
+def unlock(request: Request) -> dict[str, str]:
+    """Lift every login lock-out."""
+    _state(request).tokens.unlock()
+    return {"status": "unlocked"}
+
+
+@router.get("/faults")
+def get_faults(request: Request) -> dict[str, Any]:
+    """The current fault settings."""
+    return dataclasses.asdict(_state(request).faults.config)
+
+
+@router.post("/faults")
+async def set_faults(request: Request) -> dict[str, Any]:
+    """Change fault settings (and reseed); ``expire_tokens: true`` expires every token."""
+    state = _state(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        raise validation_error([SubError("body", None, "must be a JSON object")]) from None
+    if not isinstance(body, dict):
+        raise validation_error([SubError("body", body, "must be a JSON object")])
+    expired = state.tokens.expire() if body.pop("expire_tokens", False) else 0
+    if body:
+        try:
+            state.faults.configure(state.faults.config.updated(body))
+        except (ValueError, TypeError) as exc:
+            raise ApiError(400, ErrorType.VALIDATION_ERROR, str(exc)) from None
+    return {**dataclasses.asdict(state.faults.config), "expired_tokens": expired}
+
+
+@router.get("/files/{name}")
+def get_file(request: Request, name: str) -> Response:
+    """A bulk result file."""
+    with _state(request).store.tx() as conn:
+        row = conn.execute("SELECT content FROM result_files WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise not_found("File", name)
+    return Response(
+        row[0], media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

@@ -1,0 +1,102 @@
+"""Configuration of one sandbox instance: where it listens, who may log in, which faults it injects.
+
+The default credentials are fixed, well-known values on purpose: this is a local emulator, never a
+place for real secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+DEFAULT_CLIENT_ID = "enkash-client"
+DEFAULT_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - a published, fake sandbox credential
+DEFAULT_USERNAME = "ar-ops@example.in"
+DEFAULT_PASSWORD = "sandbox-password"  # noqa: S105 - a published, fake sandbox credential
+DEFAULT_SELLER_ID = "CEKSANDBX1"
+
+#: Environment variables read by ``FaultConfig.from_env`` (``SANDBOX_FAULT_<FIELD>``).
+FAULT_ENV_PREFIX = "SANDBOX_FAULT_"
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Which faults to inject on /api/v0 and /oauth/token (never on /_sandbox).
+
+    Fractions are probabilities in [0, 1]; one random draw per request decides among them, from a
+    ``random.Random(seed)``, so the same seed and the same request order give the same faults.
+    """
+
+    #: answered 500 SYSTEM_ERROR, request not processed
+    error_500: float = 0.0
+    #: answered 429 with Retry-After, request not processed
+    error_429: float = 0.0
+    #: processed, then the connection is cut before a complete response
+    drop: float = 0.0
+    #: the request's bearer token is expired before it is processed (answer: 401)
+    expire_token: float = 0.0
+    #: added to every faultable request, in milliseconds
+    latency_ms: int = 0
+    #: the Retry-After value sent with 429, in seconds
+    retry_after: int = 1
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("error_500", "error_429", "drop", "expire_token"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"fault fraction {name}={value} must be within [0, 1]")
+        total = self.error_500 + self.error_429 + self.drop + self.expire_token
+        if total > 1.0:
+            raise ValueError(f"fault fractions add up to {total}, more than 1")
+        if self.latency_ms < 0 or self.retry_after < 0:
+            raise ValueError("latency_ms and retry_after must not be negative")
+
+    def updated(self, changes: Mapping[str, Any]) -> FaultConfig:
+        """A copy with ``changes`` applied; unknown names raise ValueError."""
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown fault settings {sorted(unknown)}; known: {sorted(known)}")
+        return replace(self, **dict(changes))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> FaultConfig:
+        """Read ``SANDBOX_FAULT_<FIELD>`` variables, e.g. ``SANDBOX_FAULT_ERROR_500=0.1``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(FAULT_ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = (
+                float(raw) if f.name in {"error_500", "error_429", "drop", "expire_token"} else int(raw)
+            )
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything one sandbox needs. ``port=0`` picks a free port; ``db=":memory:"`` keeps nothing."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    db: str = ":memory:"
+    token_ttl: int = 300
+    client_id: str = DEFAULT_CLIENT_ID
+    client_secret: str = DEFAULT_CLIENT_SECRET
+    username: str = DEFAULT_USERNAME
+    password: str = DEFAULT_PASSWORD
+    seller_id: str = DEFAULT_SELLER_ID
+    seed: int | None = None
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    #: wrong passwords in a row that lock the user
+    max_failed_logins: int = 3
+
+    def initial_faults(self) -> FaultConfig:
+        """The faults to start (and reset) with; ``seed`` fills in a fault seed left unset."""
+        if self.faults.seed is None and self.seed is not None:
+            return replace(self.faults, seed=self.seed)
+        return self.faults

@@ -1,0 +1,122 @@
+"""THE route table of the emulated EnKash API: method, path, operationId, handler.
+
+Every path of the contract (``spec/openapi.yaml``) is here and nowhere else; several are guessed
+(x-inferred). When the real path of an operation becomes known, change its line below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sandbox import bharat_connect, bulk, customers, invoices, reminders, search
+from sandbox.state import Call
+
+BodyKind = Literal["none", "json", "multipart", "form"]
+EnvelopeKind = Literal["api", "bc", "raw"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation of the contract."""
+
+    method: str
+    path: str
+    operation_id: str
+    handler: Callable[[Call], Any]
+    body: BodyKind = "none"
+    envelope: EnvelopeKind = "api"
+    #: "bearer" for every business path, "basic" for the token endpoint
+    auth: Literal["bearer", "basic"] = "bearer"
+
+
+def _token(call: Call) -> Any:
+    """getAuthenticationToken: the OAuth password grant (answered without envelope)."""
+    return call.state.tokens.login(call.extra.get("authorization"), call.body)
+
+
+_C = "/api/v0/customer"
+_I = "/api/v0/invoice"
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/oauth/token", "getAuthenticationToken", _token, "form", "raw", "basic"),
+    Route("PUT", _C + "/activate/{customerId}", "activateCustomer", customers.activate_customer),
+    Route("PUT", _C + "/deactivate/{customerId}", "deactivateCustomer", customers.deactivate_customer),
+    Route("POST", _C + "/bulk", "createBulkCustomer", bulk.create_bulk_customer, "multipart"),
+    Route("POST", _C + "/bulk/update", "bulkUpdate", bulk.bulk_update, "multipart"),
+    Route("POST", _C + "/search", "searchCustomer", search.search_customer, "json"),
+    Route("POST", _C, "createCustomer", customers.create_customer, "json"),
+    Route("DELETE", _C + "/{customerId}", "deleteCustomerByCustomerId", customers.delete_customer),
+    Route("PATCH", _C + "/{customerId}", "updateCustomer", customers.update_customer, "json"),
+    Route(
+        "GET",
+        _C + "/{customerId}/contact",
+        "getCustomerContactDetails",
+        customers.get_customer_contact_details,
+    ),
+    Route(
+        "POST",
+        _C + "/{customerId}/reminder",
+        "createCustomerReminder",
+        reminders.create_customer_reminder,
+        "json",
+    ),
+    Route("GET", _C + "/{customerId}/reminder", "getCustomerReminders", reminders.get_customer_reminders),
+    Route(
+        "GET",
+        _C + "/{customerId}/reminder/{reminderId}",
+        "getCustomerReminder",
+        reminders.get_customer_reminder,
+    ),
+    Route(
+        "PUT",
+        _C + "/{customerId}/reminder/{reminderId}",
+        "updateCustomerReminder",
+        reminders.update_customer_reminder,
+        "json",
+    ),
+    Route("DELETE", _C + "/{customerId}/reminder/{reminderId}", "deleteReminder", reminders.delete_reminder),
+    Route("POST", _I, "createInvoice", invoices.create_invoice, "json"),
+    Route("POST", _I + "/bulk/create", "invoiceBulkUpload", bulk.invoice_bulk_upload, "multipart"),
+    Route(
+        "POST",
+        _I + "/bulk/dispatch",
+        "dispatchInvoiceCollection",
+        invoices.dispatch_invoice_collection,
+        "json",
+    ),
+    Route("POST", _I + "/bulk/delete", "deleteInvoiceCollection", invoices.delete_invoice_collection, "json"),
+    Route("POST", _I + "/search", "searchCollectionInvoices", search.search_collection_invoices, "json"),
+    Route(
+        "POST",
+        _I + "/payment-confirmation",
+        "paymentConfirmationRequest",
+        bharat_connect.payment_confirmation_request,
+        "json",
+        "bc",
+    ),
+    Route(
+        "POST",
+        _I + "/change-status",
+        "changeInvoiceStatusRequest",
+        bharat_connect.change_invoice_status_request,
+        "json",
+        "bc",
+    ),
+    Route("GET", _I + "/{invoiceId}", "getInvoice", invoices.get_invoice),
+    Route("PATCH", _I + "/{invoiceId}", "updateInvoice", invoices.update_invoice, "json"),
+)
+
+_MATCHERS = [
+    (r.method, re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", r.path) + "$"), r.operation_id) for r in ROUTES
+]
+
+
+def operation_of(method: str, path: str) -> str | None:
+    """The operationId a request would reach, or None (used to label faults)."""
+    for route_method, pattern, operation_id in _MATCHERS:
+        if route_method == method and pattern.match(path):
+            return operation_id
+    return None

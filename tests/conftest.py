@@ -1,0 +1,44 @@
+"""Fixtures shared by the whole test suite: one sandbox per session, reset before every test.
+
+- ``sandbox_server``: the session's RunningSandbox (in-memory database, no faults);
+- ``sandbox``: the same sandbox, reset (data, tokens, lock-outs, counters, faults) before the test;
+- ``sandbox_state``: a function returning ``GET /_sandbox/state`` of that sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
+
+
+def read_state(sandbox: RunningSandbox, *, summary: bool = False) -> dict[str, Any]:
+    """The sandbox's ``/_sandbox/state`` (``summary`` leaves out the record lists)."""
+    response = httpx.get(f"{sandbox.base_url}/_sandbox/state", params={"summary": str(summary).lower()})
+    response.raise_for_status()
+    state: dict[str, Any] = response.json()
+    return state
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[RunningSandbox]:
+    """One sandbox for the whole session, on a free loopback port."""
+    with running_sandbox(SandboxConfig()) as running:
+        yield running
+
+
+@pytest.fixture
+def sandbox(sandbox_server: RunningSandbox) -> RunningSandbox:
+    """The session sandbox, emptied and with faults off."""
+    httpx.post(f"{sandbox_server.base_url}/_sandbox/reset").raise_for_status()
+    return sandbox_server
+
+
+@pytest.fixture
+def sandbox_state(sandbox: RunningSandbox) -> Callable[..., dict[str, Any]]:
+    """Read the state of the (reset) sandbox: ``sandbox_state()`` or ``sandbox_state(summary=True)``."""
+    return lambda summary=False: read_state(sandbox, summary=summary)

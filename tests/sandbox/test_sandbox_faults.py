@@ -1,0 +1,77 @@
+"""Injected faults: each kind observable, and the same seed gives the same faults."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from sandbox_helpers import new_customer
+
+from sandbox.server import RunningSandbox
+
+
+def _faults(sandbox: RunningSandbox, **settings: Any) -> None:
+    httpx.post(f"{sandbox.base_url}/_sandbox/faults", json=settings).raise_for_status()
+
+
+def test_500_and_429_are_not_processed(
+    api: httpx.Client, sandbox: RunningSandbox, sandbox_state: Callable[..., dict[str, Any]]
+) -> None:
+    _faults(sandbox, error_500=1.0)
+    response = api.post("/api/v0/customer/search", json={})
+    assert response.status_code == 500
+    assert response.json()["errorResponse"]["errorType"] == "SYSTEM_ERROR"
+    _faults(sandbox, error_500=0.0, error_429=1.0, retry_after=7)
+    limited = api.post("/api/v0/customer", json={})
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "7"
+    state = sandbox_state()
+    assert state["customers_count"] == 0
+    assert "createCustomer" not in state["request_counts"]
+    assert state["fault_counts"] == {"error_500": {"searchCustomer": 1}, "error_429": {"createCustomer": 1}}
+
+
+def test_dropped_response_is_a_transport_error_but_processed(
+    api: httpx.Client, sandbox: RunningSandbox, sandbox_state: Callable[..., dict[str, Any]]
+) -> None:
+    cid = new_customer(api)["customerId"]
+    _faults(sandbox, drop=1.0)
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.post("/api/v0/invoice", json={"customerId": cid, "dueDate": "2025-08-01", "baseAmount": 5})
+    _faults(sandbox, drop=0.0)
+    assert sandbox_state(summary=True)["invoices_count"] == 1
+
+
+def test_latency_is_added(api: httpx.Client, sandbox: RunningSandbox) -> None:
+    _faults(sandbox, latency_ms=300)
+    started = time.monotonic()
+    assert api.post("/api/v0/customer/search", json={}).status_code == 200
+    assert time.monotonic() - started >= 0.3
+    admin_started = time.monotonic()
+    httpx.get(f"{sandbox.base_url}/_sandbox/faults")
+    assert time.monotonic() - admin_started < 0.3
+
+
+def test_expire_token_fault_answers_401(api: httpx.Client, sandbox: RunningSandbox) -> None:
+    _faults(sandbox, expire_token=1.0)
+    assert api.post("/api/v0/customer/search", json={}).status_code == 401
+    _faults(sandbox, expire_token=0.0)
+    assert api.post("/api/v0/customer/search", json={}).status_code == 401
+
+
+def test_same_seed_same_faults(api: httpx.Client, sandbox: RunningSandbox) -> None:
+    def run() -> list[int]:
+        _faults(sandbox, error_500=0.3, error_429=0.2, seed=42)
+        return [api.post("/api/v0/customer/search", json={}).status_code for _ in range(30)]
+
+    first, second = run(), run()
+    assert first == second
+    assert {200, 429, 500} <= set(first)
+
+
+def test_bad_fault_settings_are_refused(sandbox: RunningSandbox) -> None:
+    response = httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"error_500": 2})
+    assert response.status_code == 400
+    assert httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"colour": 1}).status_code == 400
