@@ -1,1 +1,93 @@
-"""enkash_ar package."""
+"""enkash_ar: a typed, retrying client of the EnKash Account Receivable API (no Prefect inside).
+
+Example:
+    >>> from enkash_ar import EnkashClient
+    >>> with EnkashClient.from_settings() as client:  # doctest: +SKIP
+    ...     print(client.warm_token())
+"""
+
+from enkash_ar.auth import TokenInfo
+from enkash_ar.bulk_files import BulkFileError
+from enkash_ar.client import EnkashClient
+from enkash_ar.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequestError,
+    EnkashError,
+    ForbiddenError,
+    InvalidAccessError,
+    NotFoundError,
+    OutcomeUnknownError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+    UnauthorizedError,
+    UnexpectedResponseError,
+    UnprocessableError,
+    ValidationError,
+)
+from enkash_ar.models import (
+    ApiEnvelope,
+    BcEnvelope,
+    BulkResponse,
+    ChangeInvoiceStatusRequest,
+    CreateCustomerRequest,
+    CreateInvoiceRequest,
+    Customer,
+    CustomerKeyContact,
+    CustomerKeyContactCreate,
+    CustomerReminder,
+    CustomerReminderCreate,
+    CustomerSearchFilters,
+    Invoice,
+    InvoiceBulkActionResult,
+    InvoiceResultItem,
+    InvoiceSearchFilters,
+    PaymentConfirmationRequest,
+    StatusValue,
+    UpdateCustomerRequest,
+    UpdateInvoiceRequest,
+)
+from enkash_ar.settings import EnkashSettings
+
+__all__ = [
+    "APIError",
+    "ApiEnvelope",
+    "AuthenticationError",
+    "BadRequestError",
+    "BcEnvelope",
+    "BulkFileError",
+    "BulkResponse",
+    "ChangeInvoiceStatusRequest",
+    "CreateCustomerRequest",
+    "CreateInvoiceRequest",
+    "Customer",
+    "CustomerKeyContact",
+    "CustomerKeyContactCreate",
+    "CustomerReminder",
+    "CustomerReminderCreate",
+    "CustomerSearchFilters",
+    "EnkashClient",
+    "EnkashError",
+    "EnkashSettings",
+    "ForbiddenError",
+    "InvalidAccessError",
+    "Invoice",
+    "InvoiceBulkActionResult",
+    "InvoiceResultItem",
+    "InvoiceSearchFilters",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "PaymentConfirmationRequest",
+    "RateLimitError",
+    "ServerError",
+    "StatusValue",
+    "TokenInfo",
+    "TransportError",
+    "UnauthorizedError",
+    "UnexpectedResponseError",
+    "UnprocessableError",
+    "UpdateCustomerRequest",
+    "UpdateInvoiceRequest",
+    "ValidationError",
+]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import polars as pl
 
 from enkash_ar.contract import OPEN_RECEIVABLE_STATUSES
@@ -35,3 +37,20 @@ def open_invoices_frame(enkash_invoices: pl.DataFrame, enkash_customers: pl.Data
         .collect()
         .cast(dict(OPEN_INVOICE_SCHEMA))  # type: ignore[arg-type]
     )
+
+
+def credit_sales(enkash_invoices: pl.DataFrame, as_of: date, period_days: int = 90) -> float:
+    """Net amount invoiced in the ``period_days`` up to ``as_of`` (the DSO denominator).
+
+    Counts every invoice dated in the period, paid or not, cancelled ones excepted.
+    """
+    start = as_of - timedelta(days=period_days)
+    invoice_day = pl.col("invoiceDate").dt.date()
+    total = (
+        enkash_invoices.lazy()
+        .filter((invoice_day > start) & (invoice_day <= as_of) & (pl.col("receivableStatus") != "CANCELLED"))
+        .select(pl.col("netAmount").sum())
+        .collect()
+        .item()
+    )
+    return float(total or 0.0)

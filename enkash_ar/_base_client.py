@@ -1,0 +1,258 @@
+"""The machinery under ``EnkashClient``: one pooled httpx client, the token, the retrying send loop
+and the decoding of the response envelope. Operation methods live in ``client.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
+
+from enkash_ar._constants import (
+    DEFAULT_CONNECTION_LIMITS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    MAX_RETRY_AFTER,
+    USER_AGENT,
+)
+from enkash_ar.auth import TOKEN_OPERATION, TokenAuth, TokenInfo, authentication_error, token_from_response
+from enkash_ar.errors import (
+    EnkashError,
+    OutcomeUnknownError,
+    TransportError,
+    UnexpectedResponseError,
+    make_api_error,
+)
+from enkash_ar.retry import (
+    Decision,
+    Sleeper,
+    classify_exception,
+    classify_status,
+    provably_not_sent,
+    retry_delay,
+)
+from enkash_ar.routes import ROUTES, Route
+
+log = logging.getLogger("enkash_ar")
+
+P = TypeVar("P")
+
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    # Building a TypeAdapter is costly; the payload types are few and fixed.
+    if tp not in _ADAPTERS:
+        _ADAPTERS[tp] = TypeAdapter(tp)
+    return _ADAPTERS[tp]
+
+
+def _as_secret(value: str | SecretStr) -> SecretStr:
+    return value if isinstance(value, SecretStr) else SecretStr(value)
+
+
+class BaseClient:
+    """Connection, credentials, retries and envelope decoding shared by every operation."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        client_id: str,
+        client_secret: str | SecretStr,
+        username: str,
+        password: str | SecretStr,
+        seller_id: str,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_after: float = MAX_RETRY_AFTER,
+        transport: httpx.BaseTransport | None = None,
+        sleeper: Sleeper = time.sleep,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        self.seller_id = seller_id
+        self.max_retries = max_retries
+        self._client_id = client_id
+        self._client_secret = _as_secret(client_secret)
+        self._username = username
+        self._password = _as_secret(password)
+        self._max_retry_after = max_retry_after
+        self._sleep = sleeper
+        if timeout is None:
+            timeout = DEFAULT_TIMEOUT
+        elif not isinstance(timeout, httpx.Timeout):
+            timeout = httpx.Timeout(timeout, connect=min(float(timeout), 10.0))
+        self._http = httpx.Client(
+            base_url=base_url,
+            timeout=timeout,
+            transport=transport,
+            limits=DEFAULT_CONNECTION_LIMITS,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+        self._auth = TokenAuth(self._fetch_token, origin=self._http.base_url)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={str(self._http.base_url)!r}, seller_id={self.seller_id!r})"
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The API's base URL."""
+        return self._http.base_url
+
+    def close(self) -> None:
+        """Close the pooled connections. The client is unusable afterwards."""
+        self._http.close()
+
+    def __enter__(self) -> BaseClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # ---- token ---------------------------------------------------------------------------------
+
+    def _fetch_token(self) -> TokenInfo:
+        started = time.monotonic()
+        form = {
+            "username": self._username,
+            "password": self._password.get_secret_value(),
+            "grant_type": "password",
+            "clientId": self.seller_id,
+        }
+        basic = httpx.BasicAuth(self._client_id, self._client_secret.get_secret_value())
+        response = self._send(ROUTES[TOKEN_OPERATION], data=form, auth=basic)
+        return token_from_response(_json(response, TOKEN_OPERATION), now_monotonic=started)
+
+    # ---- sending -------------------------------------------------------------------------------
+
+    def _url(self, route: Route, path_params: Mapping[str, str] | None) -> str:
+        # Ids go into the path quoted, so an id with "/" or "?" cannot reach another endpoint.
+        params = {k: quote(str(v), safe="") for k, v in (path_params or {}).items()}
+        return route.path.format(**params)
+
+    def _scoped(self, route: Route, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        if route.scope is not None:
+            query.setdefault(route.scope, self.seller_id)
+        return query
+
+    def _send(
+        self,
+        route: Route,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        auth: httpx.Auth | None = None,
+        missing_means_done: bool = False,
+    ) -> httpx.Response:
+        """Send one operation, retrying per ``retry.classify_*``; return the 2xx response.
+
+        ``missing_means_done``: for deletes, a 404 after an attempt whose outcome was unknown means
+        that attempt did the work.
+        """
+        op = route.operation_id
+        url = self._url(route, path_params)
+        query = self._scoped(route, params)
+        ambiguous = False
+        for attempt in range(self.max_retries + 1):
+            last = attempt == self.max_retries
+            request = self._http.build_request(
+                route.method, url, params=query, json=json, data=data, files=files
+            )
+            try:
+                response = self._http.send(request, auth=auth or self._auth)
+            except EnkashError:
+                raise  # the token call inside the auth flow failed; it already retried
+            except httpx.TransportError as exc:
+                decision = classify_exception(route.kind, exc)
+                if decision is Decision.OUTCOME_UNKNOWN:
+                    raise OutcomeUnknownError(
+                        f"{op}: the request was sent but no answer came back ({type(exc).__name__}); it may "
+                        "or may not have been processed: look up what EnKash holds before sending it again.",
+                        operation=op,
+                    ) from exc
+                if decision is Decision.RETRY and not last:
+                    ambiguous = ambiguous or not provably_not_sent(exc)
+                    self._pause(op, attempt, type(exc).__name__, None)
+                    continue
+                raise TransportError(
+                    f"{op}: no answer after {attempt + 1} attempt(s) ({type(exc).__name__}: {exc})",
+                    operation=op,
+                ) from exc
+            if response.is_success:
+                return response
+            status = response.status_code
+            request_id = response.headers.get("x-request-id")
+            if status == 404 and missing_means_done and ambiguous:
+                return response
+            decision = classify_status(route.kind, status)
+            if decision is Decision.RETRY and not last:
+                ambiguous = ambiguous or status not in (429, 503)
+                self._pause(op, attempt, f"HTTP {status}", response.headers)
+                continue
+            if decision is Decision.OUTCOME_UNKNOWN:
+                raise OutcomeUnknownError(
+                    f"{op}: HTTP {status} (requestId {request_id}) after the request was sent; it may or may "
+                    "not have been processed: look up what EnKash holds before sending it again.",
+                    operation=op,
+                    status_code=status,
+                )
+            if op == TOKEN_OPERATION and status < 500 and status != 429:
+                raise authentication_error(
+                    response, (self._password.get_secret_value(), self._client_secret.get_secret_value())
+                )
+            raise make_api_error(op, status, _json_or_none(response), request_id=request_id)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    def _pause(self, op: str, attempt: int, reason: str, headers: httpx.Headers | None) -> None:
+        delay = retry_delay(attempt, headers, max_retry_after=self._max_retry_after)
+        log.info("%s: %s, retry %d/%d in %.2fs", op, reason, attempt + 1, self.max_retries, delay)
+        self._sleep(delay)
+
+    def _call(self, route: Route, payload_type: type[P] | Any, **send_args: Any) -> P:
+        """Send, unwrap the envelope and validate the payload as ``payload_type``."""
+        response = self._send(route, **send_args)
+        op = route.operation_id
+        if response.status_code == 404:  # a retried delete whose first attempt did the work
+            return _adapter(payload_type).validate_python("already deleted")
+        body = _json(response, op)
+        err = body.get("errorResponse") if isinstance(body, dict) else None
+        if isinstance(err, dict) and err.get("errorType"):
+            raise make_api_error(
+                op, response.status_code, body, request_id=response.headers.get("x-request-id")
+            )
+        payload = body.get("payload") if isinstance(body, dict) else None
+        try:
+            return _adapter(payload_type).validate_python(payload)
+        except PydanticValidationError as exc:
+            raise UnexpectedResponseError(
+                f"{op}: the answer's payload does not match the contract: {exc}", operation=op
+            ) from exc
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _json(response: httpx.Response, op: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise UnexpectedResponseError(
+            f"{op}: HTTP {response.status_code} answer is not JSON "
+            f"(content-type {response.headers.get('content-type')!r})",
+            operation=op,
+        ) from exc
