@@ -20,9 +20,9 @@ async def ar_summary(as_of: date | None = None, options: CycleOptions | None = N
     """
     options = options or CycleOptions()
     enkash_customers, _ = read_enkash_customers(options.credentials_block)
-    # Open = something still owed; balanceAmountFrom is a documented search filter.
-    open_invoices = read_enkash_invoices(options.credentials_block, {"balanceAmountFrom": 0.01})
-    return publish_summary(open_invoices, enkash_customers, as_of, options.out_dir, options.dry_run)
+    # All invoices, read once: the open ones are what is owed, all of them give DSO's credit sales.
+    invoices = read_enkash_invoices(options.credentials_block)
+    return publish_summary(invoices, enkash_customers, as_of, options.out_dir, options.dry_run)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ class CycleOptions(BaseModel):
     )
     reminder_schedule: list[ReminderRule] = Field(
         default_factory=lambda: list(DEFAULT_SCHEDULE),
-        description="Reminders every active customer should have (default: 3 days before, on, every 7 after due).",
+        description="Reminders every active customer should have (default: 3 days before, on and after due).",
     )
     partial_payment_allowed: bool | None = Field(
         default=None, description="Sent with every dispatch; empty leaves EnKash's default."

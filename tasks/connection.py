@@ -27,7 +27,8 @@ def enkash_client(credentials_block: str | None = None) -> EnkashClient:
     if credentials_block:
         from blocks.credentials import EnkashCredentials
 
-        block = EnkashCredentials.load(credentials_block)
+        block = EnkashCredentials.load(credentials_block, _sync=True)  # type: ignore[call-arg]
+        assert isinstance(block, EnkashCredentials)
         key: tuple[str, ...] = ("block", credentials_block, block.base_url, block.username, block.seller_id)
         build = block.get_client
     else:

@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from enkash_ar import summaries
-from enkash_ar.receivables import open_invoices_frame
+from enkash_ar.receivables import credit_sales, open_invoices_frame
 from enkash_ar.writes import RESULT_SCHEMA
 
 SUMMARY_FILE = "summary.json"
@@ -52,13 +52,16 @@ def _table(frame: pl.DataFrame) -> list[dict[str, Any]]:
 
 @task(name="publish-summary", cache_policy=NO_CACHE)
 def publish_summary(
-    open_enkash_invoices: pl.DataFrame,
+    enkash_invoices: pl.DataFrame,
     enkash_customers: pl.DataFrame,
     as_of: date | None,
     out_dir: str,
     dry_run: bool = False,
 ) -> dict[str, Any]:
     """Build the summary with polars and publish it (artifacts, summary.json, bulk_results.parquet).
+
+    ``enkash_invoices`` are all of the seller's invoices: the open ones are aged, and those invoiced in
+    the last 90 days are DSO's credit sales.
 
     Example:
         >>> summary = publish_summary(open_invoices, customers, date(2026, 11, 24), "out")  # doctest: +SKIP
@@ -67,7 +70,7 @@ def publish_summary(
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     results = _bulk_results(folder)
-    open_invoices = open_invoices_frame(open_enkash_invoices, enkash_customers)
+    open_invoices = open_invoices_frame(enkash_invoices, enkash_customers)
     rejected = _rejected_counts(folder)
     summary = summaries.build_summary(
         results,
@@ -75,6 +78,7 @@ def publish_summary(
         as_of,
         customers_rejected=rejected.get("customers", 0),
         invoices_rejected=rejected.get("invoices", 0),
+        credit_sales=credit_sales(enkash_invoices, as_of),
     )
     summary["dry_run"] = dry_run
     if dry_run:
@@ -89,11 +93,25 @@ def publish_summary(
         summaries.summary_markdown(summary, stage_counts, aging, top),
         key="ar-cycle-summary",
         description=f"EnKash AR cycle as of {as_of.isoformat()}",
+        _sync=True,  # type: ignore[call-arg]
     )
-    create_table_artifact(_table(stage_counts), key="ar-stage-results", description="Bulk results per stage")
-    create_table_artifact(_table(aging), key="ar-aging", description=f"Open receivables aging as of {as_of}")
     create_table_artifact(
-        _table(summaries.failure_reasons(results)), key="ar-failure-reasons", description="Failures by reason"
+        _table(stage_counts),
+        key="ar-stage-results",
+        description="Bulk results per stage",
+        _sync=True,  # type: ignore[call-arg]
+    )
+    create_table_artifact(
+        _table(aging),
+        key="ar-aging",
+        description=f"Open receivables aging as of {as_of}",
+        _sync=True,  # type: ignore[call-arg]
+    )
+    create_table_artifact(
+        _table(summaries.failure_reasons(results)),
+        key="ar-failure-reasons",
+        description="Failures by reason",
+        _sync=True,  # type: ignore[call-arg]
     )
     return summary
 

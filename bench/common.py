@@ -1,0 +1,134 @@
+"""What every benchmark needs: the sandbox as a separate process on loopback, and its admin API."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from sandbox.config import SandboxConfig
+
+RESULTS = Path(__file__).parent / "results"
+#: Operations that change EnKash (counted to show that a quiet rerun writes nothing).
+WRITE_OPERATIONS = (
+    "createBulkCustomer",
+    "bulkUpdate",
+    "createCustomer",
+    "updateCustomer",
+    "invoiceBulkUpload",
+    "createInvoice",
+    "updateInvoice",
+    "dispatchInvoiceCollection",
+    "createCustomerReminder",
+    "updateCustomerReminder",
+)
+
+
+@dataclass(frozen=True)
+class SandboxProcess:
+    """A sandbox running in its own process."""
+
+    base_url: str
+    config: SandboxConfig
+
+    def reset(self) -> None:
+        """Wipe the sandbox's data and counters."""
+        httpx.post(f"{self.base_url}/_sandbox/reset", timeout=60).raise_for_status()
+
+    def request_counts(self) -> dict[str, int]:
+        """Requests per operationId since the last reset."""
+        response = httpx.get(f"{self.base_url}/_sandbox/state", params={"summary": "true"}, timeout=60)
+        response.raise_for_status()
+        counts: dict[str, int] = response.json()["request_counts"]
+        return counts
+
+    def env(self) -> dict[str, str]:
+        """ENKASH_* settings that point a cycle at this sandbox."""
+        return {
+            "ENKASH_BASE_URL": self.base_url,
+            "ENKASH_CLIENT_ID": self.config.client_id,
+            "ENKASH_CLIENT_SECRET": self.config.client_secret,
+            "ENKASH_USERNAME": self.config.username,
+            "ENKASH_PASSWORD": self.config.password,
+            "ENKASH_SELLER_ID": self.config.seller_id,
+        }
+
+
+def writes_between(before: dict[str, int], after: dict[str, int]) -> int:
+    """Write calls made between two request-count snapshots."""
+    return sum(after.get(op, 0) - before.get(op, 0) for op in WRITE_OPERATIONS)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def sandbox_process(token_ttl: int = 3600) -> Iterator[SandboxProcess]:
+    """Start ``enkash-ar sandbox serve`` in a separate process and stop it afterwards."""
+    port = _free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "cli.main",
+        "sandbox",
+        "serve",
+        "--port",
+        str(port),
+        "--token-ttl",
+        str(token_ttl),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base_url}/_sandbox/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"the sandbox did not start on {base_url}")
+            time.sleep(0.2)
+        yield SandboxProcess(base_url, SandboxConfig(token_ttl=token_ttl))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def machine() -> dict[str, Any]:
+    """The machine a result was measured on."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.now(UTC).date().isoformat(),
+    }
+
+
+def write_result(name: str, result: dict[str, Any]) -> Path:
+    """Write one benchmark's result to bench/results/<name>.json and print it."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {"benchmark": name, "machine": machine(), **result}
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(payload, indent=2, sort_keys=True))
+    return path

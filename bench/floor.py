@@ -1,0 +1,81 @@
+"""The floor: the same API calls as nightly_ar_cycle, made with the client alone (no Prefect).
+
+Same validation, the same reads of EnKash (as many as the flows make), the same planner, the same
+exactly-once writes with the ledger, the same summary. What is left between this and the cycle's wall
+time is what Prefect orchestration costs.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from enkash_ar import writes
+from enkash_ar.client import EnkashClient
+from enkash_ar.erp_input import load_customers, load_invoices, write_rejected
+from enkash_ar.ledger import RunLedger
+from enkash_ar.plan import (
+    customer_id_map,
+    invoices_to_dispatch,
+    plan_customers,
+    plan_invoices,
+    planning_customers,
+)
+from enkash_ar.receivables import credit_sales, open_invoices_frame
+from enkash_ar.reminders import DEFAULT_SCHEDULE, ensure_reminders, on_schedule
+from enkash_ar.summaries import build_summary
+
+
+def run_floor(
+    client: EnkashClient,
+    customers_file: Path,
+    invoices_file: Path,
+    as_of: date,
+    out_dir: Path,
+    ledger_path: Path,
+) -> dict[str, Any]:
+    """One night with the client only; returns the summary."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    with RunLedger(ledger_path) as ledger:
+        client.warm_token()
+        customers = load_customers(customers_file)
+        invoices = load_invoices(
+            invoices_file, known_customer_refs=customers.valid.get_column("customer_ref")
+        )
+        write_rejected([customers.rejected, invoices.rejected], out_dir / "rejected_rows.csv")
+
+        plan = plan_customers(customers.valid, planning_customers(client.search_all_customers()))
+        results += [writes.create_customers(client, ledger, c) for c in plan.to_create.iter_slices(5000)]
+        results += [writes.update_customers(client, ledger, c) for c in plan.to_update.iter_slices(5000)]
+
+        ids = customer_id_map(planning_customers(client.search_all_customers()))
+        invoice_plan = plan_invoices(invoices.valid, ids, client.search_invoices_frame())
+        results += [
+            writes.upload_invoices(client, ledger, c) for c in invoice_plan.to_create.iter_slices(5000)
+        ]
+        results += [
+            writes.update_invoices(client, ledger, c) for c in invoice_plan.to_update.iter_slices(5000)
+        ]
+
+        pending = invoices_to_dispatch(invoices.valid, client.search_invoices_frame())
+        results += [writes.dispatch_invoices(client, ledger, c) for c in pending.iter_slices(5000)]
+
+        everyone = client.search_all_customers()
+        off = [c for c in everyone if not on_schedule(c.customer_reminders, DEFAULT_SCHEDULE)]
+        for start in range(0, len(off), 500):
+            results.append(ensure_reminders(client, ledger, off[start : start + 500]))
+
+        enkash_customers = planning_customers(client.search_all_customers())
+        all_invoices = client.search_invoices_frame()
+        return build_summary(
+            pl.concat([writes.empty_results(), *results]),
+            open_invoices_frame(all_invoices, enkash_customers),
+            as_of,
+            customers_rejected=customers.rejected_rows,
+            invoices_rejected=invoices.rejected_rows,
+            credit_sales=credit_sales(all_invoices, as_of),
+        )

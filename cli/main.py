@@ -1,0 +1,251 @@
+"""The ``enkash-ar`` command: run a cycle, run the demo, serve the sandbox, register the block.
+
+Prefect and the flows are imported inside the commands that need them, so ``enkash-ar sandbox serve``
+starts in a moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="enkash-ar",
+    help="Run a company's nightly Accounts Receivable cycle on EnKash with Prefect.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+sandbox_app = typer.Typer(help="The local emulator of the EnKash AR API.", no_args_is_help=True)
+blocks_app = typer.Typer(help="Prefect blocks of this project.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(blocks_app, name="blocks")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """Print the cycle summary as two tables: what was done, and what is owed by age."""
+    done = Table(title=f"EnKash AR cycle as of {summary.get('as_of')}", show_header=True)
+    done.add_column("measure")
+    done.add_column("value", justify="right")
+    keys = (
+        "customers_created",
+        "customers_updated",
+        "customers_rejected",
+        "invoices_uploaded",
+        "invoices_failed",
+        "invoices_rejected",
+        "invoices_updated",
+        "invoices_dispatched",
+        "reminders_set",
+        "open_invoices",
+        "open_amount",
+        "dso",
+    )
+    for key in keys:
+        if key in summary:
+            value = summary[key]
+            done.add_row(key, f"{value:,.2f}" if isinstance(value, float) else str(value))
+    console.print(done)
+    aging = Table(title="Open receivables by days past due (INR)")
+    aging.add_column("bucket")
+    aging.add_column("amount", justify="right")
+    for bucket, amount in (summary.get("aging") or {}).items():
+        aging.add_row(bucket, f"{amount:,.2f}")
+    console.print(aging)
+    if summary.get("dry_run"):
+        console.print(f"[yellow]dry run[/]: nothing was sent. Would send: {summary.get('planned')}")
+
+
+def _run_cycle(
+    customers: Path,
+    invoices: Path,
+    as_of: date | None,
+    out: Path,
+    dry_run: bool,
+    block: str | None,
+    ledger: Path | None = None,
+) -> dict[str, Any]:
+    from prefect.states import State
+
+    from flows.nightly_ar_cycle import nightly_ar_cycle
+    from flows.options import CycleOptions
+    from tasks.connection import close_all
+
+    options = CycleOptions(out_dir=str(out), dry_run=dry_run, credentials_block=block)
+    if ledger is not None:
+        options.ledger_path = str(ledger)
+    try:
+        state: State[Any] = asyncio.run(
+            nightly_ar_cycle(str(customers), str(invoices), as_of, options, return_state=True)  # type: ignore[arg-type]
+        )
+    finally:
+        close_all()
+    if state.is_failed() or state.is_crashed():
+        result = state.result(raise_on_failure=False)
+        reason = str(result) if isinstance(result, BaseException) else (state.message or state.name)
+        raise _fail(f"the cycle failed: {reason}")
+    summary: dict[str, Any] = state.result()
+    return summary
+
+
+@app.command()
+def cycle(
+    customers: Annotated[Path, typer.Option(help="ERP customer export (CSV, Parquet or XLSX).")],
+    invoices: Annotated[Path, typer.Option(help="ERP invoice export (CSV, Parquet or XLSX).")],
+    as_of: Annotated[
+        str | None, typer.Option(help="Date aging is counted from (YYYY-MM-DD; default today IST).")
+    ] = None,
+    out: Annotated[
+        Path, typer.Option(help="Folder for summary.json, bulk_results.parquet, rejected_rows.csv.")
+    ] = Path("out"),
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Read and plan only; send nothing to EnKash.")
+    ] = False,
+    block: Annotated[
+        str | None, typer.Option(help="EnkashCredentials block name (default: ENKASH_* settings).")
+    ] = None,
+    ledger: Annotated[
+        Path | None, typer.Option(help="Run ledger file (default .enkash-ar/ledger.sqlite3).")
+    ] = None,
+) -> None:
+    """Run nightly_ar_cycle once, now, and print its summary (exit status 1 if it failed)."""
+    for path in (customers, invoices):
+        if not path.exists():
+            raise _fail(f"{path}: no such file. Pass the ERP exports with --customers and --invoices.")
+    try:
+        as_of_date = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise _fail(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD.") from None
+    print_summary(_run_cycle(customers, invoices, as_of_date, out, dry_run, block, ledger))
+    console.print(f"Reports written to {out}/")
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(help="Number of generated customers.")] = 50,
+    invoices: Annotated[int, typer.Option(help="Number of generated invoices.")] = 500,
+    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 7,
+    out: Annotated[Path, typer.Option(help="Folder for the sample ERP files and the reports.")] = Path(
+        "out/demo"
+    ),
+) -> None:
+    """Start the embedded sandbox, generate sample ERP files, run the whole cycle, print the summary."""
+    from enkash_ar.sample_data import generate_erp_files
+    from sandbox.config import SandboxConfig
+    from sandbox.server import running_sandbox
+    from tasks.reports import today
+
+    as_of = today()
+    out.mkdir(parents=True, exist_ok=True)
+    customers_path, invoices_path = generate_erp_files(
+        out / "erp", customers=customers, invoices=invoices, seed=seed, as_of=as_of
+    )
+    console.print(
+        f"Sample ERP export: {customers_path} ({customers} customers), {invoices_path} ({invoices} invoices)"
+    )
+    config = SandboxConfig()
+    with running_sandbox(config) as sandbox:
+        console.print(f"Embedded EnKash sandbox at {sandbox.base_url} (seller {config.seller_id})")
+        # The cycle reads its connection from the ENKASH_* settings, as a user's shell would give them.
+        os.environ.update(
+            {
+                "ENKASH_BASE_URL": sandbox.base_url,
+                "ENKASH_CLIENT_ID": config.client_id,
+                "ENKASH_CLIENT_SECRET": config.client_secret,
+                "ENKASH_USERNAME": config.username,
+                "ENKASH_PASSWORD": config.password,
+                "ENKASH_SELLER_ID": config.seller_id,
+            }
+        )
+        summary = _run_cycle(customers_path, invoices_path, as_of, out, False, None, out / "ledger.sqlite3")
+    print_summary(summary)
+    console.print(f"Reports written to {out}/ (summary.json, bulk_results.parquet, rejected_rows.csv)")
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 picks a free one).")] = 8765,
+    db: Annotated[str, typer.Option(help="SQLite file, or :memory:.")] = ":memory:",
+    token_ttl: Annotated[int, typer.Option(help="Token lifetime in seconds.")] = 300,
+    client_id: Annotated[str | None, typer.Option(help="OAuth client id to accept.")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="OAuth client secret to accept.")] = None,
+    username: Annotated[str | None, typer.Option(help="API user to accept.")] = None,
+    password: Annotated[str | None, typer.Option(help="API user's password.")] = None,
+    seller_id: Annotated[str | None, typer.Option(help="Company id of the seller (CEK...).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed of fault injection and generated ids.")] = None,
+    fault_500: Annotated[float, typer.Option(help="Fraction of requests answered 500.")] = 0.0,
+    fault_429: Annotated[float, typer.Option(help="Fraction answered 429 with Retry-After.")] = 0.0,
+    fault_drop: Annotated[
+        float, typer.Option(help="Fraction processed but whose response is dropped.")
+    ] = 0.0,
+    fault_expire_token: Annotated[float, typer.Option(help="Fraction whose token is expired first.")] = 0.0,
+    latency_ms: Annotated[int, typer.Option(help="Latency added to every request (ms).")] = 0,
+    retry_after: Annotated[int, typer.Option(help="Retry-After seconds sent with 429.")] = 1,
+) -> None:
+    """Serve the EnKash AR sandbox in the foreground (Ctrl-C stops it)."""
+    from dataclasses import replace
+
+    from sandbox.config import FaultConfig, SandboxConfig
+    from sandbox.server import serve
+
+    base = SandboxConfig()
+    given = {
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "username": username,
+        "password": password,
+        "seller_id": seller_id,
+    }
+    faults = FaultConfig.from_env().updated(
+        {
+            k: v
+            for k, v in {
+                "error_500": fault_500,
+                "error_429": fault_429,
+                "drop": fault_drop,
+                "expire_token": fault_expire_token,
+                "latency_ms": latency_ms,
+                "retry_after": retry_after,
+                "seed": seed,
+            }.items()
+            if v
+        }
+    )
+    config = replace(
+        base,
+        **{k: v for k, v in given.items() if v is not None},  # type: ignore[arg-type]
+        host=host,
+        port=port,
+        db=db,
+        token_ttl=token_ttl,
+        seed=seed,
+        faults=faults,
+    )
+    serve(config)
+
+
+@blocks_app.command("register")
+def blocks_register() -> None:
+    """Register the EnkashCredentials block type with the Prefect server in use."""
+    from blocks.credentials import EnkashCredentials
+
+    EnkashCredentials.register_type_and_schema()
+    console.print("Registered block type 'enkash-credentials' (EnkashCredentials).")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,177 @@
+"""The nightly cycle end to end: a real Prefect server, the sandbox over real HTTP, real files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from enkash_ar.erp_input import load_customers, load_invoices
+from flows.nightly_ar_cycle import nightly_ar_cycle
+from flows.options import CycleOptions
+
+#: Operations that change EnKash: a quiet rerun must make none of them.
+WRITE_OPERATIONS = (
+    "createBulkCustomer",
+    "bulkUpdate",
+    "createCustomer",
+    "updateCustomer",
+    "invoiceBulkUpload",
+    "createInvoice",
+    "updateInvoice",
+    "dispatchInvoiceCollection",
+    "createCustomerReminder",
+    "updateCustomerReminder",
+)
+SUMMARY_KEYS = {
+    "customers_created",
+    "customers_updated",
+    "customers_rejected",
+    "invoices_uploaded",
+    "invoices_failed",
+    "invoices_rejected",
+    "invoices_updated",
+    "invoices_dispatched",
+    "reminders_set",
+    "open_amount",
+    "aging",
+}
+
+
+def _options(tmp_path: Path, **changes: Any) -> CycleOptions:
+    return CycleOptions(
+        out_dir=str(tmp_path / "out"), ledger_path=str(tmp_path / "ledger.sqlite3"), chunk_size=64, **changes
+    )
+
+
+def _run(customers: Path, invoices: Path, options: CycleOptions, as_of: date) -> dict[str, Any]:
+    summary: dict[str, Any] = asyncio.run(nightly_ar_cycle(str(customers), str(invoices), as_of, options))
+    return summary
+
+
+def _writes(counts: dict[str, int]) -> dict[str, int]:
+    return {op: counts.get(op, 0) for op in WRITE_OPERATIONS}
+
+
+def test_full_cycle_makes_enkash_match_the_erp_then_a_rerun_writes_nothing(
+    enkash_env: Any, sandbox_state: Any, as_of: date, erp_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    customers_file, invoices_file = erp_files
+    expected_customers = load_customers(customers_file)
+    expected_invoices = load_invoices(
+        invoices_file, known_customer_refs=expected_customers.valid.get_column("customer_ref")
+    )
+    options = _options(tmp_path)
+
+    summary = _run(customers_file, invoices_file, options, as_of)
+
+    assert set(summary) >= SUMMARY_KEYS
+    assert summary["customers_created"] == expected_customers.valid.height
+    assert summary["customers_rejected"] == expected_customers.rejected_rows > 0
+    assert summary["invoices_uploaded"] == expected_invoices.valid.height
+    assert summary["invoices_rejected"] == expected_invoices.rejected_rows > 0
+    assert summary["invoices_failed"] == 0
+    assert summary["invoices_dispatched"] == expected_invoices.valid.height
+    assert summary["reminders_set"] == expected_customers.valid.height
+    state = sandbox_state()
+    per_number = Counter(invoice["externalId"] for invoice in state["invoices"])
+    assert set(per_number) == set(expected_invoices.valid.get_column("invoice_number").to_list())
+    assert set(per_number.values()) == {1}
+    assert {invoice["dispatch_count"] for invoice in state["invoices"]} == {1}
+    per_ref = Counter(customer["uniqueRefNo"] for customer in state["customers"])
+    assert set(per_ref) == set(expected_customers.valid.get_column("customer_ref").to_list())
+    assert set(per_ref.values()) == {1}
+    assert len(state["reminders"]) == 3 * expected_customers.valid.height
+    open_total = sum(i["balanceAmount"] for i in state["invoices"])
+    assert summary["open_amount"] == pytest.approx(open_total, abs=0.01)
+    assert sum(summary["aging"].values()) == pytest.approx(open_total, abs=0.05)
+
+    out = Path(options.out_dir)
+    assert json.loads((out / "summary.json").read_text())["invoices_uploaded"] == summary["invoices_uploaded"]
+    bulk = pl.read_parquet(out / "bulk_results.parquet")
+    assert bulk.filter(pl.col("stage") == "invoices_upload").height == expected_invoices.valid.height
+    rejected = pl.read_csv(out / "rejected_rows.csv")
+    assert {"entity", "file", "row", "column", "reason", "value"} <= set(rejected.columns)
+    assert rejected.select(pl.struct("entity", "row").n_unique()).item() == (
+        expected_customers.rejected_rows + expected_invoices.rejected_rows
+    )
+
+    before = _writes(state["request_counts"])
+    again = _run(customers_file, invoices_file, options, as_of)
+
+    assert _writes(sandbox_state()["request_counts"]) == before
+    assert again["customers_created"] == again["invoices_uploaded"] == again["invoices_dispatched"] == 0
+    assert again["open_amount"] == summary["open_amount"]
+
+
+def test_changed_rows_flow_through_as_updates(
+    enkash_env: Any, sandbox_state: Any, as_of: date, erp_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    customers_file, invoices_file = erp_files
+    options = _options(tmp_path)
+    _run(customers_file, invoices_file, options, as_of)
+
+    customers = pl.read_csv(customers_file, infer_schema=False)
+    valid_refs = load_customers(customers_file).valid.get_column("customer_ref").to_list()
+    ref = valid_refs[0]
+    customers = customers.with_columns(
+        pl.when(pl.col("customer_ref") == ref)
+        .then(pl.lit("Changed Name Pvt Ltd"))
+        .otherwise("legal_name")
+        .alias("legal_name")
+    )
+    customers.write_csv(customers_file)
+    valid_numbers = (
+        load_invoices(invoices_file, known_customer_refs=valid_refs)
+        .valid.get_column("invoice_number")
+        .to_list()
+    )
+    number = valid_numbers[0]
+    invoices = pl.read_csv(invoices_file, infer_schema=False).with_columns(
+        pl.when(pl.col("invoice_number") == number)
+        .then(pl.lit("2027-01-31"))
+        .otherwise("due_date")
+        .alias("due_date")
+    )
+    invoices.write_csv(invoices_file)
+
+    summary = _run(customers_file, invoices_file, options, as_of)
+
+    assert summary["customers_updated"] == 1
+    assert summary["invoices_updated"] == 1
+    assert summary["customers_created"] == summary["invoices_uploaded"] == summary["invoices_dispatched"] == 0
+    state = sandbox_state()
+    assert state["request_counts"].get("updateInvoice") == 1
+    assert {c["legalName"] for c in state["customers"] if c["uniqueRefNo"] == ref} == {"Changed Name Pvt Ltd"}
+
+
+def test_dry_run_reports_the_plan_and_sends_nothing(
+    enkash_env: Any, sandbox_state: Any, as_of: date, erp_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    customers_file, invoices_file = erp_files
+    summary = _run(customers_file, invoices_file, _options(tmp_path, dry_run=True), as_of)
+
+    state = sandbox_state()
+    assert set(_writes(state["request_counts"]).values()) == {0}
+    assert state["customers_count"] == state["invoices_count"] == 0
+    assert summary["dry_run"] is True
+    expected = load_customers(customers_file).valid.height
+    assert summary["planned"]["customers_create"] == expected
+
+
+def test_too_many_rejected_rows_fail_the_run_before_anything_is_sent(
+    enkash_env: Any, sandbox_state: Any, as_of: date, erp_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    customers_file, invoices_file = erp_files
+    with pytest.raises(Exception, match="threshold"):
+        _run(customers_file, invoices_file, _options(tmp_path, rejection_threshold=0.0), as_of)
+
+    state = sandbox_state()
+    assert set(_writes(state["request_counts"]).values()) == {0}
+    assert (tmp_path / "out" / "rejected_rows.csv").exists()
