@@ -2,18 +2,26 @@
 
 - ``sandbox_server``: the session's RunningSandbox (in-memory database, no faults);
 - ``sandbox``: the same sandbox, reset (data, tokens, lock-outs, counters, faults) before the test;
-- ``sandbox_state``: a function returning ``GET /_sandbox/state`` of that sandbox.
+- ``sandbox_state``: a function returning ``GET /_sandbox/state`` of that sandbox;
+- ``prefect_server``: one temporary Prefect server (prefect_test_harness) for the session;
+- ``enkash_env``: the ENKASH_* settings pointed at the reset sandbox (shared clients closed after).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from prefect.testing.utilities import prefect_test_harness
 
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
+from tasks.connection import close_all
+
+# The test server has no internet: its telemetry heartbeat would only log errors.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def read_state(sandbox: RunningSandbox, *, summary: bool = False) -> dict[str, Any]:
@@ -42,3 +50,28 @@ def sandbox(sandbox_server: RunningSandbox) -> RunningSandbox:
 def sandbox_state(sandbox: RunningSandbox) -> Callable[..., dict[str, Any]]:
     """Read the state of the (reset) sandbox: ``sandbox_state()`` or ``sandbox_state(summary=True)``."""
     return lambda summary=False: read_state(sandbox, summary=summary)
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One temporary Prefect server (with its own database) for the whole session."""
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def enkash_env(sandbox: Any, monkeypatch: pytest.MonkeyPatch, prefect_server: None) -> Iterator[Any]:
+    """Point the ENKASH_* settings at a freshly reset sandbox; close shared clients afterwards."""
+    config = sandbox.config
+    for name, value in {
+        "ENKASH_BASE_URL": sandbox.base_url,
+        "ENKASH_CLIENT_ID": config.client_id,
+        "ENKASH_CLIENT_SECRET": config.client_secret,
+        "ENKASH_USERNAME": config.username,
+        "ENKASH_PASSWORD": config.password,
+        "ENKASH_SELLER_ID": config.seller_id,
+        "ENKASH_MAX_RETRIES": "6",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield sandbox
+    close_all()
