@@ -26,8 +26,8 @@ demo: install
 	$(RUN) enkash-ar demo
 
 lint: install
-	$(RUN) ruff check .
-	$(RUN) ruff format --check .
+	$(RUN) ruff check --no-cache .
+	$(RUN) ruff format --no-cache --check .
 
 typecheck: install
 	$(RUN) mypy

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from enkash_ar.client import EnkashClient
 from prefect.blocks.core import Block
 from pydantic import Field, SecretStr
+
+from enkash_ar.client import EnkashClient
 
 
 class EnkashCredentials(Block):
