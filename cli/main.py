@@ -2,19 +2,30 @@
 
 Prefect and the flows are imported inside the commands that need them, so ``enkash-ar sandbox serve``
 starts in a moment.
+
+A cycle that fails for a reason the user can act on (a bad ERP file, too many rejected rows, refused
+credentials, EnKash unreachable) ends with one line, ``error: the cycle failed: <what to do>``, and
+exit status 1. Prefect still logs the failed runs to the console, but without the Python traceback of
+those expected errors; the full traceback stays in the run's logs on the Prefect server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
+import logging
 import os
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from flows.options import CycleOptions
 
 app = typer.Typer(
     name="enkash-ar",
@@ -27,12 +38,64 @@ blocks_app = typer.Typer(help="Prefect blocks of this project.", no_args_is_help
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(blocks_app, name="blocks")
 console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: an error stays one line however narrow the terminal, so it can be grepped from a log.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code=1)
+
+
+class _NoTracebackFormatter(logging.Formatter):
+    """Console formatter that drops the traceback of expected errors and delegates everything else.
+
+    The record is copied, not changed, so the API handler still sends the traceback to Prefect.
+    """
+
+    def __init__(self, inner: logging.Formatter, expected: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.expected = expected
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format ``record`` with the wrapped formatter, without the traceback of an expected error."""
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, self.expected):
+            record = copy.copy(record)
+            record.exc_info = None
+            record.exc_text = None
+        return self.inner.format(record)
+
+
+def _quiet_expected_tracebacks() -> None:
+    """Keep tracebacks of the errors a user can act on out of Prefect's console output."""
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    from enkash_ar.erp_input import InputFileError
+    from enkash_ar.errors import EnkashError
+
+    for handler in logging.getLogger().handlers:
+        inner = handler.formatter
+        if (
+            isinstance(handler, PrefectConsoleHandler)
+            and inner
+            and not isinstance(inner, _NoTracebackFormatter)
+        ):
+            handler.setFormatter(_NoTracebackFormatter(inner, (InputFileError, EnkashError)))
+
+
+def _column_mapping(pairs: list[str] | None, option: str) -> dict[str, str]:
+    """``['Cust Code=customer_ref']`` as ``{'Cust Code': 'customer_ref'}``, or a clear error."""
+    mapping: dict[str, str] = {}
+    for pair in pairs or []:
+        header, sep, canonical = pair.rpartition("=")
+        if not sep or not header.strip() or not canonical.strip():
+            raise _fail(
+                f"{option} {pair!r} is not 'ERP header=canonical_name', e.g. 'Cust Code=customer_ref'."
+            )
+        mapping[header.strip()] = canonical.strip()
+    return mapping
 
 
 def print_summary(summary: dict[str, Any]) -> None:
@@ -69,24 +132,13 @@ def print_summary(summary: dict[str, Any]) -> None:
         console.print(f"[yellow]dry run[/]: nothing was sent. Would send: {summary.get('planned')}")
 
 
-def _run_cycle(
-    customers: Path,
-    invoices: Path,
-    as_of: date | None,
-    out: Path,
-    dry_run: bool,
-    block: str | None,
-    ledger: Path | None = None,
-) -> dict[str, Any]:
+def _run_cycle(customers: Path, invoices: Path, as_of: date | None, options: CycleOptions) -> dict[str, Any]:
     from prefect.states import State
 
     from flows.nightly_ar_cycle import nightly_ar_cycle
-    from flows.options import CycleOptions
     from tasks.connection import close_all
 
-    options = CycleOptions(out_dir=str(out), dry_run=dry_run, credentials_block=block)
-    if ledger is not None:
-        options.ledger_path = str(ledger)
+    _quiet_expected_tracebacks()
     try:
         state: State[Any] = asyncio.run(
             nightly_ar_cycle(str(customers), str(invoices), as_of, options, return_state=True)  # type: ignore[arg-type]
@@ -120,16 +172,35 @@ def cycle(
     ledger: Annotated[
         Path | None, typer.Option(help="Run ledger file (default .enkash-ar/ledger.sqlite3).")
     ] = None,
+    customer_column: Annotated[
+        list[str] | None,
+        typer.Option(help="Map an ERP customer column to ours: 'ERP header=customer_ref' (repeatable)."),
+    ] = None,
+    invoice_column: Annotated[
+        list[str] | None,
+        typer.Option(help="Map an ERP invoice column to ours: 'ERP header=invoice_number' (repeatable)."),
+    ] = None,
 ) -> None:
     """Run nightly_ar_cycle once, now, and print its summary (exit status 1 if it failed)."""
     for path in (customers, invoices):
-        if not path.exists():
+        if not path.is_file():
             raise _fail(f"{path}: no such file. Pass the ERP exports with --customers and --invoices.")
     try:
         as_of_date = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise _fail(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD.") from None
-    print_summary(_run_cycle(customers, invoices, as_of_date, out, dry_run, block, ledger))
+    from flows.options import CycleOptions
+
+    options = CycleOptions(
+        out_dir=str(out),
+        dry_run=dry_run,
+        credentials_block=block,
+        customer_columns=_column_mapping(customer_column, "--customer-column"),
+        invoice_columns=_column_mapping(invoice_column, "--invoice-column"),
+    )
+    if ledger is not None:
+        options.ledger_path = str(ledger)
+    print_summary(_run_cycle(customers, invoices, as_of_date, options))
     console.print(f"Reports written to {out}/")
 
 
@@ -144,6 +215,7 @@ def demo(
 ) -> None:
     """Start the embedded sandbox, generate sample ERP files, run the whole cycle, print the summary."""
     from enkash_ar.sample_data import generate_erp_files
+    from flows.options import CycleOptions
     from sandbox.config import SandboxConfig
     from sandbox.server import running_sandbox
     from tasks.reports import today
@@ -170,7 +242,8 @@ def demo(
                 "ENKASH_SELLER_ID": config.seller_id,
             }
         )
-        summary = _run_cycle(customers_path, invoices_path, as_of, out, False, None, out / "ledger.sqlite3")
+        options = CycleOptions(out_dir=str(out), ledger_path=str(out / "ledger.sqlite3"))
+        summary = _run_cycle(customers_path, invoices_path, as_of, options)
     print_summary(summary)
     console.print(f"Reports written to {out}/ (summary.json, bulk_results.parquet, rejected_rows.csv)")
 

@@ -21,6 +21,7 @@ Decisions, so users and tests can rely on them:
 from __future__ import annotations
 
 import codecs
+import csv
 import difflib
 import re
 from collections.abc import Iterable, Mapping
@@ -50,6 +51,12 @@ SUPPORTED_SUFFIXES: Final = (".csv", ".parquet", ".xlsx")
 _FIELDS: Final[dict[Entity, tuple[Field, ...]]] = {"customers": CUSTOMER_FIELDS, "invoices": INVOICE_FIELDS}
 _KEY: Final[dict[Entity, str]] = {"customers": "customer_ref", "invoices": "invoice_number"}
 _UTF16_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+_WHAT_TO_DO: Final = {
+    ".csv": "export it again as CSV UTF-8",
+    ".parquet": "check that it is the Parquet export itself (not a renamed CSV) and was copied whole",
+    ".xlsx": "check that it is an .xlsx workbook (not a renamed CSV or .xls): open it and save it again",
+}
 
 
 class InputFileError(ValueError):
@@ -113,14 +120,17 @@ def check_rejection_threshold(
     threshold: float = 0.2,
     *,
     entity: str = "input",
+    file: str | Path | None = None,
     rejected_path: str | Path | None = None,
 ) -> None:
     """Raise ``RejectionThresholdError`` when the rejected share is strictly above ``threshold``."""
     if total_rows <= 0 or rejected_rows / total_rows <= threshold:
         return
     where = f" See {rejected_path} for every problem." if rejected_path else ""
+    source = f" of {file}" if file else ""
     raise RejectionThresholdError(
-        f"{rejected_rows} of {total_rows} {entity} rows ({rejected_rows / total_rows:.1%}) were rejected, "
+        f"{rejected_rows} of {total_rows} {entity} rows{source} ({rejected_rows / total_rows:.1%}) were "
+        "rejected, "
         f"above the {threshold:.0%} threshold; nothing was sent.{where} Fix the export (or the column "
         "mapping) and run again, or raise the threshold if this is expected."
     )
@@ -138,8 +148,11 @@ def _load(
     try:
         found = raw.collect_schema().names()
     except pl.exceptions.PolarsError as exc:
-        kind = Path(path).suffix[1:].upper()
-        raise InputFileError(f"The {entity} file {file} is not a readable {kind} file: {exc}") from exc
+        suffix = Path(path).suffix.lower()
+        raise InputFileError(
+            f"The {entity} file {file} is not a readable {suffix[1:].upper()} file ({_first_line(exc)}); "
+            f"{_WHAT_TO_DO.get(suffix, 'export it again')}."
+        ) from exc
     renames = _canonical_columns(found, fields, mapping, file, entity)
     lf = raw.with_row_index(SOURCE_ROW, offset=2).select(
         pl.col(SOURCE_ROW).cast(pl.Int64), *(pl.col(src).alias(dst) for src, dst in renames.items())
@@ -155,7 +168,7 @@ def _load(
         *(field_problem(f, dtypes[f.name]).alias(f"__bad_{f.name}") for f in fields),
     ).with_columns(field_value(f, dtypes[f.name]).alias(f.name) for f in fields)
     checked = checked.with_columns(_cross_checks(entity, known_customer_refs))
-    df = _collect(checked, file, entity)
+    df = _collect(checked, Path(path), entity)
 
     problems = [f.name for f in fields]
     bad = pl.any_horizontal(pl.col(f"__bad_{c}").is_not_null() for c in problems)
@@ -225,19 +238,28 @@ def _scan(path: Path, entity: Entity) -> pl.LazyFrame:
         raise InputFileError(f"{what} does not exist; check the path or the ERP export job.")
     if path.stat().st_size == 0:
         raise InputFileError(f"{what} is empty (0 bytes); the ERP export probably failed: export again.")
+    if suffix == ".csv":
+        _check_utf8(path, what)
     try:
         if suffix == ".csv":
-            _check_utf8(path, what)
             return pl.scan_csv(path, infer_schema=False)
         if suffix == ".parquet":
             return pl.scan_parquet(path)
         return pl.read_excel(path, sheet_id=1).lazy()
     except Exception as exc:  # fastexcel raises its own types, polars its own: both mean "unreadable"
-        raise InputFileError(f"{what} is not a readable {suffix[1:].upper()} file: {exc}") from exc
+        raise InputFileError(
+            f"{what} is not a readable {suffix[1:].upper()} file ({_first_line(exc)}); {_WHAT_TO_DO[suffix]}."
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of a library's error, for a one-line message (polars and calamine add pages)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
 
 
 def _check_utf8(path: Path, what: str) -> None:
-    """Fail with a clear message unless the CSV is UTF-8 (a UTF-8 BOM is fine)."""
+    """Fail with a clear message unless the CSV is UTF-8 text (a UTF-8 BOM is fine)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1
     with path.open("rb") as handle:
@@ -245,6 +267,7 @@ def _check_utf8(path: Path, what: str) -> None:
         if head in _UTF16_BOMS:
             raise InputFileError(f"{what} is UTF-16 ('Unicode text'); re-export it as CSV UTF-8.")
         chunk = head + handle.read(1 << 20)
+        _check_text(chunk[:4096], what)
         while chunk:
             try:
                 decoder.decode(chunk, final=len(chunk) < 2)
@@ -260,6 +283,25 @@ def _check_utf8(path: Path, what: str) -> None:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
             raise InputFileError(f"{what} ends in a cut UTF-8 character; re-export it as CSV UTF-8.") from exc
+
+
+def _check_text(sample: bytes, what: str) -> None:
+    """Tell binary content and UTF-16 without a BOM from text: CSV text never holds NUL bytes."""
+    if sample.startswith(_ZIP_MAGIC):
+        raise InputFileError(
+            f"{what} is a ZIP archive (an .xlsx workbook?), not CSV text: name it .xlsx, or save it as "
+            "CSV UTF-8."
+        )
+    nul = sample.find(b"\x00")
+    if nul < 0:
+        return
+    # ASCII text in UTF-16 has a NUL in every other byte.
+    if max(sample[0::2].count(0), sample[1::2].count(0)) >= len(sample) // 4:
+        raise InputFileError(f"{what} is UTF-16 text without a byte-order mark; re-export it as CSV UTF-8.")
+    raise InputFileError(
+        f"{what} is not a text file (binary data, a NUL byte at offset {nul}); check that the path points "
+        "at the ERP's CSV export, and export it again as CSV UTF-8."
+    )
 
 
 def _canonical_columns(
@@ -287,19 +329,46 @@ def _canonical_columns(
             if (close := difflib.get_close_matches(m, [normalise_header(c) for c in found], 1, 0.6))
         ]
         near = f" ({'; '.join(hints)})" if hints else ""
+        option = f"{entity[:-1]}_columns"
         raise InputFileError(
             f"The {entity} file {file} lacks required columns {missing}{near}. Columns found: {found}. "
-            "Rename them in the export or pass a column mapping (ERP header -> canonical name)."
+            f"Rename them in the export, or give a column mapping (ERP header -> canonical name): the "
+            f"{option} option of the flow, or on the command line --{option[:-1].replace('_', '-')} "
+            f"'ERP header={missing[0]}'."
         )
     return renames
 
 
-def _collect(lf: pl.LazyFrame, file: str, entity: Entity) -> pl.DataFrame:
-    """Run the plan once, turning a polars failure into a message about the file."""
+def _collect(lf: pl.LazyFrame, path: Path, entity: Entity) -> pl.DataFrame:
+    """Run the plan once, turning a polars failure into a message about the file (and row)."""
     try:
         return lf.collect()
     except pl.exceptions.PolarsError as exc:
+        ragged = _ragged_row(path) if path.suffix.lower() == ".csv" else None
+        if ragged is not None:
+            row, fields, expected = ragged
+            raise InputFileError(
+                f"The {entity} file {path} could not be parsed: row {row} has {fields} fields where the "
+                f"header has {expected}. Check that row (a comma inside a value that is not in quotes?) "
+                "and export again."
+            ) from exc
         raise InputFileError(
-            f"The {entity} file {file} could not be parsed ({exc}); check that it is a well-formed "
-            "export (same number of fields on every line, one header row)."
+            f"The {entity} file {path} could not be parsed ({_first_line(exc)}); check that it is a "
+            "well-formed export (same number of fields on every line, one header row)."
         ) from exc
+
+
+def _ragged_row(path: Path) -> tuple[int, int, int] | None:
+    """The first row (as a spreadsheet numbers it) whose field count differs from the header's.
+
+    Only called after polars refused the file, so a slow pure-Python pass costs nothing on good files.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None:
+            return None
+        for record in reader:
+            if len(record) != len(header) and any(cell.strip() for cell in record):
+                return reader.line_num, len(record), len(header)
+    return None

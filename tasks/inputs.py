@@ -14,6 +14,7 @@ from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
 from prefect.context import TaskRunContext
 
 from enkash_ar.erp_input import (
+    InputFileError,
     LoadResult,
     check_rejection_threshold,
     load_customers,
@@ -73,12 +74,14 @@ def load_erp_inputs(
     """Load and validate the customer and invoice files of the ERP export.
 
     Invoices are checked against the customers that validated, so an invoice of a rejected or unknown
-    customer is rejected too, with that reason.
+    customer is rejected too, with that reason. A file with a header but no data rows fails the run:
+    the ERP's export is the whole ledger, never empty, so an empty one means the export job broke, and
+    going on would make EnKash "match" a ledger we never saw.
 
     Example:
         >>> inputs = load_erp_inputs("erp/customers.csv", "erp/invoices.csv")  # doctest: +SKIP
     """
-    customers = load_customers(customers_file, mapping=customer_columns)
+    customers = _not_empty(load_customers(customers_file, mapping=customer_columns))
     if invoices_file is None:
         return ErpInputs(customers=customers, invoices=None)
     invoices = load_invoices(
@@ -86,7 +89,16 @@ def load_erp_inputs(
         known_customer_refs=customers.valid.get_column("customer_ref"),
         mapping=invoice_columns,
     )
-    return ErpInputs(customers=customers, invoices=invoices)
+    return ErpInputs(customers=customers, invoices=_not_empty(invoices))
+
+
+def _not_empty(result: LoadResult) -> LoadResult:
+    if result.total_rows == 0:
+        raise InputFileError(
+            f"The {result.entity} file {result.file} has a header but no data rows; the ERP export "
+            "probably stopped early: export it again. Nothing was sent to EnKash."
+        )
+    return result
 
 
 @task(name="report-rejected-rows")
@@ -101,7 +113,8 @@ def report_rejected_rows(inputs: ErpInputs, out_dir: str, threshold: float) -> s
             result.total_rows,
             result.rejected_rows,
             threshold,
-            entity=f"{result.entity} ({result.file})",
+            entity=result.entity,
+            file=result.file,
             rejected_path=path,
         )
     return str(path)

@@ -1,0 +1,74 @@
+"""Run the ``enkash-ar`` command as a user does: a separate process, ENKASH_* pointed at the sandbox,
+PREFECT_API_URL at the session's test Prefect server (read inside ``prefect_test_harness``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+#: Operations that change EnKash: a failed or dry run must make none of them.
+WRITE_OPERATIONS = (
+    "createBulkCustomer",
+    "bulkUpdate",
+    "createCustomer",
+    "updateCustomer",
+    "invoiceBulkUpload",
+    "createInvoice",
+    "updateInvoice",
+    "dispatchInvoiceCollection",
+    "createCustomerReminder",
+    "updateCustomerReminder",
+)
+
+
+def cli_env(sandbox: Any, storage: Path) -> dict[str, str]:
+    """The environment of a user's shell: the sandbox's credentials and the test Prefect server.
+
+    ``storage`` becomes PREFECT_LOCAL_STORAGE_PATH, so persisted results stay inside the test's folder.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    config = sandbox.config
+    return {
+        **os.environ,
+        "ENKASH_BASE_URL": sandbox.base_url,
+        "ENKASH_CLIENT_ID": config.client_id,
+        "ENKASH_CLIENT_SECRET": config.client_secret,
+        "ENKASH_USERNAME": config.username,
+        "ENKASH_PASSWORD": config.password,
+        "ENKASH_SELLER_ID": config.seller_id,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_LOCAL_STORAGE_PATH": str(storage),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # A narrow terminal must not change what the user reads; colour codes would split words.
+        "COLUMNS": "100",
+        "NO_COLOR": "1",
+        "TERM": "dumb",
+    }
+
+
+def run_cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python -m cli.main ARGS`` in the project folder; output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """The CLI's own error lines (``error: ...``) on stderr."""
+    return [line for line in result.stderr.splitlines() if line.startswith("error:")]
+
+
+def writes(request_counts: dict[str, int]) -> dict[str, int]:
+    """The write operations among the sandbox's request counts (only those that happened)."""
+    return {op: n for op, n in request_counts.items() if op in WRITE_OPERATIONS and n}
