@@ -17,10 +17,10 @@ from pydantic import BaseModel, Field
 
 from enkash_ar.client import EnkashClient
 from enkash_ar.contract import REMINDER_TIME_PATTERN, ReminderType
-from enkash_ar.errors import APIError, OutcomeUnknownError
+from enkash_ar.errors import APIError, OutcomeUnknownError, TransportError
 from enkash_ar.ledger import Outcome, RunLedger
 from enkash_ar.models import Customer, CustomerReminder, CustomerReminderCreate
-from enkash_ar.writes import MAX_RECONCILE_ROUNDS, RESULT_SCHEMA
+from enkash_ar.writes import MAX_RECONCILE_ROUNDS, REFUSED_FOR_NOW, RESULT_SCHEMA
 
 
 class ReminderRule(BaseModel):
@@ -75,15 +75,40 @@ def on_schedule(reminders: Sequence[CustomerReminder], schedule: Sequence[Remind
 
 
 def _ensure_one(client: EnkashClient, customer_id: str, schedule: Sequence[ReminderRule]) -> tuple[int, int]:
-    """Make one customer's reminders match ``schedule``; returns (created, updated)."""
+    """Make one customer's reminders match ``schedule``; returns (created, updated).
+
+    Every round reads the customer's reminders first and sends only the rules still off schedule, so a
+    create whose answer was lost is seen in the next read and never sent twice. It gives up (raises
+    :class:`~enkash_ar.errors.OutcomeUnknownError`) only after :data:`MAX_RECONCILE_ROUNDS` rounds in a
+    row that brought no rule on schedule: a flaky connection that still lets rules through one by one
+    is not an outage.
+    """
     created = updated = 0
-    for _round in range(MAX_RECONCILE_ROUNDS):
-        existing = {r.stage: r for r in client.get_customer_reminders(customer_id)}
-        pending = [
-            rule for rule in schedule if rule.stage not in existing or not rule.matches(existing[rule.stage])
-        ]
-        if not pending:
+    idle_rounds = 0
+    best = len(schedule) + 1
+    while True:
+        try:
+            existing = {r.stage: r for r in client.get_customer_reminders(customer_id)}
+        except (*REFUSED_FOR_NOW, TransportError):
+            existing = None
+        pending = (
+            None
+            if existing is None
+            else [r for r in schedule if r.stage not in existing or not r.matches(existing[r.stage])]
+        )
+        if pending == []:
             return created, updated
+        if pending is not None and len(pending) < best:
+            best, idle_rounds = len(pending), 0
+        elif idle_rounds >= MAX_RECONCILE_ROUNDS:
+            raise OutcomeUnknownError(
+                f"createCustomerReminder: reminders of customer {customer_id} still unconfirmed after"
+                f" {MAX_RECONCILE_ROUNDS} attempts without progress; rerun the cycle: it reads them first",
+                operation="createCustomerReminder",
+            )
+        idle_rounds += 1
+        if existing is None or pending is None:
+            continue
         try:
             for rule in pending:
                 current = existing.get(rule.stage)
@@ -93,14 +118,10 @@ def _ensure_one(client: EnkashClient, customer_id: str, schedule: Sequence[Remin
                 elif current.customer_reminder_id:
                     client.update_customer_reminder(customer_id, current.customer_reminder_id, rule.body())
                     updated += 1
-        except OutcomeUnknownError:
-            # Read again: whatever the lost answer did is visible now, and only the rest is sent.
+        except (OutcomeUnknownError, *REFUSED_FOR_NOW):
+            # Lost (or refused for now): read again, whatever it did is visible then, and only the rest
+            # is sent.
             continue
-    raise OutcomeUnknownError(
-        f"createCustomerReminder: reminders of customer {customer_id} still unconfirmed after"
-        f" {MAX_RECONCILE_ROUNDS} attempts; rerun the cycle",
-        operation="createCustomerReminder",
-    )
 
 
 def ensure_reminders(
@@ -120,24 +141,42 @@ def ensure_reminders(
     """
     rows: list[dict[str, object]] = []
     outcomes: list[Outcome] = []
-    for customer in customers:
-        if on_schedule(customer.customer_reminders, schedule) or not customer.customer_id:
-            continue
-        customer_id, key = customer.customer_id, str(customer.unique_ref_no or customer.customer_id)
-        try:
-            created, updated = _ensure_one(client, str(customer_id), schedule)
-        except APIError as exc:
-            outcomes.append(Outcome(key, "failed", str(customer_id), str(exc)))
-            rows.append({"key": key, "outcome": "failure", "reason": str(exc), "remote_id": customer_id})
-            continue
-        if created or updated:
-            outcomes.append(Outcome(key, "done", str(customer_id), f"created {created}, updated {updated}"))
-            rows.append({"key": key, "outcome": "success", "reason": None, "remote_id": customer_id})
+    todo = [c for c in customers if c.customer_id and not on_schedule(c.customer_reminders, schedule)]
+    unknown: dict[str, str] = {}
+    # One customer whose answers keep getting lost must not hold up the others: it is set aside and
+    # tried again after them, and only what is still unconfirmed then fails the chunk (to be retried).
+    for _sweep in range(MAX_RECONCILE_ROUNDS):
+        unknown, later = {}, []
+        for customer in todo:
+            customer_id, key = str(customer.customer_id), str(customer.unique_ref_no or customer.customer_id)
+            try:
+                created, updated = _ensure_one(client, customer_id, schedule)
+            except OutcomeUnknownError as exc:
+                unknown[key] = str(exc)
+                later.append(customer)
+                continue
+            except APIError as exc:
+                outcomes.append(Outcome(key, "failed", customer_id, str(exc)))
+                rows.append({"key": key, "outcome": "failure", "reason": str(exc), "remote_id": customer_id})
+                continue
+            if created or updated:
+                outcomes.append(Outcome(key, "done", customer_id, f"created {created}, updated {updated}"))
+                rows.append({"key": key, "outcome": "success", "reason": None, "remote_id": customer_id})
+        todo = later
+        if not todo:
+            break
+    outcomes += [Outcome(key, "failed", None, f"unconfirmed: {reason}") for key, reason in unknown.items()]
     if outcomes:
         batch = ledger.begin_batch(
             client.seller_id, "reminders", "createCustomerReminder", [o.key for o in outcomes]
         )
         ledger.finish_batch(batch, outcomes)
+    if unknown:
+        raise OutcomeUnknownError(
+            f"createCustomerReminder: the reminders of {len(unknown)} customer(s) are still unconfirmed"
+            f" (e.g. {next(iter(unknown.values()))}); rerun the cycle: it reads them before sending again",
+            operation="createCustomerReminder",
+        )
     frame = pl.DataFrame(
         rows, schema={k: v for k, v in RESULT_SCHEMA.items() if k not in ("stage", "amount")}
     )

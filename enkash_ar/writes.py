@@ -26,7 +26,14 @@ import polars as pl
 
 from enkash_ar.bulk_template import FAILURE_FIELD, FAILURE_REASON
 from enkash_ar.client import EnkashClient
-from enkash_ar.errors import APIError, OutcomeUnknownError
+from enkash_ar.errors import (
+    APIError,
+    EnkashError,
+    OutcomeUnknownError,
+    RateLimitError,
+    ServerError,
+    UnauthorizedError,
+)
 from enkash_ar.ledger import Outcome, RunLedger
 
 logger = logging.getLogger(__name__)
@@ -42,6 +49,11 @@ RESULT_SCHEMA: Final = {
 }
 #: How many times rows with an unknown outcome are reconciled and resent within one call.
 MAX_RECONCILE_ROUNDS: Final = 3
+#: Answers that refuse a whole call before any work is done, for a reason that passes: a 401 although
+#: the client had just renewed its token (it expired in flight again), a 429 or 503 that outlasted the
+#: client's retries. Nothing was created, so sending again is safe; a 400 or 422 is the rows' fault and
+#: is recorded against them instead.
+REFUSED_FOR_NOW: Final = (UnauthorizedError, RateLimitError, ServerError)
 
 Lookup = Callable[[Sequence[str]], dict[str, str]]
 
@@ -88,6 +100,7 @@ def _guarded_bulk_create(
         ledger.resolve(seller_id, stage, found, missing=[k for k in seen if k not in found])
         outcomes += [Outcome(k, "done", rid, "already in EnKash") for k, rid in found.items()]
         rows = rows.filter(~pl.col(key_column).is_in(list(found)))
+    refused: APIError | None = None
     for _round in range(MAX_RECONCILE_ROUNDS):
         if rows.is_empty():
             return outcomes
@@ -103,6 +116,13 @@ def _guarded_bulk_create(
             ledger.resolve(seller_id, stage, found, missing=missing)
             outcomes += [Outcome(k, "done", rid, None) for k, rid in found.items()]
             rows = rows.filter(pl.col(key_column).is_in(missing))
+            refused = None
+            continue
+        except REFUSED_FOR_NOW as exc:
+            # Refused before any work was done: nothing to reconcile, the same rows go again.
+            ledger.finish_batch(batch, [Outcome(k, "failed", None, str(exc)) for k in batch_keys])
+            logger.warning("%s: refused (%s); sending the %d rows again", operation, exc, len(batch_keys))
+            refused = exc
             continue
         except APIError as exc:
             # The whole call was refused (e.g. the file itself was invalid): every row failed, nothing
@@ -112,6 +132,10 @@ def _guarded_bulk_create(
             return outcomes + failed
         ledger.finish_batch(batch, answered)
         return outcomes + answered
+    if rows.is_empty():
+        return outcomes
+    if refused is not None:
+        raise refused  # the last attempt was refused outright: nothing is in doubt
     raise OutcomeUnknownError(
         f"{operation}: {rows.height} rows still have no known outcome after {MAX_RECONCILE_ROUNDS} attempts;"
         " rerun the cycle: it looks them up in EnKash before sending anything again",
@@ -122,8 +146,19 @@ def _guarded_bulk_create(
 def _bulk_outcomes(
     client: EnkashClient, response: object, sent: pl.DataFrame, key_column: str, id_column: str
 ) -> list[Outcome]:
-    """One outcome per sent row, from the bulk answer's success and failure files."""
-    success, failure = client.bulk_results(response)  # type: ignore[arg-type]
+    """One outcome per sent row, from the bulk answer's success and failure files.
+
+    Raises:
+        OutcomeUnknownError: the upload was accepted but its result files could not be read, so which
+            rows EnKash created is not known: the caller looks them up before sending any again.
+    """
+    try:
+        success, failure = client.bulk_results(response)  # type: ignore[arg-type]
+    except EnkashError as exc:
+        raise OutcomeUnknownError(
+            f"the bulk upload was accepted but its result files could not be read ({exc})",
+            operation="downloadResultFile",
+        ) from exc
     keys = sent.get_column(key_column).to_list()
     outcomes = []
     for row in success.iter_rows(named=True):

@@ -1,0 +1,219 @@
+"""Exactly-once across crashes: the cycle process is SIGKILLed at points across every stage, then rerun.
+
+The cycle runs the way an operator runs it, as its own process (``enkash-ar cycle``), against the
+sandbox and the session's Prefect server. A watcher polls the sandbox's request counters and kills the
+process group at the chosen moment: right after a write reached EnKash (whose answer the process never
+records), in the middle of a stage, or while the summary is being read. Each kill leaves the same ledger
+file for the next run (or, in one variant, no ledger at all), exactly as a crashed night would; the
+last run must complete with exit status 0 and EnKash must hold the ERP export exactly once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prefect.settings import PREFECT_API_URL
+
+from sandbox.server import RunningSandbox
+
+#: Rows per bulk file in these runs, so that every stage takes several chunks (5 invoice uploads).
+CHUNK_SIZE = 1000
+#: How long one killed-or-completed run may take before the test gives up on it.
+RUN_TIMEOUT = 240.0
+POLL_INTERVAL = 0.02
+
+#: Runs the real ``enkash-ar`` command. The command has no ``--chunk-size`` option (yet), so the
+#: default chunk size of the flow options is lowered first; everything else is the command as shipped.
+RUNNER = """
+import sys
+from flows.options import CycleOptions
+CycleOptions.model_fields["chunk_size"].default = int(sys.argv[1])
+CycleOptions.model_rebuild(force=True)
+from cli.main import app
+sys.argv = ["enkash-ar", *sys.argv[2:]]
+app()
+"""
+
+Counts = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class KillPoint:
+    """When to kill a run: ``reached(start, now)`` over the sandbox's state summaries."""
+
+    name: str
+    reached: Callable[[Counts, Counts], bool]
+    #: Sandbox latency (ms) during the run: wide windows for the bulk stages, small for the
+    #: one-by-one reminder calls (2,000 of them).
+    latency_ms: int = 40
+
+
+def _calls(state: Counts, operation: str) -> int:
+    return int(state["request_counts"].get(operation, 0))
+
+
+def _new_calls(operation: str, at_least: int) -> Callable[[Counts, Counts], bool]:
+    return lambda start, now: _calls(now, operation) - _calls(start, operation) >= at_least
+
+
+class _SummaryReadStarted:
+    """The summary stage began reading: a customer search after every reminder exists."""
+
+    def __init__(self, reminders_wanted: int) -> None:
+        self.wanted = reminders_wanted
+        self.searches_when_done: int | None = None
+
+    def __call__(self, start: Counts, now: Counts) -> bool:
+        if self.searches_when_done is None:
+            if now["reminders_count"] >= self.wanted:
+                self.searches_when_done = _calls(now, "searchCustomer")
+            return False
+        return _calls(now, "searchCustomer") > self.searches_when_done
+
+
+def _kill_points(customers: int) -> list[KillPoint]:
+    return [
+        KillPoint("after the first createBulkCustomer", _new_calls("createBulkCustomer", 1)),
+        KillPoint("after the 1st invoiceBulkUpload", _new_calls("invoiceBulkUpload", 1)),
+        KillPoint("after the 3rd invoiceBulkUpload", _new_calls("invoiceBulkUpload", 3)),
+        KillPoint("after the first dispatchInvoiceCollection", _new_calls("dispatchInvoiceCollection", 1)),
+        KillPoint("during reminders", _new_calls("createCustomerReminder", 1), latency_ms=2),
+        KillPoint("during the summary reads", _SummaryReadStarted(3 * customers), latency_ms=2),
+    ]
+
+
+@pytest.fixture
+def cycle_env(sandbox: RunningSandbox, prefect_server: None, tmp_path: Path) -> dict[str, str]:
+    """The environment of a cycle process: ENKASH_* for the sandbox, the session's Prefect server."""
+    config = sandbox.config
+    env = dict(os.environ)
+    env.update(
+        {
+            "ENKASH_BASE_URL": sandbox.base_url,
+            "ENKASH_CLIENT_ID": config.client_id,
+            "ENKASH_CLIENT_SECRET": config.client_secret,
+            "ENKASH_USERNAME": config.username,
+            "ENKASH_PASSWORD": config.password,
+            "ENKASH_SELLER_ID": config.seller_id,
+            "ENKASH_MAX_RETRIES": "6",
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+            "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(tmp_path / "prefect-results"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+@dataclass
+class CycleProcess:
+    """Starts ``enkash-ar cycle`` runs on one ERP export, ledger and output folder."""
+
+    sandbox: RunningSandbox
+    env: dict[str, str]
+    export: Any
+    as_of: date
+    out: Path
+    ledger: Path
+    logs: Path
+
+    def _summary(self) -> Counts:
+        url = f"{self.sandbox.base_url}/_sandbox/state"
+        response = httpx.get(url, params={"summary": "true"}, timeout=10)
+        response.raise_for_status()
+        state: Counts = response.json()
+        return state
+
+    def run(self, number: int, kill_at: KillPoint | None) -> int:
+        """One run; with ``kill_at``, SIGKILL its process group at that point. Returns the exit status."""
+        latency = kill_at.latency_ms if kill_at else 2
+        faults = f"{self.sandbox.base_url}/_sandbox/faults"
+        httpx.post(faults, json={"latency_ms": latency}, timeout=10).raise_for_status()
+        command = [
+            sys.executable,
+            "-c",
+            RUNNER,
+            str(CHUNK_SIZE),
+            "cycle",
+            "--customers",
+            str(self.export.customers_file),
+            "--invoices",
+            str(self.export.invoices_file),
+            "--out",
+            str(self.out),
+            "--ledger",
+            str(self.ledger),
+            "--as-of",
+            self.as_of.isoformat(),
+        ]
+        log = self.logs / f"run-{number}.log"
+        start = self._summary()
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                command, env=self.env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            deadline = time.monotonic() + RUN_TIMEOUT
+            try:
+                while process.poll() is None:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"run {number} took longer than {RUN_TIMEOUT} s; log: {log}")
+                    if kill_at is not None and kill_at.reached(start, self._summary()):
+                        os.killpg(process.pid, signal.SIGKILL)
+                        process.wait(timeout=30)
+                        return process.returncode
+                    time.sleep(POLL_INTERVAL)
+            finally:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=30)
+        tail = log.read_text(errors="replace")[-3000:]
+        if kill_at is not None:
+            pytest.fail(f"run {number} ended (exit {process.returncode}) before {kill_at.name}:\n{tail}")
+        return process.returncode
+
+
+def _cycle(sandbox: RunningSandbox, env: dict[str, str], export: Any, as_of: date, tmp: Path) -> CycleProcess:
+    logs = tmp / "logs"
+    logs.mkdir()
+    return CycleProcess(sandbox, env, export, as_of, tmp / "out", tmp / "ledger.sqlite3", logs)
+
+
+@pytest.mark.parametrize("ledger_kept", [True, False], ids=["ledger-kept", "ledger-lost"])
+def test_a_night_killed_at_every_stage_and_rerun_ends_exactly_once(
+    ledger_kept: bool,
+    sandbox: RunningSandbox,
+    cycle_env: dict[str, str],
+    erp_5k: Any,
+    as_of: date,
+    check_exactly_once: Callable[[Any], None],
+    tmp_path: Path,
+) -> None:
+    cycle = _cycle(sandbox, cycle_env, erp_5k, as_of, tmp_path)
+    points = _kill_points(len(erp_5k.customer_refs))
+
+    for number, point in enumerate(points, start=1):
+        status = cycle.run(number, kill_at=point)
+        assert status == -signal.SIGKILL, f"run {number} was meant to be killed {point.name}"
+        if not ledger_kept:
+            # The disk with the ledger is gone: the rerun can only rebuild from what EnKash holds.
+            for path in tmp_path.glob("ledger.sqlite3*"):
+                path.unlink()
+
+    final = cycle.run(len(points) + 1, kill_at=None)
+
+    log = (tmp_path / "logs" / f"run-{len(points) + 1}.log").read_text(errors="replace")
+    assert final == 0, f"the rerun after the last kill failed:\n{log[-3000:]}"
+    assert "invoices_uploaded" in log  # the summary was printed
+    assert (tmp_path / "out" / "summary.json").exists()
+    check_exactly_once(erp_5k)
