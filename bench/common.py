@@ -20,6 +20,8 @@ import httpx
 
 from sandbox.config import SandboxConfig
 
+#: The index whose absence makes ``RunLedger.finish_batch`` scan the whole entries table per row.
+
 RESULTS = Path(__file__).parent / "results"
 #: Operations that change EnKash (counted to show that a quiet rerun writes nothing).
 WRITE_OPERATIONS = (
@@ -112,6 +114,59 @@ def sandbox_process(token_ttl: int = 3600) -> Iterator[SandboxProcess]:
         process.wait(timeout=30)
 
 
+@contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """Start ``prefect server start`` on loopback (PREFECT_HOME under ``home``); yield its API URL.
+
+    A real server, shared by the cycle in this process and the S4 cycle subprocess, instead of the
+    per-process ephemeral one. Stopped (by its process id) at the end.
+    """
+    port = _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_API_URL": api_url,
+    }
+    log_file = (home / "server.log").open("wb")
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"the Prefect server did not start on {api_url} (see {home}/server.log)")
+            time.sleep(0.5)
+        yield api_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)
+        log_file.close()
+
+
+def log(message: str) -> None:
+    """A progress line on stderr (results go to stdout and bench/results)."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process so far, in MiB."""
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def machine() -> dict[str, Any]:
     """The machine a result was measured on."""
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -130,5 +185,5 @@ def write_result(name: str, result: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     payload = {"benchmark": name, "machine": machine(), **result}
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    print(json.dumps(payload, indent=2, sort_keys=True))
+    print(json.dumps(payload, indent=2, sort_keys=True), flush=True)
     return path

@@ -16,7 +16,7 @@ from enkash_ar.bulk_files import FileFormat, decode_result_file, empty_result_fr
 from enkash_ar.bulk_template import CUSTOMER_CREATE, CUSTOMER_UPDATE, INVOICE_CREATE, TEMPLATES, BulkTemplate
 from enkash_ar.contract import SortDirection
 from enkash_ar.errors import make_api_error
-from enkash_ar.frames import customers_frame, invoices_frame
+from enkash_ar.frames import INVOICE_SCHEMA, concat_frames, customers_frame, invoices_frame, unique_rows
 from enkash_ar.models import (
     BcEnvelope,
     BulkResponse,
@@ -35,7 +35,7 @@ from enkash_ar.models import (
     UpdateCustomerRequest,
     UpdateInvoiceRequest,
 )
-from enkash_ar.paging import collect_pages, paging_params, unique_by
+from enkash_ar.paging import collect_pages, iter_pages, paging_params, unique_by
 from enkash_ar.retry import OperationKind
 from enkash_ar.routes import ROUTES, Route
 from enkash_ar.settings import EnkashSettings
@@ -288,8 +288,20 @@ class EnkashClient(BaseClient):
         page_size: int = DEFAULT_PAGE_SIZE,
         order_by: str | None = "createdOn",
     ) -> pl.DataFrame:
-        """Every invoice matching ``filters`` as a frame (``frames.INVOICE_SCHEMA``)."""
-        return invoices_frame(self.search_all_invoices(filters, page_size=page_size, order_by=order_by))
+        """Every invoice matching ``filters`` as a frame (``frames.INVOICE_SCHEMA``).
+
+        Each page becomes a frame as it arrives (its models are dropped at once), so memory is bounded
+        by one page of models plus the frame itself, not by every invoice as a model.
+        """
+        pages = iter_pages(
+            lambda offset, limit: self.search_collection_invoices(
+                filters, offset=offset, limit=limit, order_by=order_by, direction=SortDirection.ASC
+            ),
+            page_size,
+        )
+        frame = concat_frames([invoices_frame(page) for page in pages], INVOICE_SCHEMA)
+        # A record created while paging can shift a page boundary and show up twice: keep the first.
+        return unique_rows(frame, "invoiceId")
 
     def get_invoice(self, invoice_id: str) -> Invoice:
         """getInvoice."""

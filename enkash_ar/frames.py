@@ -93,3 +93,14 @@ def invoices_frame(invoices: Iterable[Invoice]) -> pl.DataFrame:
 def customers_frame(customers: Iterable[Customer]) -> pl.DataFrame:
     """Customers as a frame with :data:`CUSTOMER_SCHEMA`."""
     return _frame(list(customers), CUSTOMER_SCHEMA)
+
+
+def concat_frames(frames: Sequence[pl.DataFrame], schema: pl.Schema) -> pl.DataFrame:
+    """Stack frames of one ``schema`` (an empty frame of it when there are none)."""
+    return pl.concat(frames, how="vertical", rechunk=True) if frames else pl.DataFrame(schema=schema)
+
+
+def unique_rows(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Keep the first row of each ``column`` value; rows without one are all kept."""
+    key = pl.col(column)
+    return frame.filter(key.is_null() | key.is_first_distinct())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from enkash_ar.contract import MAX_SEARCH_LIMIT, SortDirection
@@ -26,18 +26,29 @@ def paging_params(
     }
 
 
-def collect_pages(fetch: Callable[[int, int], Sequence[R]], page_size: int) -> list[R]:
-    """Call ``fetch(offset, limit)`` with growing offsets until a page comes back short."""
+def iter_pages(fetch: Callable[[int, int], Sequence[R]], page_size: int) -> Iterator[Sequence[R]]:
+    """Yield ``fetch(offset, limit)`` pages with growing offsets until a page comes back short.
+
+    Only one page is held at a time, so a caller that reduces each page (to a frame, a count ...)
+    keeps its memory bounded by a page however many records the search matches.
+    """
     if not 1 <= page_size <= MAX_SEARCH_LIMIT:
         raise ValueError(f"page_size must be within 1..{MAX_SEARCH_LIMIT}, got {page_size}")
-    rows: list[R] = []
     offset = 0
     while True:
         page = fetch(offset, page_size)
-        rows.extend(page)
+        yield page
         if len(page) < page_size:
-            return rows
+            return
         offset += page_size
+
+
+def collect_pages(fetch: Callable[[int, int], Sequence[R]], page_size: int) -> list[R]:
+    """Call ``fetch(offset, limit)`` with growing offsets until a page comes back short."""
+    rows: list[R] = []
+    for page in iter_pages(fetch, page_size):
+        rows.extend(page)
+    return rows
 
 
 def unique_by(records: list[R], attr: str) -> list[R]:
