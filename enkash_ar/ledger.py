@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS entries (
     PRIMARY KEY (seller_id, stage, key)
 );
 CREATE INDEX IF NOT EXISTS entries_open ON entries (seller_id, stage, status);
+-- finish_batch and mark_unknown update by batch: without this every row would scan the table.
+CREATE INDEX IF NOT EXISTS entries_batch ON entries (batch_id, key);
 """
 
 
