@@ -10,6 +10,7 @@ in the next read and is not sent again.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 import polars as pl
@@ -17,10 +18,13 @@ from pydantic import BaseModel, Field
 
 from enkash_ar.client import EnkashClient
 from enkash_ar.contract import REMINDER_TIME_PATTERN, ReminderType
-from enkash_ar.errors import APIError, OutcomeUnknownError, TransportError
+from enkash_ar.errors import APIError, EnkashError, OutcomeUnknownError, TransportError
 from enkash_ar.ledger import Outcome, RunLedger
 from enkash_ar.models import Customer, CustomerReminder, CustomerReminderCreate
 from enkash_ar.writes import MAX_RECONCILE_ROUNDS, REFUSED_FOR_NOW, RESULT_SCHEMA
+
+#: Customers brought on schedule at the same time (each is a few sequential calls).
+REMINDER_WORKERS: Final = 4
 
 
 class ReminderRule(BaseModel):
@@ -118,10 +122,22 @@ def _ensure_one(client: EnkashClient, customer_id: str, schedule: Sequence[Remin
                 elif current.customer_reminder_id:
                     client.update_customer_reminder(customer_id, current.customer_reminder_id, rule.body())
                     updated += 1
+            # Every write was answered: the schedule is in place, no confirming read is needed.
+            return created, updated
         except (OutcomeUnknownError, *REFUSED_FOR_NOW):
             # Lost (or refused for now): read again, whatever it did is visible then, and only the rest
             # is sent.
             continue
+
+
+def _attempt(
+    client: EnkashClient, customer: Customer, schedule: Sequence[ReminderRule]
+) -> tuple[int, int] | EnkashError:
+    """One customer's :func:`_ensure_one`, with its EnKash error returned rather than raised."""
+    try:
+        return _ensure_one(client, str(customer.customer_id), schedule)
+    except EnkashError as exc:
+        return exc
 
 
 def ensure_reminders(
@@ -147,10 +163,16 @@ def ensure_reminders(
     # tried again after them, and only what is still unconfirmed then fails the chunk (to be retried).
     for _sweep in range(MAX_RECONCILE_ROUNDS):
         unknown, later = {}, []
-        for customer in todo:
+        # Customers are independent and each costs a few round trips: a few at a time (the client is
+        # thread-safe) instead of one after another.
+        with ThreadPoolExecutor(max_workers=REMINDER_WORKERS) as pool:
+            attempts = list(pool.map(lambda c: _attempt(client, c, schedule), todo))
+        for customer, attempt in zip(todo, attempts, strict=True):
             customer_id, key = str(customer.customer_id), str(customer.unique_ref_no or customer.customer_id)
             try:
-                created, updated = _ensure_one(client, customer_id, schedule)
+                if isinstance(attempt, Exception):
+                    raise attempt
+                created, updated = attempt
             except OutcomeUnknownError as exc:
                 unknown[key] = str(exc)
                 later.append(customer)
