@@ -26,7 +26,9 @@ async def dispatch_invoices(
     options = options or CycleOptions()
     inputs = prepare_inputs(customers_file, invoices_file, options)
     assert inputs.invoices is not None
-    pending = invoices_to_dispatch(inputs.invoices.valid, read_enkash_invoices(options.credentials_block))
+    # Only undispatched invoices matter here (a documented filter): a quiet night reads next to nothing.
+    undispatched = read_enkash_invoices(options.credentials_block, {"dispatched": False})
+    pending = invoices_to_dispatch(inputs.invoices.valid, undispatched)
     results = [empty_results()]
     if not options.dry_run:
         for chunk in pending.iter_slices(options.chunk_size):

@@ -25,8 +25,8 @@ async def nightly_ar_cycle(
 ) -> dict[str, object]:
     """Run the whole nightly AR cycle for one seller and return the summary.
 
-    Stages, each a subflow that is also deployable alone: fetch a token; load and validate the ERP
-    files (bad rows to rejected_rows.csv; fail above the rejection threshold, before anything is sent);
+    Stages, each a subflow that is also deployable alone: load and validate the ERP files (bad rows
+    to rejected_rows.csv; fail above the rejection threshold, before anything is sent); fetch a token;
     sync_customers; upload_invoices; dispatch_invoices; setup_reminders; ar_summary. Every stage diffs
     the ERP against a fresh read of EnKash, so rerunning a failed or killed night sends only what is
     still missing.
@@ -36,9 +36,10 @@ async def nightly_ar_cycle(
         >>> asyncio.run(nightly_ar_cycle("erp/customers.csv", "erp/invoices.csv"))  # doctest: +SKIP
     """
     options = options or CycleOptions()
-    fetch_token(options.credentials_block)
+    # Inputs first: a broken export fails the night before any request reaches EnKash.
     inputs = load_erp_inputs(customers_file, invoices_file, options.customer_columns, options.invoice_columns)
     report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
+    fetch_token(options.credentials_block)
     await sync_customers(customers_file, options)
     await upload_invoices(customers_file, invoices_file, options)
     await dispatch_invoices(customers_file, invoices_file, options)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from prefect import task
-from prefect.cache_policies import TASK_SOURCE, CacheKeyFnPolicy
-from prefect.context import TaskRunContext
+from prefect.cache_policies import NO_CACHE
 
 from enkash_ar.erp_input import (
     InputFileError,
@@ -45,26 +43,30 @@ def _file_digest(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def _content_key(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
-    """Cache key: what the files hold and how they are mapped, never their path or mtime."""
+def _content_key(
+    customers_file: str,
+    invoices_file: str | None,
+    customer_columns: Mapping[str, str] | None,
+    invoice_columns: Mapping[str, str] | None,
+) -> str | None:
+    """What the files hold and how they are mapped (never their path or mtime); None if unreadable."""
     try:
-        files = [_file_digest(p) for p in (parameters["customers_file"], parameters["invoices_file"]) if p]
+        files = [_file_digest(p) for p in (customers_file, invoices_file) if p]
     except OSError:
-        return None  # a missing file is reported by the task itself, with its name
-    mappings = repr(sorted((parameters.get("customer_columns") or {}).items())) + repr(
-        sorted((parameters.get("invoice_columns") or {}).items())
-    )
+        return None  # a missing file is reported by the loader itself, with its name
+    mappings = repr(sorted((customer_columns or {}).items())) + repr(sorted((invoice_columns or {}).items()))
     return hashlib.blake2b("|".join([*files, mappings]).encode(), digest_size=16).hexdigest()
 
 
-# Pure preparation, so safe to cache: the same bytes and mapping always validate the same way. The
-# cached value holds ERP rows only (no token, no secret).
-@task(
-    name="load-erp-inputs",
-    cache_policy=TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=_content_key),
-    cache_expiration=timedelta(hours=12),
-    persist_result=True,
-)
+# Loading is pure preparation, so it is safe to reuse: nightly_ar_cycle loads the export once and
+# its stage subflows, in the same process, get the same validated frames back. The memo lives in
+# process memory only. Prefect result persistence is deliberately not used here: it would pickle the
+# customers' names, phones and GSTINs into result storage, and at 1M rows costs more than the load.
+_memo_lock = threading.Lock()
+_memo: dict[str, ErpInputs] = {}
+
+
+@task(name="load-erp-inputs", cache_policy=NO_CACHE)
 def load_erp_inputs(
     customers_file: str,
     invoices_file: str | None,
@@ -81,15 +83,26 @@ def load_erp_inputs(
     Example:
         >>> inputs = load_erp_inputs("erp/customers.csv", "erp/invoices.csv")  # doctest: +SKIP
     """
+    key = _content_key(customers_file, invoices_file, customer_columns, invoice_columns)
+    with _memo_lock:
+        if key is not None and key in _memo:
+            return _memo[key]
     customers = _not_empty(load_customers(customers_file, mapping=customer_columns))
-    if invoices_file is None:
-        return ErpInputs(customers=customers, invoices=None)
-    invoices = load_invoices(
-        invoices_file,
-        known_customer_refs=customers.valid.get_column("customer_ref"),
-        mapping=invoice_columns,
-    )
-    return ErpInputs(customers=customers, invoices=_not_empty(invoices))
+    invoices = None
+    if invoices_file is not None:
+        invoices = _not_empty(
+            load_invoices(
+                invoices_file,
+                known_customer_refs=customers.valid.get_column("customer_ref"),
+                mapping=invoice_columns,
+            )
+        )
+    inputs = ErpInputs(customers=customers, invoices=invoices)
+    if key is not None:
+        with _memo_lock:
+            _memo.clear()  # one export at a time: a night's files, not a growing cache
+            _memo[key] = inputs
+    return inputs
 
 
 def _not_empty(result: LoadResult) -> LoadResult:
