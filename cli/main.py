@@ -180,6 +180,9 @@ def cycle(
         list[str] | None,
         typer.Option(help="Map an ERP invoice column to ours: 'ERP header=invoice_number' (repeatable)."),
     ] = None,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Rows per bulk file (one task run per chunk).")
+    ] = 5000,
 ) -> None:
     """Run nightly_ar_cycle once, now, and print its summary (exit status 1 if it failed)."""
     for path in (customers, invoices):
@@ -197,6 +200,7 @@ def cycle(
         credentials_block=block,
         customer_columns=_column_mapping(customer_column, "--customer-column"),
         invoice_columns=_column_mapping(invoice_column, "--invoice-column"),
+        chunk_size=chunk_size,
     )
     if ledger is not None:
         options.ledger_path = str(ledger)

@@ -33,17 +33,6 @@ CHUNK_SIZE = 1000
 RUN_TIMEOUT = 240.0
 POLL_INTERVAL = 0.02
 
-#: Runs the real ``enkash-ar`` command. The command has no ``--chunk-size`` option (yet), so the
-#: default chunk size of the flow options is lowered first; everything else is the command as shipped.
-RUNNER = """
-import sys
-from flows.options import CycleOptions
-CycleOptions.model_fields["chunk_size"].default = int(sys.argv[1])
-CycleOptions.model_rebuild(force=True)
-from cli.main import app
-sys.argv = ["enkash-ar", *sys.argv[2:]]
-app()
-"""
 
 Counts = dict[str, Any]
 
@@ -142,10 +131,11 @@ class CycleProcess:
         httpx.post(faults, json={"latency_ms": latency}, timeout=10).raise_for_status()
         command = [
             sys.executable,
-            "-c",
-            RUNNER,
-            str(CHUNK_SIZE),
+            "-m",
+            "cli.main",
             "cycle",
+            "--chunk-size",
+            str(CHUNK_SIZE),
             "--customers",
             str(self.export.customers_file),
             "--invoices",
