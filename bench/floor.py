@@ -61,7 +61,7 @@ def run_floor(
             writes.update_invoices(client, ledger, c) for c in invoice_plan.to_update.iter_slices(5000)
         ]
 
-        pending = invoices_to_dispatch(invoices.valid, client.search_invoices_frame())
+        pending = invoices_to_dispatch(invoices.valid, client.search_invoices_frame({"dispatched": False}))
         results += [writes.dispatch_invoices(client, ledger, c) for c in pending.iter_slices(5000)]
 
         everyone = client.search_all_customers()
