@@ -19,23 +19,9 @@ from typing import Any
 import httpx
 
 from sandbox.config import SandboxConfig
-
-#: The index whose absence makes ``RunLedger.finish_batch`` scan the whole entries table per row.
+from sandbox.routes import WRITE_OPERATIONS
 
 RESULTS = Path(__file__).parent / "results"
-#: Operations that change EnKash (counted to show that a quiet rerun writes nothing).
-WRITE_OPERATIONS = (
-    "createBulkCustomer",
-    "bulkUpdate",
-    "createCustomer",
-    "updateCustomer",
-    "invoiceBulkUpload",
-    "createInvoice",
-    "updateInvoice",
-    "dispatchInvoiceCollection",
-    "createCustomerReminder",
-    "updateCustomerReminder",
-)
 
 
 @dataclass(frozen=True)

@@ -109,6 +109,15 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", _I + "/{invoiceId}", "updateInvoice", invoices.update_invoice, "json"),
 )
 
+#: Operations that change EnKash's data: what a quiet night must not call. Searches are POSTs that
+#: only read, and the token call changes nothing the cycle reconciles.
+WRITE_OPERATIONS: frozenset[str] = frozenset(
+    r.operation_id
+    for r in ROUTES
+    if r.method != "GET"
+    and r.operation_id not in {"getAuthenticationToken", "searchCustomer", "searchCollectionInvoices"}
+)
+
 _MATCHERS = [
     (r.method, re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", r.path) + "$"), r.operation_id) for r in ROUTES
 ]

@@ -9,20 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sandbox.routes import WRITE_OPERATIONS
+
 REPO = Path(__file__).resolve().parents[2]
-#: Operations that change EnKash: a failed or dry run must make none of them.
-WRITE_OPERATIONS = (
-    "createBulkCustomer",
-    "bulkUpdate",
-    "createCustomer",
-    "updateCustomer",
-    "invoiceBulkUpload",
-    "createInvoice",
-    "updateInvoice",
-    "dispatchInvoiceCollection",
-    "createCustomerReminder",
-    "updateCustomerReminder",
-)
 
 
 def cli_env(sandbox: Any, storage: Path) -> dict[str, str]:

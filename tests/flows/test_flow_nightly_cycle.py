@@ -15,20 +15,8 @@ import pytest
 from enkash_ar.erp_input import load_customers, load_invoices
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
+from sandbox.routes import WRITE_OPERATIONS
 
-#: Operations that change EnKash: a quiet rerun must make none of them.
-WRITE_OPERATIONS = (
-    "createBulkCustomer",
-    "bulkUpdate",
-    "createCustomer",
-    "updateCustomer",
-    "invoiceBulkUpload",
-    "createInvoice",
-    "updateInvoice",
-    "dispatchInvoiceCollection",
-    "createCustomerReminder",
-    "updateCustomerReminder",
-)
 SUMMARY_KEYS = {
     "customers_created",
     "customers_updated",
