@@ -95,7 +95,7 @@ def _endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
             result: Any = await run_in_threadpool(route.handler, call)
         except ApiError as error:
             return error_response(error, request_id, bc=bc)
-        body = result if route.envelope == "raw" else success_body(result, bc=bc)
+        body = result if route.envelope == "raw" else success_body(result, request_id, bc=bc)
         return JSONResponse(body, headers={REQUEST_ID_HEADER: request_id})
 
     endpoint.__name__ = route.operation_id

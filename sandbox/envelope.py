@@ -3,12 +3,15 @@
 Request ids, one scheme everywhere:
 
 - every response of the sandbox (success, error, fault) carries an ``X-Request-Id`` header;
-- an error body also carries it as ``errorResponse.requestId`` (with ``errorResponse.timestamp``);
-- a success body has no ``errorResponse`` at all, so "``errorResponse`` present" always means an error.
+- every envelope also carries it as ``errorResponse.requestId`` with ``errorResponse.timestamp``
+  (``yyyy-MM-dd HH:mm:ss``), as the portal's 200 examples show ``errorResponse`` beside the payload;
+- only an error has ``errorResponse.errorType``: that member, not the object, means "error".
+  (The token answer has no envelope: its request id is in the header only.)
 
 Bodies:
 
-- success (ApiEnvelope): ``{"payload": ..., "response_code": 0, "response_message": "SUCCESS"}``;
+- success (ApiEnvelope): ``{"errorResponse": {"requestId", "timestamp"}, "payload": ...,
+  "response_code": 0, "response_message": "SUCCESS"}``;
 - error (ApiEnvelope): ``{"errorResponse": {...}, "response_code": 1, "response_message": <message>}``;
   ``payload`` is left out, because several operation schemas type it as object or string and ``null``
   would not validate;
@@ -77,11 +80,22 @@ def not_found(what: str, ident: str) -> ApiError:
     return ApiError(404, ErrorType.RECORD_NOT_FOUND, f"{what} {ident!r} not found")
 
 
-def success_body(payload: Any, *, bc: bool = False) -> dict[str, Any]:
+def success_body(payload: Any, request_id: str, *, bc: bool = False) -> dict[str, Any]:
     """The success envelope around ``payload`` (ApiEnvelope, or BcEnvelope when ``bc``)."""
+    stamp = {"requestId": request_id, "timestamp": now_timestamp()}
     if bc:
-        return {"response_code": 0, "response_message": SUCCESS_MESSAGE, "payload": str(payload)}
-    return {"payload": payload, "response_code": 0, "response_message": SUCCESS_MESSAGE}
+        return {
+            "response_code": 0,
+            "response_message": SUCCESS_MESSAGE,
+            "payload": str(payload),
+            "errorResponse": stamp,
+        }
+    return {
+        "errorResponse": stamp,
+        "payload": payload,
+        "response_code": 0,
+        "response_message": SUCCESS_MESSAGE,
+    }
 
 
 def error_body(error: ApiError, request_id: str, *, bc: bool = False) -> dict[str, Any]:
