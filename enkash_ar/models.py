@@ -13,10 +13,10 @@ from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
-from pydantic.alias_generators import to_camel
 
 from enkash_ar.bulk_template import BulkKind
 from enkash_ar.request_models import (
+    CAMEL_CASE,
     ChangeInvoiceStatusRequest,
     CreateCustomerRequest,
     CreateInvoiceRequest,
@@ -35,13 +35,7 @@ T = TypeVar("T")
 class WireModel(BaseModel):
     """An answer from the API: camelCase on the wire, tolerant of members we do not know."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="allow",
-    )
+    model_config = ConfigDict(**CAMEL_CASE, extra="allow")
 
 
 # ---- envelope ---------------------------------------------------------------------------------------

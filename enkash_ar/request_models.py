@@ -29,29 +29,22 @@ from enkash_ar.contract import (
     ReminderType,
 )
 
+#: camelCase on the wire, snake_case in Python, either accepted on input (every model of the API).
+CAMEL_CASE = ConfigDict(
+    alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+)
+
 
 class RequestModel(BaseModel):
     """A request body: camelCase on the wire, unknown members rejected."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="forbid",
-    )
+    model_config = ConfigDict(**CAMEL_CASE, extra="forbid")
 
 
 class SearchFilters(BaseModel):
     """A search body: camelCase on the wire, members we do not list pass through unchanged."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="allow",
-    )
+    model_config = ConfigDict(**CAMEL_CASE, extra="allow")
 
 
 class CustomerKeyContactCreate(RequestModel):

@@ -26,6 +26,7 @@ import polars as pl
 
 from enkash_ar.bulk_template import FAILURE_FIELD, FAILURE_REASON
 from enkash_ar.client import EnkashClient
+from enkash_ar.contract import TIMESTAMP_FORMAT
 from enkash_ar.errors import (
     APIError,
     EnkashError,
@@ -169,16 +170,19 @@ def _bulk_outcomes(
     return outcomes
 
 
+def _ids_by_key(frame: pl.DataFrame, keys: Sequence[str], key_column: str, id_column: str) -> dict[str, str]:
+    """``key -> EnKash id`` for the rows of a search result whose ``key_column`` is one of ``keys``."""
+    if frame.is_empty():
+        return {}
+    hits = frame.filter(pl.col(key_column).is_in(list(keys))).unique(key_column, keep="first")
+    return dict(zip(hits[key_column].to_list(), hits[id_column].to_list(), strict=True))
+
+
 def lookup_customers(client: EnkashClient) -> Lookup:
     """Find customers by ERP ref (EnKash ``uniqueRefNo``): ref -> customerId."""
 
     def lookup(refs: Sequence[str]) -> dict[str, str]:
-        wanted = set(refs)
-        frame = client.search_customers_frame()
-        if frame.is_empty():
-            return {}
-        hits = frame.filter(pl.col("uniqueRefNo").is_in(list(wanted))).unique("uniqueRefNo", keep="first")
-        return dict(zip(hits["uniqueRefNo"].to_list(), hits["customerId"].to_list(), strict=True))
+        return _ids_by_key(client.search_customers_frame(), refs, "uniqueRefNo", "customerId")
 
     return lookup
 
@@ -193,13 +197,9 @@ def lookup_invoices(client: EnkashClient, customer_ids: Sequence[str], since: da
     def lookup(numbers: Sequence[str]) -> dict[str, str]:
         filters = {
             "customerIds": sorted(set(customer_ids)),
-            "createdOnFrom": since.strftime("%Y-%m-%d %H:%M:%S"),
+            "createdOnFrom": since.strftime(TIMESTAMP_FORMAT),
         }
-        frame = client.search_invoices_frame(filters)
-        if frame.is_empty():
-            return {}
-        hits = frame.filter(pl.col("externalId").is_in(list(numbers))).unique("externalId", keep="first")
-        return dict(zip(hits["externalId"].to_list(), hits["invoiceId"].to_list(), strict=True))
+        return _ids_by_key(client.search_invoices_frame(filters), numbers, "externalId", "invoiceId")
 
     return lookup
 
@@ -266,13 +266,11 @@ def lookup_dispatched(client: EnkashClient, rows: pl.DataFrame, since: datetime)
         filters = {
             "customerIds": sorted(set(rows.get_column("customerId").to_list())),
             "dispatched": True,
-            "dispatchedOnFrom": since.strftime("%Y-%m-%d %H:%M:%S"),
+            "dispatchedOnFrom": since.strftime(TIMESTAMP_FORMAT),
         }
-        frame = client.search_invoices_frame(filters)
-        if frame.is_empty():
-            return {}
-        hits = frame.filter(pl.col("externalId").is_in(list(numbers)) & pl.col("dispatched"))
-        return dict(zip(hits["externalId"].to_list(), hits["invoiceId"].to_list(), strict=True))
+        # The filter already asks for dispatched invoices; checking the flag again costs nothing.
+        frame = client.search_invoices_frame(filters).filter(pl.col("dispatched"))
+        return _ids_by_key(frame, numbers, "externalId", "invoiceId")
 
     return lookup
 

@@ -25,7 +25,7 @@ from prefect.client.schemas.sorting import FlowRunSort
 
 from enkash_ar.erp_input import load_customers, load_invoices
 from enkash_ar.sample_data import generate_erp_files, sample_customers, sample_invoices, write_frame
-from tests.cli.cli_helpers import cli_env, error_lines, run_cli, writes
+from tests.cli.cli_helpers import cli_env, cycle_args, error_lines, run_cli, writes
 
 AS_OF = date(2026, 11, 24)
 
@@ -129,21 +129,7 @@ def env(sandbox: Any, prefect_server: None, tmp_path: Path) -> dict[str, str]:
 
 
 def _cycle(customers: Path, invoices: Path, out: Path, env: dict[str, str], *extra: str) -> Any:
-    return run_cli(
-        "cycle",
-        "--customers",
-        str(customers),
-        "--invoices",
-        str(invoices),
-        "--as-of",
-        AS_OF.isoformat(),
-        "--out",
-        str(out),
-        "--ledger",
-        str(out.parent / "ledger.sqlite3"),
-        *extra,
-        env=env,
-    )
+    return run_cli(*cycle_args(customers, invoices, out, AS_OF, *extra), env=env)
 
 
 def _assert_clean_failure(

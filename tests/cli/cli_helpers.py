@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,24 @@ def cli_env(sandbox: Any, storage: Path) -> dict[str, str]:
         "NO_COLOR": "1",
         "TERM": "dumb",
     }
+
+
+def cycle_args(customers: Path, invoices: Path, out: Path, as_of: date, *extra: str) -> list[str]:
+    """``enkash-ar cycle`` arguments for one night, with its ledger beside the output folder."""
+    return [
+        "cycle",
+        "--customers",
+        str(customers),
+        "--invoices",
+        str(invoices),
+        "--as-of",
+        as_of.isoformat(),
+        "--out",
+        str(out),
+        "--ledger",
+        str(out.parent / "ledger.sqlite3"),
+        *extra,
+    ]
 
 
 def run_cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from prefect.client.orchestration import get_client
 
 from blocks.credentials import EnkashCredentials
 from enkash_ar.sample_data import generate_erp_files
-from tests.cli.cli_helpers import REPO, cli_env, error_lines, run_cli, writes
+from tests.cli.cli_helpers import REPO, cli_env, cycle_args, error_lines, run_cli, writes
 
 AS_OF = date(2026, 11, 24)
 
@@ -36,20 +36,7 @@ def env(sandbox: Any, prefect_server: None, tmp_path: Path) -> dict[str, str]:
 
 
 def _cycle_args(customers: Path, invoices: Path, out: Path, *extra: str) -> list[str]:
-    return [
-        "cycle",
-        "--customers",
-        str(customers),
-        "--invoices",
-        str(invoices),
-        "--as-of",
-        AS_OF.isoformat(),
-        "--out",
-        str(out),
-        "--ledger",
-        str(out.parent / "ledger.sqlite3"),
-        *extra,
-    ]
+    return cycle_args(customers, invoices, out, AS_OF, *extra)
 
 
 def _free_port() -> int:
