@@ -13,20 +13,20 @@ from typing import Any
 
 import polars as pl
 
-from enkash_ar import writes
-from enkash_ar.client import EnkashClient
-from enkash_ar.erp_input import load_customers, load_invoices, write_rejected
-from enkash_ar.ledger import RunLedger
-from enkash_ar.plan import (
+from ar_sync import exactly_once as eo
+from ar_sync.erp_input import load_customers, load_invoices, write_rejected
+from ar_sync.planner import (
     customer_id_map,
     invoices_to_dispatch,
     plan_customers,
     plan_invoices,
     planning_customers,
 )
-from enkash_ar.receivables import credit_sales, open_invoices_frame
-from enkash_ar.reminders import DEFAULT_SCHEDULE, ensure_reminders, on_schedule
-from enkash_ar.summaries import build_summary
+from ar_sync.receivables import credit_sales, open_invoices_frame
+from ar_sync.reminder_policy import DEFAULT_SCHEDULE, ensure_reminders, on_schedule
+from ar_sync.run_ledger import RunLedger
+from ar_sync.summaries import build_summary
+from enkash_ar.client import EnkashClient
 
 
 def run_floor(
@@ -49,20 +49,16 @@ def run_floor(
         write_rejected([customers.rejected, invoices.rejected], out_dir / "rejected_rows.csv")
 
         plan = plan_customers(customers.valid, planning_customers(client.search_all_customers()))
-        results += [writes.create_customers(client, ledger, c) for c in plan.to_create.iter_slices(5000)]
-        results += [writes.update_customers(client, ledger, c) for c in plan.to_update.iter_slices(5000)]
+        results += [eo.create_customers(client, ledger, c) for c in plan.to_create.iter_slices(5000)]
+        results += [eo.update_customers(client, ledger, c) for c in plan.to_update.iter_slices(5000)]
 
         ids = customer_id_map(planning_customers(client.search_all_customers()))
         invoice_plan = plan_invoices(invoices.valid, ids, client.search_invoices_frame())
-        results += [
-            writes.upload_invoices(client, ledger, c) for c in invoice_plan.to_create.iter_slices(5000)
-        ]
-        results += [
-            writes.update_invoices(client, ledger, c) for c in invoice_plan.to_update.iter_slices(5000)
-        ]
+        results += [eo.upload_invoices(client, ledger, c) for c in invoice_plan.to_create.iter_slices(5000)]
+        results += [eo.update_invoices(client, ledger, c) for c in invoice_plan.to_update.iter_slices(5000)]
 
         pending = invoices_to_dispatch(invoices.valid, client.search_invoices_frame({"dispatched": False}))
-        results += [writes.dispatch_invoices(client, ledger, c) for c in pending.iter_slices(5000)]
+        results += [eo.dispatch_invoices(client, ledger, c) for c in pending.iter_slices(5000)]
 
         everyone = client.search_all_customers()
         off = [c for c in everyone if not on_schedule(c.customer_reminders, DEFAULT_SCHEDULE)]
@@ -72,7 +68,7 @@ def run_floor(
         enkash_customers = planning_customers(client.search_all_customers())
         all_invoices = client.search_invoices_frame()
         return build_summary(
-            pl.concat([writes.empty_results(), *results]),
+            pl.concat([eo.empty_results(), *results]),
             open_invoices_frame(all_invoices, enkash_customers),
             as_of,
             customers_rejected=customers.rejected_rows,

@@ -39,7 +39,7 @@ from bench.common import (
 from bench.floor import run_floor
 from enkash_ar.client import EnkashClient
 from enkash_ar.models import CreateInvoiceRequest
-from enkash_ar.sample_data import generate_erp_files, mutate_erp_files
+from sandbox.sample_data import generate_erp_files, mutate_erp_files
 
 AS_OF = date(2026, 11, 24)
 ALL = ("S1", "S2", "S3", "S4", "S5")
@@ -163,8 +163,8 @@ def s2(sandbox: SandboxProcess, scale: int, work: Path) -> dict[str, Any]:
         work / "erp-s2", customers=1_000 // scale, invoices=count, seed=2, as_of=AS_OF, bad_rows=False
     )
     sandbox.reset()
-    from enkash_ar.erp_input import load_customers, load_invoices
-    from enkash_ar.plan import customer_bulk_rows, customer_id_map, planning_customers
+    from ar_sync.erp_input import load_customers, load_invoices
+    from ar_sync.planner import customer_bulk_rows, customer_id_map, planning_customers
 
     erp_customers = load_customers(customers).valid
     erp_invoices = load_invoices(invoices, known_customer_refs=erp_customers["customer_ref"]).valid
@@ -201,8 +201,8 @@ def s2(sandbox: SandboxProcess, scale: int, work: Path) -> dict[str, Any]:
 
 def _summary_seconds(rows: int) -> dict[str, float]:
     """Time build_summary over ``rows`` bulk-result rows and ``rows`` open invoices (synthetic)."""
-    from enkash_ar.summaries import OPEN_INVOICE_SCHEMA, build_summary
-    from enkash_ar.writes import RESULT_SCHEMA
+    from ar_sync.exactly_once import RESULT_SCHEMA
+    from ar_sync.summaries import OPEN_INVOICE_SCHEMA, build_summary
 
     i = pl.int_range(rows, eager=True)
     results = pl.DataFrame(

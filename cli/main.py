@@ -72,7 +72,7 @@ def _quiet_expected_tracebacks() -> None:
     """Keep tracebacks of the errors a user can act on out of Prefect's console output."""
     from prefect.logging.handlers import PrefectConsoleHandler
 
-    from enkash_ar.erp_input import InputFileError
+    from ar_sync.erp_input import InputFileError
     from enkash_ar.errors import EnkashError
 
     for handler in logging.getLogger().handlers:
@@ -218,9 +218,9 @@ def demo(
     ),
 ) -> None:
     """Start the embedded sandbox, generate sample ERP files, run the whole cycle, print the summary."""
-    from enkash_ar.sample_data import generate_erp_files
     from flows.options import CycleOptions
     from sandbox.config import SandboxConfig
+    from sandbox.sample_data import generate_erp_files
     from sandbox.server import running_sandbox
     from tasks.reports import today
 

@@ -1,4 +1,4 @@
-"""enkash_ar: a typed, retrying client of the EnKash Account Receivable API (no Prefect inside).
+"""enkash_ar: the EnKash Account Receivable SDK: a typed, retrying client (no Prefect, no sync engine).
 
 Example:
     >>> from enkash_ar import EnkashClient

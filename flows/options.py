@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 from pydantic import BaseModel, Field
 
-from enkash_ar.ledger import DEFAULT_LEDGER_PATH
-from enkash_ar.reminders import DEFAULT_SCHEDULE, ReminderRule
+from ar_sync.reminder_policy import DEFAULT_SCHEDULE, ReminderRule
+from ar_sync.run_ledger import DEFAULT_LEDGER_PATH
 
 
 class CycleOptions(BaseModel):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 from prefect import flow
 
-from enkash_ar.reminders import on_schedule
-from enkash_ar.writes import empty_results
+from ar_sync.exactly_once import empty_results
+from ar_sync.reminder_policy import on_schedule
 from flows.options import CycleOptions, StageReport, write_stage_results
 from tasks.enkash_state import read_enkash_customers
 from tasks.reminders import ensure_reminders_chunk

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 from prefect import flow
 
-from enkash_ar.plan import plan_customers
-from enkash_ar.writes import empty_results
+from ar_sync.exactly_once import empty_results
+from ar_sync.planner import plan_customers
 from flows.options import CycleOptions, StageReport, write_stage_results
 from flows.prepare import prepare_inputs
 from tasks.customers import create_customers_chunk, update_customers_chunk

@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 from prefect import flow
 
-from enkash_ar.plan import customer_id_map, plan_invoices
-from enkash_ar.writes import RESULT_SCHEMA, empty_results
+from ar_sync.exactly_once import RESULT_SCHEMA, empty_results
+from ar_sync.planner import customer_id_map, plan_invoices
 from flows.options import CycleOptions, StageReport, write_stage_results
 from flows.prepare import prepare_inputs
 from tasks.enkash_state import read_enkash_customers, read_enkash_invoices

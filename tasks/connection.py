@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from ar_sync.run_ledger import DEFAULT_LEDGER_PATH, RunLedger
 from enkash_ar.client import EnkashClient
-from enkash_ar.ledger import DEFAULT_LEDGER_PATH, RunLedger
 from enkash_ar.settings import EnkashSettings
 
 _lock = threading.Lock()

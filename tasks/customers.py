@@ -6,7 +6,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from enkash_ar import writes
+from ar_sync import exactly_once
 from tasks.connection import enkash_client, run_ledger
 from tasks.retry_policy import retry_transient
 
@@ -29,7 +29,7 @@ def create_customers_chunk(
     Example:
         >>> results = create_customers_chunk(plan.to_create.head(5000), "enkash-prod")  # doctest: +SKIP
     """
-    return writes.create_customers(enkash_client(credentials_block), run_ledger(ledger_path), rows)
+    return exactly_once.create_customers(enkash_client(credentials_block), run_ledger(ledger_path), rows)
 
 
 @task(
@@ -47,4 +47,4 @@ def update_customers_chunk(
     Example:
         >>> results = update_customers_chunk(plan.to_update, "enkash-prod")  # doctest: +SKIP
     """
-    return writes.update_customers(enkash_client(credentials_block), run_ledger(ledger_path), rows)
+    return exactly_once.update_customers(enkash_client(credentials_block), run_ledger(ledger_path), rows)

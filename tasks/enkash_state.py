@@ -6,8 +6,8 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from ar_sync.planner import planning_customers
 from enkash_ar.models import Customer
-from enkash_ar.plan import planning_customers
 from tasks.connection import enkash_client
 from tasks.retry_policy import retry_transient
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from enkash_ar.erp_input import (
+from ar_sync.erp_input import (
     InputFileError,
     LoadResult,
     check_rejection_threshold,

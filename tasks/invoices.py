@@ -6,7 +6,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from enkash_ar import writes
+from ar_sync import exactly_once
 from tasks.connection import enkash_client, run_ledger
 from tasks.retry_policy import retry_transient
 
@@ -26,7 +26,7 @@ def upload_invoices_chunk(
     Example:
         >>> results = upload_invoices_chunk(plan.to_create.head(5000), "enkash-prod")  # doctest: +SKIP
     """
-    return writes.upload_invoices(enkash_client(credentials_block), run_ledger(ledger_path), rows)
+    return exactly_once.upload_invoices(enkash_client(credentials_block), run_ledger(ledger_path), rows)
 
 
 @task(
@@ -44,7 +44,7 @@ def update_invoices_chunk(
     Example:
         >>> results = update_invoices_chunk(plan.to_update, "enkash-prod")  # doctest: +SKIP
     """
-    return writes.update_invoices(enkash_client(credentials_block), run_ledger(ledger_path), rows)
+    return exactly_once.update_invoices(enkash_client(credentials_block), run_ledger(ledger_path), rows)
 
 
 @task(
@@ -65,7 +65,7 @@ def dispatch_invoices_chunk(
     Example:
         >>> results = dispatch_invoices_chunk(to_dispatch.head(5000), "enkash-prod")  # doctest: +SKIP
     """
-    return writes.dispatch_invoices(
+    return exactly_once.dispatch_invoices(
         enkash_client(credentials_block),
         run_ledger(ledger_path),
         rows,

@@ -8,8 +8,8 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from ar_sync.reminder_policy import ReminderRule, ensure_reminders
 from enkash_ar.models import Customer
-from enkash_ar.reminders import ReminderRule, ensure_reminders
 from tasks.connection import enkash_client, run_ledger
 from tasks.retry_policy import retry_transient
 

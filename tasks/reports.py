@@ -13,9 +13,9 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from enkash_ar import summaries
-from enkash_ar.receivables import credit_sales, open_invoices_frame
-from enkash_ar.writes import RESULT_SCHEMA
+from ar_sync import summaries
+from ar_sync.exactly_once import RESULT_SCHEMA
+from ar_sync.receivables import credit_sales, open_invoices_frame
 
 SUMMARY_FILE = "summary.json"
 BULK_RESULTS_FILE = "bulk_results.parquet"

@@ -19,7 +19,7 @@ from enkash_ar.errors import (
 )
 
 #: Failures that may pass. OutcomeUnknownError is safe to retry because every write looks up what
-#: EnKash already holds before it sends anything (see enkash_ar.writes). UnauthorizedError is a 401 on
+#: EnKash already holds before it sends anything (see ar_sync.exactly_once). UnauthorizedError is a 401 on
 #: an API call although the client had just renewed its token (the new token died in flight too): the
 #: credentials are good and nothing was processed. A wrong password is an AuthenticationError from the
 #: token call, which is not in this list and so is never retried.

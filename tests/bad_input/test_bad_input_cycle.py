@@ -23,8 +23,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.client.schemas.sorting import FlowRunSort
 
-from enkash_ar.erp_input import load_customers, load_invoices
-from enkash_ar.sample_data import generate_erp_files, sample_customers, sample_invoices, write_frame
+from ar_sync.erp_input import load_customers, load_invoices
+from sandbox.sample_data import generate_erp_files, sample_customers, sample_invoices, write_frame
 from tests.cli.cli_helpers import cli_env, cycle_args, error_lines, run_cli, writes
 
 AS_OF = date(2026, 11, 24)

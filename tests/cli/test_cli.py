@@ -17,7 +17,7 @@ import pytest
 from prefect.client.orchestration import get_client
 
 from blocks.credentials import EnkashCredentials
-from enkash_ar.sample_data import generate_erp_files
+from sandbox.sample_data import generate_erp_files
 from tests.cli.cli_helpers import REPO, cli_env, cycle_args, error_lines, run_cli, writes
 
 AS_OF = date(2026, 11, 24)

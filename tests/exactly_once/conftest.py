@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from enkash_ar.erp_input import load_customers, load_invoices
-from enkash_ar.reminders import DEFAULT_SCHEDULE
-from enkash_ar.sample_data import generate_erp_files
+from ar_sync.erp_input import load_customers, load_invoices
+from ar_sync.reminder_policy import DEFAULT_SCHEDULE
+from sandbox.sample_data import generate_erp_files
 from sandbox.server import RunningSandbox
 
 AS_OF = date(2026, 11, 24)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from enkash_ar.sample_data import generate_erp_files
+from sandbox.sample_data import generate_erp_files
 
 AS_OF = date(2026, 11, 24)
 

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from enkash_ar.erp_input import load_customers, load_invoices
+from ar_sync.erp_input import load_customers, load_invoices
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from sandbox.routes import WRITE_OPERATIONS

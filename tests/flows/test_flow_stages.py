@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from enkash_ar.erp_input import load_customers, load_invoices
+from ar_sync.erp_input import load_customers, load_invoices
 from flows.ar_summary import ar_summary
 from flows.dispatch_invoices import dispatch_invoices
 from flows.options import CycleOptions

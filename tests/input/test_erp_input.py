@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from enkash_ar.erp_columns import GSTIN_ALPHABET, gstin_check_char
-from enkash_ar.erp_input import (
+from ar_sync.erp_fields import GSTIN_ALPHABET, gstin_check_char
+from ar_sync.erp_input import (
     REJECTED_COLUMNS,
     REJECTED_SCHEMA,
     InputFileError,

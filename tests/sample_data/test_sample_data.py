@@ -9,9 +9,10 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from enkash_ar.erp_columns import GSTIN_PATTERN, gstin_check_char
-from enkash_ar.erp_input import load_customers, load_invoices
-from enkash_ar.sample_data import (
+from ar_sync.erp_fields import GSTIN_PATTERN, gstin_check_char
+from ar_sync.erp_input import load_customers, load_invoices
+from ar_sync.summaries import aging
+from sandbox.sample_data import (
     STATES,
     FileFormat,
     generate_erp_files,
@@ -21,7 +22,6 @@ from enkash_ar.sample_data import (
     sample_customers,
     sample_invoices,
 )
-from enkash_ar.summaries import aging
 
 AS_OF = date(2026, 5, 15)
 

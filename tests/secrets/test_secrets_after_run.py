@@ -46,10 +46,10 @@ from pydantic import SecretStr
 
 import tasks.connection
 from blocks.credentials import EnkashCredentials
-from enkash_ar.sample_data import generate_erp_files
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from sandbox.auth import TokenBook
+from sandbox.sample_data import generate_erp_files
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
 
 AS_OF = date(2026, 11, 24)

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from enkash_ar.summaries import (
+from ar_sync.summaries import (
     BULK_RESULT_SCHEMA,
     OPEN_INVOICE_SCHEMA,
     aging,

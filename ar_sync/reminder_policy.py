@@ -16,12 +16,12 @@ from typing import Final
 import polars as pl
 from pydantic import BaseModel, Field
 
+from ar_sync.exactly_once import MAX_RECONCILE_ROUNDS, REFUSED_FOR_NOW, RESULT_SCHEMA
+from ar_sync.run_ledger import Outcome, RunLedger
 from enkash_ar.client import EnkashClient
 from enkash_ar.contract import REMINDER_TIME_PATTERN, ReminderType
 from enkash_ar.errors import APIError, EnkashError, OutcomeUnknownError, TransportError
-from enkash_ar.ledger import Outcome, RunLedger
 from enkash_ar.models import Customer, CustomerReminder, CustomerReminderCreate
-from enkash_ar.writes import MAX_RECONCILE_ROUNDS, REFUSED_FOR_NOW, RESULT_SCHEMA
 
 #: Customers brought on schedule at the same time (each is a few sequential calls).
 REMINDER_WORKERS: Final = 4

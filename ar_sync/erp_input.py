@@ -31,7 +31,7 @@ from typing import Final, Literal
 
 import polars as pl
 
-from enkash_ar.erp_columns import CUSTOMER_FIELDS, INVOICE_FIELDS, Field, field_problem, field_value, raw_text
+from ar_sync.erp_fields import CUSTOMER_FIELDS, INVOICE_FIELDS, Field, field_problem, field_value, raw_text
 
 Entity = Literal["customers", "invoices"]
 

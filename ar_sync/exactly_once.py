@@ -1,7 +1,7 @@
 """Writes to EnKash that happen exactly once: the ledger around every write, reconciliation before a resend.
 
 Each function sends one chunk (one bulk file, one dispatch call, the PATCHes of a chunk) and returns
-one bulk-result row per record (:data:`RESULT_SCHEMA`), ready for :mod:`enkash_ar.summaries`.
+one bulk-result row per record (:data:`RESULT_SCHEMA`), ready for :mod:`ar_sync.summaries`.
 
 The rule for creating writes (customers, invoices, dispatches), which EnKash does not deduplicate:
 
@@ -24,6 +24,7 @@ from typing import Final
 
 import polars as pl
 
+from ar_sync.run_ledger import Outcome, RunLedger
 from enkash_ar.bulk_template import FAILURE_FIELD, FAILURE_REASON
 from enkash_ar.client import EnkashClient
 from enkash_ar.contract import TIMESTAMP_FORMAT
@@ -35,7 +36,6 @@ from enkash_ar.errors import (
     ServerError,
     UnauthorizedError,
 )
-from enkash_ar.ledger import Outcome, RunLedger
 
 logger = logging.getLogger(__name__)
 

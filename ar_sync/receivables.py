@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from ar_sync.summaries import OPEN_INVOICE_SCHEMA
 from enkash_ar.contract import OPEN_RECEIVABLE_STATUSES
-from enkash_ar.summaries import OPEN_INVOICE_SCHEMA
 
 
 def open_invoices_frame(enkash_invoices: pl.DataFrame, enkash_customers: pl.DataFrame) -> pl.DataFrame:

@@ -19,8 +19,8 @@ from typing import Final, Literal
 
 import polars as pl
 
+from ar_sync.erp_fields import gstin_check_char
 from enkash_ar.contract import MOBILE_PATTERN
-from enkash_ar.erp_columns import gstin_check_char
 
 FileFormat = Literal["csv", "parquet", "xlsx"]
 

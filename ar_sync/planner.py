@@ -1,6 +1,6 @@
 """What tonight's cycle must send: the ERP export diffed against what EnKash already holds.
 
-Pure polars, no I/O. The ERP side is the validated output of :mod:`enkash_ar.erp_input` (canonical
+Pure polars, no I/O. The ERP side is the validated output of :mod:`ar_sync.erp_input` (canonical
 snake_case columns); the EnKash side is what the search calls return, reduced to the columns below
 (:data:`ENKASH_CUSTOMER_COLUMNS`, :data:`ENKASH_INVOICE_COLUMNS`). Matching is on the keys EnKash
 stores for us: the ERP ``customer_ref`` is the customer's ``uniqueRefNo`` and the ERP
