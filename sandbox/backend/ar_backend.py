@@ -47,6 +47,7 @@ class ArBackend:
     def reset(self) -> None:
         """Delete every record and result file (id counters stay, so no id is handed out twice)."""
         self.store.reset()
+        self.search.marks.forget()
 
     def result_file(self, name: str) -> bytes:
         """A bulk result file; 404 when no such file was written."""

@@ -8,6 +8,9 @@ are inclusive and read as UTC ``yyyy-MM-dd HH:mm:ss``.
 Beyond the documented invoice filters, the sandbox honours ``externalIds``, ``invoiceNumbers``,
 ``invoiceIds`` and ``receivableStatuses`` (lists); the body allows additional members. Unknown members
 are ignored.
+
+A page is found by seeking from where an earlier page ended when one did (``sandbox.backend.keyset_paging``
+says why the result is the same as OFFSET's); otherwise by OFFSET.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from sandbox.backend.checks import MISSING, Checker
 from sandbox.backend.customers import with_reminders
 from sandbox.backend.invoice_table import FROM_INVOICES, RECORD_COLUMNS, InvoiceRecord, record_of
 from sandbox.backend.invoices import APPROVAL_NAMES, RECEIVABLE_NAMES
+from sandbox.backend.keyset_paging import SeekKey, SeekMarks, seek_condition
 from sandbox.backend.store import Store
 
 T = TypeVar("T")
+Bound = Literal["lower", "upper"]
 
 DEFAULT_LIMIT: Final = 100
 INVOICE_ORDER: Final = {
@@ -73,6 +78,8 @@ class Page(Generic[T]):
 class _Term:
     sql: str
     params: tuple[Any, ...]
+    #: a range on this column expression: (column, which end), for dropping what a seek implies
+    bound: tuple[str, Bound] | None = None
 
 
 class _Where:
@@ -81,10 +88,10 @@ class _Where:
     def __init__(self, scope_sql: str, company_id: str) -> None:
         self.terms: list[_Term] = [_Term(scope_sql, (company_id,))]
 
-    def add(self, value: Any, sql: str, param: Any = None) -> None:
+    def add(self, value: Any, sql: str, param: Any = None, bound: tuple[str, Bound] | None = None) -> None:
         if value is MISSING:
             return
-        self.terms.append(_Term(sql, (value if param is None else param,)))
+        self.terms.append(_Term(sql, (value if param is None else param,), bound))
 
     def add_list(self, value: Any, column: str) -> None:
         # json_each keeps one bound parameter however long the list is; an empty list filters nothing.
@@ -92,16 +99,26 @@ class _Where:
             return
         self.add(value, f"{column} IN (SELECT value FROM json_each(?))", json.dumps(value))  # noqa: S608
 
-    def sql(self) -> tuple[str, list[Any]]:
-        """The conditions ANDed, and their parameters."""
-        return " AND ".join(t.sql for t in self.terms), [p for t in self.terms for p in t.params]
+    def bounds_on(self, column: str) -> bool:
+        """Whether a range filter is set on ``column`` (so no row with a NULL there can match)."""
+        return any(t.bound is not None and t.bound[0] == column for t in self.terms)
+
+    def sql(self, *, implied: tuple[str, Bound] | None = None) -> tuple[str, list[Any]]:
+        """The conditions ANDed, leaving out the terms that are ``implied`` bounds."""
+        kept = [t for t in self.terms if implied is None or t.bound != implied]
+        return " AND ".join(t.sql for t in kept), [p for t in kept for p in t.params]
+
+    def key(self) -> tuple[Any, ...]:
+        """What identifies these filters (for the seek marks)."""
+        return tuple((t.sql, t.params) for t in self.terms)
 
 
 class SearchBackend:
     """Pages of invoices and customers matching body filters."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, marks: SeekMarks | None = None) -> None:
         self.store = store
+        self.marks = marks or SeekMarks()
 
     def _rows(
         self,
@@ -112,15 +129,34 @@ class SearchBackend:
         order: tuple[str, str],
         page: PageRequest,
     ) -> list[sqlite3.Row]:
-        """The rows of ``page``."""
+        """The rows of ``page``: ``columns``, then the row's order value and id (for the next seek)."""
         order_sql, id_sql = order
         direction = page.direction
-        conditions, params = where.sql()
+        query = (source, where.key(), order_sql, direction)
+        version = self.store.data_version(conn)
+        mark = self.marks.nearest(query, version, page.offset)
+        if mark is None:
+            conditions, params = where.sql()
+            skip = page.offset
+        else:
+            position, key = mark
+            bounded = where.bounds_on(order_sql)
+            # The seek already keeps every row on the far side of the key: the range filter's own end
+            # on that side adds nothing and would only compete with the seek for the order index.
+            implied: tuple[str, Bound] = (order_sql, "lower" if direction == "ASC" else "upper")
+            conditions, params = where.sql(implied=implied if bounded else None)
+            seek_sql, seek_params = seek_condition(
+                order_sql, id_sql, direction, key, nulls_possible=not bounded
+            )
+            conditions, params = f"{conditions} AND {seek_sql}", [*params, *seek_params]
+            skip = page.offset - position
         sql = (
-            f"SELECT {columns} {source} WHERE {conditions} "
+            f"SELECT {columns}, {order_sql}, {id_sql} {source} WHERE {conditions} "
             f"ORDER BY {order_sql} {direction}, {id_sql} {direction} LIMIT ? OFFSET ?"
         )
-        rows: list[sqlite3.Row] = conn.execute(sql, (*params, page.limit, page.offset)).fetchall()
+        rows: list[sqlite3.Row] = conn.execute(sql, (*params, page.limit, skip)).fetchall()
+        if rows:
+            self.marks.remember(query, version, page.offset + len(rows), SeekKey(rows[-1][-2], rows[-1][-1]))
         return rows
 
     def invoices(self, company_id: str, body: Any, page: PageRequest) -> Page[InvoiceRecord]:
@@ -138,17 +174,17 @@ class SearchBackend:
             where.add_list(f.string_list(name), column)
         f.string_list("collectionMode")
         for prefix, column in (("balanceAmount", "i.balance_amount"), ("baseAmount", "i.base_amount")):
-            where.add(f.number(prefix + "From"), f"{column} >= ?")
-            where.add(f.number(prefix + "To"), f"{column} <= ?")
+            where.add(f.number(prefix + "From"), f"{column} >= ?", bound=(column, "lower"))
+            where.add(f.number(prefix + "To"), f"{column} <= ?", bound=(column, "upper"))
         for prefix, column in (
             ("createdOn", "i.created_on"),
             ("dispatchedOn", "i.dispatched_on"),
             ("dueDate", "(i.due_date || 'T00:00:00')"),
         ):
-            where.add(f.timestamp(prefix + "From"), f"{column} >= ?")
+            where.add(f.timestamp(prefix + "From"), f"{column} >= ?", bound=(column, "lower"))
             to = f.timestamp(prefix + "To")
             # "~" sorts after every character of an ISO timestamp, so the whole "To" second is included.
-            where.add(to, f"{column} <= ?", None if to is MISSING else to + "~")
+            where.add(to, f"{column} <= ?", None if to is MISSING else to + "~", bound=(column, "upper"))
         where.add(f.string("createdVia"), "i.via = ?")
         deleted = f.boolean("customerDeleted")
         where.add(deleted, "COALESCE(c.deleted, 0) = ?", None if deleted is MISSING else int(deleted))
