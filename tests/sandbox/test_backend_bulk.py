@@ -117,32 +117,27 @@ def test_a_file_that_cannot_be_read_is_refused_whole(backend: ArBackend) -> None
 
 def test_customer_file_creates_valid_rows_with_one_key_contact(backend: ArBackend) -> None:
     contact = {"customerKeyContacts.name": "An", "customerKeyContacts.legalName": "An A"}
+    mobile = {"customerKeyContacts.mobile": "9876543210"}
     rows = [
-        {"legalName": "A Ltd", "uniqueRefNo": "A", "customerKeyContacts.mobile": "9876543210", **contact},
+        {"legalName": "A Ltd", "uniqueRefNo": "A", **contact, **mobile},
         {
             "legalName": "B Ltd",
-            "uniqueRefNo": "B",
-            "customerKeyContacts.mobile": "12",
-            "ifsc": "BAD",
+            "accountNumber": "x",
+            "customerKeyContacts.email": "nope",
             **contact,
+            **mobile,
         },
-        {"uniqueRefNo": "C"},
+        {"legalName": "C Ltd", "customerKeyContacts.name": "Cy"},
     ]
     outcome = backend.bulk.create_customers(SELLER, csv_upload(rows, CUSTOMER_CREATE.columns), "c1")
-    assert (outcome.total_count, outcome.success_count, outcome.failure_count, outcome.total_amount) == (
-        3,
-        1,
-        2,
-        0,
-    )
-    assert {(f["rowNumber"], f["field"]) for f in outcome.failure_requests} == {
-        (2, "ifsc"),
-        (2, "customerKeyContacts.mobile"),
-        (3, "legalName"),
-        (3, "customerKeyContacts.name"),
+    counts = (outcome.total_count, outcome.success_count, outcome.failure_count, outcome.total_amount)
+    assert counts == (3, 1, 2, 0)
+    assert [(f["rowNumber"], f["field"]) for f in outcome.failure_requests] == [
+        (2, "accountNumber"),
+        (2, "customerKeyContacts.email"),
         (3, "customerKeyContacts.legalName"),
         (3, "customerKeyContacts.mobile"),
-    }
+    ]
     created = outcome.success_requests[0]
     assert created["uniqueRefNo"] == "A"
     contacts = backend.customers.contacts(SELLER, created["customerId"])

@@ -55,24 +55,18 @@ def test_server_owned_amounts_in_a_create_body_are_checked_then_ignored(
 
 def test_create_reports_every_bad_member_in_order(backend: ArBackend) -> None:
     body = {
-        "customerId": "KC1",
-        "dueDate": "01-08-2025",
-        "baseAmount": 0.05,
-        "approvalStatus": "OK",
-        "invoiceDate": "yesterday",
-        "cgst": "9",
-        "emailAddress": "not-mail",
+        "partialPaymentAllowed": "yes",
+        "mobileNumber": "12",
+        "tds": -1,
+        "invoiceDate": "2025-13-01",
+        "baseAmount": "100",
+        "dueDate": "2025-02-30",
+        "customerId": 5,
     }
     error = refused(lambda: backend.invoices.create(SELLER, body, LINKS))
-    assert sub_error_fields(error) == [
-        "customerId",
-        "dueDate",
-        "baseAmount",
-        "invoiceDate",
-        "approvalStatus",
-        "cgst",
-        "emailAddress",
-    ]
+    expected = ["customerId", "dueDate", "baseAmount", "invoiceDate", "tds", "mobileNumber"]
+    assert sub_error_fields(error) == [*expected, "partialPaymentAllowed"]
+    assert {s.field: s.rejected_value for s in error.sub_errors}["tds"] == -1
     missing = refused(lambda: backend.invoices.create(SELLER, {}, LINKS))
     assert sub_error_fields(missing) == ["customerId", "dueDate", "baseAmount"]
 
