@@ -47,26 +47,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", _C, "createCustomer", h.create_customer, "json"),
     Route("DELETE", _C + "/{customerId}", "deleteCustomerByCustomerId", h.delete_customer),
     Route("PATCH", _C + "/{customerId}", "updateCustomer", h.update_customer, "json"),
+    Route("GET", _C + "/{customerId}/contact", "getCustomerContactDetails", h.get_customer_contact_details),
     Route(
-        "GET",
-        _C + "/{customerId}/contact",
-        "getCustomerContactDetails",
-        h.get_customer_contact_details,
-    ),
-    Route(
-        "POST",
-        _C + "/{customerId}/reminder",
-        "createCustomerReminder",
-        h.create_customer_reminder,
-        "json",
+        "POST", _C + "/{customerId}/reminder", "createCustomerReminder", h.create_customer_reminder, "json"
     ),
     Route("GET", _C + "/{customerId}/reminder", "getCustomerReminders", h.get_customer_reminders),
-    Route(
-        "GET",
-        _C + "/{customerId}/reminder/{reminderId}",
-        "getCustomerReminder",
-        h.get_customer_reminder,
-    ),
+    Route("GET", _C + "/{customerId}/reminder/{reminderId}", "getCustomerReminder", h.get_customer_reminder),
     Route(
         "PUT",
         _C + "/{customerId}/reminder/{reminderId}",
@@ -77,13 +63,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", _C + "/{customerId}/reminder/{reminderId}", "deleteReminder", h.delete_reminder),
     Route("POST", _I, "createInvoice", h.create_invoice, "json"),
     Route("POST", _I + "/bulk/create", "invoiceBulkUpload", h.invoice_bulk_upload, "multipart"),
-    Route(
-        "POST",
-        _I + "/bulk/dispatch",
-        "dispatchInvoiceCollection",
-        h.dispatch_invoice_collection,
-        "json",
-    ),
+    Route("POST", _I + "/bulk/dispatch", "dispatchInvoiceCollection", h.dispatch_invoice_collection, "json"),
     Route("POST", _I + "/bulk/delete", "deleteInvoiceCollection", h.delete_invoice_collection, "json"),
     Route("POST", _I + "/search", "searchCollectionInvoices", h.search_collection_invoices, "json"),
     Route(
