@@ -22,7 +22,7 @@ from typing import Any
 
 from enkash_ar.contract import COMPANY_ID_PATTERN, ErrorType
 from sandbox.config import SandboxConfig
-from sandbox.envelope import ApiError, SubError, validation_error
+from sandbox.errors import ApiError, SubError, validation_error
 
 _FORM_FIELDS = ("username", "password", "grant_type", "clientId")
 
