@@ -62,6 +62,20 @@ def unlock(request: Request) -> dict[str, str]:
     return {"status": "unlocked"}
 
 
+@router.post("/password")
+async def change_password(request: Request) -> dict[str, str]:
+    """Change the API user's password, as a user would on the portal (``{"password": "..."}``)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise validation_error([SubError("body", None, "must be a JSON object")]) from None
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(password, str) or not password:
+        raise validation_error([SubError("password", None, "is required")])
+    _state(request).tokens.change_password(password)
+    return {"status": "password changed"}
+
+
 @router.get("/faults")
 def get_faults(request: Request) -> dict[str, Any]:
     """The current fault settings."""

@@ -61,6 +61,8 @@ class FaultInjector:
             cfg = self.config
             if not (cfg.error_500 or cfg.error_429 or cfg.drop or cfg.expire_token):
                 return None
+            if cfg.operations and operation_id not in cfg.operations:
+                return None
             draw = self._rng.random()
             edge = 0.0
             for kind in _KINDS:
