@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from ar_sync.night_summary import NightSummary
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from sandbox.server import RunningSandbox
@@ -46,11 +47,10 @@ FAULT_CASES = {
 }
 
 
-def _run_night(export: Any, options: CycleOptions, as_of: date) -> dict[str, Any]:
-    summary: dict[str, Any] = asyncio.run(
+def _run_night(export: Any, options: CycleOptions, as_of: date) -> NightSummary:
+    return asyncio.run(
         nightly_ar_cycle(str(export.customers_file), str(export.invoices_file), as_of, options)
     )
-    return summary
 
 
 @pytest.mark.parametrize("faults", list(FAULT_CASES.values()), ids=list(FAULT_CASES))
@@ -71,7 +71,7 @@ def test_a_faulty_night_ends_with_enkash_holding_the_export_exactly_once(
     failures: list[str] = []
     for _attempt in range(1 + MAX_RERUNS):
         try:
-            _run_night(erp_5k, options, as_of)
+            summary = _run_night(erp_5k, options, as_of)
         except Exception as exc:  # a failed night is what the user reruns
             failures.append(f"{type(exc).__name__}: {exc}")
             logger.warning("night failed under %s, rerunning: %s", faults, failures[-1])
@@ -81,3 +81,8 @@ def test_a_faulty_night_ends_with_enkash_holding_the_export_exactly_once(
         pytest.fail(f"the night still failed after {MAX_RERUNS} reruns: {failures}")
 
     check_exactly_once(erp_5k)
+    # The night's numbers are true however many attempts and lost answers it took.
+    assert summary.customers_created == len(erp_5k.customer_refs)
+    assert summary.invoices_uploaded == summary.invoices_dispatched == len(erp_5k.invoice_numbers)
+    assert summary.reminders_set == len(erp_5k.customer_refs)
+    assert summary.invoices_already_present == summary.invoices_already_dispatched == 0
