@@ -90,17 +90,35 @@ def test_different_ledgers_the_prefect_limit_keeps_them_apart_and_names_the_hold
     slow_sandbox: RunningSandbox, prefect_server: None, export: ErpExport, tmp_path: Path
 ) -> None:
     env = cli_env(slow_sandbox, tmp_path / "storage")
-    first = start_cycle(env, export, tmp_path / "a" / "out", "--lock-timeout", "3")
-    second = start_cycle(env, export, tmp_path / "b" / "out", "--lock-timeout", "3")
-    outcomes = sorted([finish(first), finish(second)])
+    # Slow enough that the first night still runs for many seconds after it starts writing.
+    httpx.post(f"{slow_sandbox.base_url}/_sandbox/faults", json={"latency_ms": 200}).raise_for_status()
+    first = start_cycle(env, export, tmp_path / "a" / "out")
+    # The second starts once the first is surely writing (process start-up times vary with load).
+    _wait_for_requests(slow_sandbox, "invoiceBulkUpload", first)
+    second = start_cycle(env, export, tmp_path / "b" / "out", "--lock-timeout", "2")
+    busy, text = finish(second)
+    ok, first_text = finish(first)
 
-    (ok, _), (busy, text) = outcomes
-    assert (ok, busy) == (0, 1), outcomes
+    assert (ok, busy) == (0, 1), first_text + text
     lines = [line for line in text.splitlines() if line.startswith("error:")]
     assert len(lines) == 1, text
     assert "seller CEKSANDBX1 is busy: another AR cycle (flow run '" in lines[0]
     assert "since" in lines[0] and "Nothing was sent by this run" in lines[0]
     assert_exactly_once(slow_sandbox, export)
+
+
+def _wait_for_requests(sandbox: RunningSandbox, operation: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120
+    while (
+        httpx.get(f"{sandbox.base_url}/_sandbox/state", params={"summary": "true"})
+        .json()["request_counts"]
+        .get(operation, 0)
+        < 1
+    ):
+        assert process.poll() is None and time.monotonic() < deadline, (
+            f"the first cycle never reached {operation}"
+        )
+        time.sleep(0.05)
 
 
 def test_a_deployment_run_and_a_cli_run_of_one_seller_never_overlap(
