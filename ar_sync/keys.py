@@ -96,10 +96,18 @@ def clean_key(text: str | None) -> str | None:
     return cleaned or None
 
 
+def _is_ascii(expr: pl.Expr) -> pl.Expr:
+    """True for pure-ASCII text: it holds no invisible characters, NFKC leaves it alone, and its case
+    folding is plain lower-casing, so the Unicode steps can be skipped for it (most ERP keys)."""
+    return expr.str.len_bytes() == expr.str.len_chars()
+
+
 def clean_key_expr(expr: pl.Expr) -> pl.Expr:
     """:func:`clean_key` as a polars expression over a String column."""
-    cleaned = expr.str.replace_all(_INVISIBLE_CLASS, "").str.strip_chars(WHITESPACE)
-    return pl.when(cleaned != "").then(cleaned)
+    ascii_text = _is_ascii(expr)
+    other = pl.when(~ascii_text).then(expr)  # null on ASCII rows, which the string kernels skip
+    cleaned = pl.when(ascii_text).then(expr).otherwise(other.str.replace_all(_INVISIBLE_CLASS, ""))
+    return cleaned.str.strip_chars(WHITESPACE).replace("", None)
 
 
 def normalise_key(text: str | None) -> str | None:
@@ -118,14 +126,16 @@ def normalise_key(text: str | None) -> str | None:
 
 def normalise_key_expr(expr: pl.Expr) -> pl.Expr:
     """:func:`normalise_key` as a polars expression over a String column."""
+    ascii_text = _is_ascii(expr)
+    other = clean_key_expr(pl.when(~ascii_text).then(expr))
     folded = (
-        clean_key_expr(expr)
-        .str.normalize("NFKC")
+        other.str.normalize("NFKC")
         .str.replace_many(_case_folding())
         .str.normalize("NFKC")
         .str.strip_chars(WHITESPACE)
     )
-    return pl.when(folded != "").then(folded)
+    plain = expr.str.strip_chars(WHITESPACE).str.to_lowercase()
+    return pl.when(ascii_text).then(plain).otherwise(folded).replace("", None)
 
 
 def show_invisible_expr(expr: pl.Expr) -> pl.Expr:
