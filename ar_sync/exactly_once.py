@@ -1,29 +1,33 @@
 """Writes to EnKash that happen exactly once: the ledger around every write, reconciliation before a resend.
 
-Each function sends one chunk (one bulk file, one dispatch call, the PATCHes of a chunk) and returns
-one bulk-result row per record (:data:`RESULT_SCHEMA`), ready for :mod:`ar_sync.summaries`.
+Each function sends one chunk (one bulk file, one dispatch call, the PATCHes of a chunk) for one night
+and returns one result row per record (``results.RESULT_SCHEMA``), which it also adds to the night's
+record in the ledger.
 
 The rule for creating writes (customers, invoices, dispatches), which EnKash does not deduplicate:
 
 1. rows the ledger has seen before (pending, unknown or done: an earlier attempt, run or crash) are
-   looked up in EnKash first, through the documented search calls, and only those EnKash lacks are sent;
+   looked up in EnKash first, and only those EnKash lacks are sent. A row found there counts as sent by
+   this night when this night's batch sent it, and as already present otherwise;
 2. the ledger records the batch as pending before the request leaves and the answer after it returns;
 3. when no answer comes back (:class:`~enkash_ar.errors.OutcomeUnknownError`), the rows are looked up
    in EnKash again and only the missing ones are resent, a bounded number of times.
 
-Updates (PATCH, bulkUpdate) set fields to values, so sending them twice does no harm; they are
+Updates (PATCH, bulkUpdate) and deletes set a state, so sending them twice does no harm; they are
 recorded but not reconciled.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import polars as pl
 
+from ar_sync.results import Origin, Stage, empty_results
 from ar_sync.run_ledger import Outcome, RunLedger
 from enkash_ar.bulk_template import FAILURE_FIELD, FAILURE_REASON
 from enkash_ar.client import EnkashClient
@@ -39,15 +43,6 @@ from enkash_ar.errors import (
 
 logger = logging.getLogger(__name__)
 
-#: Columns of the bulk results every write returns (one row per record).
-RESULT_SCHEMA: Final = {
-    "stage": pl.String,
-    "key": pl.String,
-    "outcome": pl.String,
-    "amount": pl.Float64,
-    "reason": pl.String,
-    "remote_id": pl.String,
-}
 #: How many times rows with an unknown outcome are reconciled and resent within one call.
 MAX_RECONCILE_ROUNDS: Final = 3
 #: Answers that refuse a whole call before any work is done, for a reason that passes: a 401 although
@@ -59,54 +54,86 @@ REFUSED_FOR_NOW: Final = (UnauthorizedError, RateLimitError, ServerError)
 Lookup = Callable[[Sequence[str]], dict[str, str]]
 
 
-def empty_results() -> pl.DataFrame:
-    """A bulk-results frame with no rows."""
-    return pl.DataFrame(schema=RESULT_SCHEMA)
+@dataclass(frozen=True)
+class Night:
+    """The night a write belongs to: the seller's business date, and the ledger that records it."""
+
+    ledger: RunLedger
+    seller_id: str
+    #: the business date, ISO ``yyyy-MM-dd``
+    date: str
+
+    def record(self, results: pl.DataFrame) -> pl.DataFrame:
+        """Add ``results`` to the night's record in the ledger, and return them."""
+        self.ledger.record_results(self.seller_id, self.date, results)
+        return results
 
 
-def _results(
-    stage: str, outcomes: Sequence[Outcome], amounts: dict[str, float] | None = None
+@dataclass(frozen=True)
+class _Row:
+    """One row's outcome, with who made it (this night, or someone before)."""
+
+    outcome: Outcome
+    origin: Origin
+
+
+def outcome_results(
+    stage: Stage, outcomes: Sequence[Outcome], amounts: Mapping[str, float] | None = None
 ) -> pl.DataFrame:
+    """Result rows of outcomes this night sent (done: success, failed: failure)."""
+    return _frame(stage, _sent(outcomes), amounts)
+
+
+def _frame(stage: Stage, rows: Sequence[_Row], amounts: Mapping[str, float] | None = None) -> pl.DataFrame:
     amounts = amounts or {}
+    if not rows:
+        return empty_results()
     return pl.DataFrame(
         {
-            "stage": [stage] * len(outcomes),
-            "key": [o.key for o in outcomes],
-            "outcome": ["success" if o.status == "done" else "failure" for o in outcomes],
-            "amount": [amounts.get(o.key, 0.0) for o in outcomes],
-            "reason": [o.message for o in outcomes],
-            "remote_id": [o.remote_id for o in outcomes],
+            "stage": [str(stage)] * len(rows),
+            "key": [r.outcome.key for r in rows],
+            "outcome": ["success" if r.outcome.status == "done" else "failure" for r in rows],
+            "origin": [str(r.origin) for r in rows],
+            "amount": [amounts.get(r.outcome.key, 0.0) for r in rows],
+            "reason": [r.outcome.message for r in rows],
+            "remote_id": [r.outcome.remote_id for r in rows],
         },
-        schema=RESULT_SCHEMA,
+        schema=empty_results().schema,
     )
+
+
+def _sent(outcomes: Sequence[Outcome]) -> list[_Row]:
+    return [_Row(o, Origin.SENT) for o in outcomes]
 
 
 def _guarded_bulk_create(
     *,
-    ledger: RunLedger,
-    seller_id: str,
-    stage: str,
+    night: Night,
+    stage: Stage,
     operation: str,
     rows: pl.DataFrame,
     key_column: str,
     send: Callable[[pl.DataFrame], list[Outcome]],
     lookup: Lookup,
-) -> list[Outcome]:
+) -> list[_Row]:
     """Send ``rows`` through ``send`` at most once per key, reconciling through ``lookup``."""
+    ledger, seller_id = night.ledger, night.seller_id
     keys = rows.get_column(key_column).to_list()
-    outcomes: list[Outcome] = []
-    seen = set(ledger.seen(seller_id, stage, keys))
+    done: list[_Row] = []
+    seen = ledger.seen(seller_id, stage, keys)
     if seen:
         found = lookup(sorted(seen))
         ledger.resolve(seller_id, stage, found, missing=[k for k in seen if k not in found])
-        outcomes += [Outcome(k, "done", rid, "already in EnKash") for k, rid in found.items()]
+        for key, rid in found.items():
+            origin = Origin.SENT if seen[key] == night.date else Origin.ALREADY_PRESENT
+            done.append(_Row(Outcome(key, "done", rid, "found in EnKash after an earlier attempt"), origin))
         rows = rows.filter(~pl.col(key_column).is_in(list(found)))
     refused: APIError | None = None
     for _round in range(MAX_RECONCILE_ROUNDS):
         if rows.is_empty():
-            return outcomes
+            return done
         batch_keys = rows.get_column(key_column).to_list()
-        batch = ledger.begin_batch(seller_id, stage, operation, batch_keys)
+        batch = ledger.begin_batch(seller_id, stage, operation, batch_keys, night=night.date)
         try:
             answered = send(rows)
         except OutcomeUnknownError as exc:
@@ -115,7 +142,7 @@ def _guarded_bulk_create(
             found = lookup(batch_keys)
             missing = [k for k in batch_keys if k not in found]
             ledger.resolve(seller_id, stage, found, missing=missing)
-            outcomes += [Outcome(k, "done", rid, None) for k, rid in found.items()]
+            done += _sent([Outcome(k, "done", rid, None) for k, rid in found.items()])
             rows = rows.filter(pl.col(key_column).is_in(missing))
             refused = None
             continue
@@ -130,11 +157,11 @@ def _guarded_bulk_create(
             # was created, and the reason is EnKash's own message.
             failed = [Outcome(k, "failed", None, exc.error_message or str(exc)) for k in batch_keys]
             ledger.finish_batch(batch, failed, detail=str(exc))
-            return outcomes + failed
+            return done + _sent(failed)
         ledger.finish_batch(batch, answered)
-        return outcomes + answered
+        return done + _sent(answered)
     if rows.is_empty():
-        return outcomes
+        return done
     if refused is not None:
         raise refused  # the last attempt was refused outright: nothing is in doubt
     raise OutcomeUnknownError(
@@ -142,6 +169,41 @@ def _guarded_bulk_create(
         " rerun the cycle: it looks them up in EnKash before sending anything again",
         operation=operation,
     )
+
+
+def settle_unresolved(night: Night, stage: Stage, held: Mapping[str, str]) -> pl.DataFrame:
+    """Settle the stage's rows whose outcome the ledger does not know, against a fresh picture of EnKash.
+
+    A killed run can leave rows ``pending`` that never come back into a plan, because EnKash now holds
+    them: they are recorded here as sent by the night of their batch (so that night's numbers count
+    them). Rows EnKash lacks go back to ``failed`` and are sent again by the plan.
+
+    Args:
+        night: the night being run.
+        stage: the stage whose ledger rows to settle.
+        held: key -> EnKash id of what EnKash holds now (for dispatches: what it shows dispatched).
+
+    Returns:
+        The result rows settled for ``night`` itself (earlier nights' rows go to their own record).
+    """
+    ledger, seller_id = night.ledger, night.seller_id
+    unresolved = ledger.unresolved_nights(seller_id, stage)
+    if not unresolved:
+        return empty_results()
+    found = {key: held[key] for key in unresolved if key in held}
+    ledger.resolve(seller_id, stage, found, missing=[k for k in unresolved if k not in found])
+    tonight = empty_results()
+    for batch_night in {unresolved[k] for k in found}:
+        if batch_night is None:
+            continue
+        keys = [k for k in found if unresolved[k] == batch_night]
+        rows = _frame(
+            stage, _sent([Outcome(k, "done", found[k], "found in EnKash after a crash") for k in keys])
+        )
+        ledger.record_results(seller_id, batch_night, rows)
+        if batch_night == night.date:
+            tonight = rows
+    return tonight
 
 
 def _bulk_outcomes(
@@ -171,10 +233,13 @@ def _bulk_outcomes(
 
 
 def _ids_by_key(frame: pl.DataFrame, keys: Sequence[str], key_column: str, id_column: str) -> dict[str, str]:
-    """``key -> EnKash id`` for the rows of a search result whose ``key_column`` is one of ``keys``."""
+    """``key -> EnKash id`` for the rows of a search result whose ``key_column`` is one of ``keys``.
+
+    When EnKash holds a key twice, the lowest id answers for it (the same copy every run picks).
+    """
     if frame.is_empty():
         return {}
-    hits = frame.filter(pl.col(key_column).is_in(list(keys))).unique(key_column, keep="first")
+    hits = frame.filter(pl.col(key_column).is_in(list(keys))).sort(id_column).unique(key_column, keep="first")
     return dict(zip(hits[key_column].to_list(), hits[id_column].to_list(), strict=True))
 
 
@@ -204,56 +269,56 @@ def lookup_invoices(client: EnkashClient, customer_ids: Sequence[str], since: da
     return lookup
 
 
-def create_customers(client: EnkashClient, ledger: RunLedger, rows: pl.DataFrame) -> pl.DataFrame:
+def create_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
     """Bulk-create customers (createBulkCustomer template rows keyed by ``uniqueRefNo``)."""
 
     def send(chunk: pl.DataFrame) -> list[Outcome]:
         return _bulk_outcomes(client, client.create_bulk_customer(chunk), chunk, "uniqueRefNo", "customerId")
 
-    outcomes = _guarded_bulk_create(
-        ledger=ledger,
-        seller_id=client.seller_id,
-        stage="customers_create",
+    done = _guarded_bulk_create(
+        night=night,
+        stage=Stage.CUSTOMERS_CREATE,
         operation="createBulkCustomer",
         rows=rows,
         key_column="uniqueRefNo",
         send=send,
         lookup=lookup_customers(client),
     )
-    return _results("customers_create", outcomes)
+    return night.record(_frame(Stage.CUSTOMERS_CREATE, done))
 
 
-def update_customers(client: EnkashClient, ledger: RunLedger, rows: pl.DataFrame) -> pl.DataFrame:
+def update_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
     """Bulk-update changed customers (bulkUpdate template rows with ``customerId``)."""
     keys = rows.get_column("uniqueRefNo").to_list()
-    batch = ledger.begin_batch(client.seller_id, "customers_update", "bulkUpdate", keys)
+    ledger = night.ledger
+    batch = ledger.begin_batch(night.seller_id, Stage.CUSTOMERS_UPDATE, "bulkUpdate", keys, night=night.date)
     outcomes = _bulk_outcomes(client, client.bulk_update(rows), rows, "uniqueRefNo", "customerId")
     ledger.finish_batch(batch, outcomes)
-    return _results("customers_update", outcomes)
+    return night.record(_frame(Stage.CUSTOMERS_UPDATE, _sent(outcomes)))
 
 
-def upload_invoices(client: EnkashClient, ledger: RunLedger, rows: pl.DataFrame) -> pl.DataFrame:
+def _amounts(rows: pl.DataFrame) -> dict[str, float]:
+    return dict(zip(rows["externalId"].to_list(), rows["baseAmount"].cast(pl.Float64).to_list(), strict=True))
+
+
+def upload_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
     """Bulk-upload new invoices (invoiceBulkUpload template rows keyed by ``externalId``)."""
     # A margin before the first send: EnKash's createdOn and this clock need not agree to the second.
     since = datetime.now(UTC) - timedelta(days=1)
-    amounts = dict(
-        zip(rows["externalId"].to_list(), rows["baseAmount"].cast(pl.Float64).to_list(), strict=True)
-    )
 
     def send(chunk: pl.DataFrame) -> list[Outcome]:
         return _bulk_outcomes(client, client.invoice_bulk_upload(chunk), chunk, "externalId", "invoiceId")
 
-    outcomes = _guarded_bulk_create(
-        ledger=ledger,
-        seller_id=client.seller_id,
-        stage="invoices_upload",
+    done = _guarded_bulk_create(
+        night=night,
+        stage=Stage.INVOICES_UPLOAD,
         operation="invoiceBulkUpload",
         rows=rows,
         key_column="externalId",
         send=send,
         lookup=lookup_invoices(client, rows.get_column("customerId").unique().to_list(), since),
     )
-    return _results("invoices_upload", outcomes, amounts)
+    return night.record(_frame(Stage.INVOICES_UPLOAD, done, _amounts(rows)))
 
 
 def lookup_dispatched(client: EnkashClient, rows: pl.DataFrame, since: datetime) -> Lookup:
@@ -277,14 +342,15 @@ def lookup_dispatched(client: EnkashClient, rows: pl.DataFrame, since: datetime)
 
 def dispatch_invoices(
     client: EnkashClient,
-    ledger: RunLedger,
+    night: Night,
     rows: pl.DataFrame,
     *,
     partial_payment_allowed: bool | None = None,
 ) -> pl.DataFrame:
     """Dispatch invoices for collection, each at most once.
 
-    ``rows`` has ``invoiceId``, ``externalId`` and ``customerId`` (see ``plan.invoices_to_dispatch``).
+    ``rows`` has ``invoiceId``, ``externalId`` and ``customerId`` (see ``planner.invoices_to_dispatch``):
+    one row per externalId, never two copies of one invoice.
     """
     since = datetime.now(UTC) - timedelta(days=1)
     number_of = dict(zip(rows["invoiceId"].to_list(), rows["externalId"].to_list(), strict=True))
@@ -303,17 +369,16 @@ def dispatch_invoices(
         ]
         return done + failed
 
-    outcomes = _guarded_bulk_create(
-        ledger=ledger,
-        seller_id=client.seller_id,
-        stage="invoices_dispatch",
+    done = _guarded_bulk_create(
+        night=night,
+        stage=Stage.INVOICES_DISPATCH,
         operation="dispatchInvoiceCollection",
         rows=rows,
         key_column="externalId",
         send=send,
         lookup=lookup_dispatched(client, rows, since),
     )
-    return _results("invoices_dispatch", outcomes)
+    return night.record(_frame(Stage.INVOICES_DISPATCH, done))
 
 
 def _patch_body(row: dict[str, object]) -> dict[str, object]:
@@ -325,10 +390,13 @@ def _patch_body(row: dict[str, object]) -> dict[str, object]:
     return body
 
 
-def update_invoices(client: EnkashClient, ledger: RunLedger, rows: pl.DataFrame) -> pl.DataFrame:
+def update_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
     """PATCH changed invoices one by one (the contract has no bulk invoice update)."""
     keys = rows.get_column("externalId").to_list()
-    batch = ledger.begin_batch(client.seller_id, "invoices_update", "updateInvoice", keys)
+    ledger = night.ledger
+    batch = ledger.begin_batch(
+        night.seller_id, Stage.INVOICES_UPDATE, "updateInvoice", keys, night=night.date
+    )
     outcomes: list[Outcome] = []
     for row in rows.iter_rows(named=True):
         try:
@@ -337,4 +405,36 @@ def update_invoices(client: EnkashClient, ledger: RunLedger, rows: pl.DataFrame)
         except APIError as exc:
             outcomes.append(Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), str(exc)))
     ledger.finish_batch(batch, outcomes)
-    return _results("invoices_update", outcomes)
+    return night.record(_frame(Stage.INVOICES_UPDATE, _sent(outcomes)))
+
+
+def delete_twin_invoices(client: EnkashClient, night: Night, twins: pl.DataFrame) -> pl.DataFrame:
+    """Delete undispatched extra copies of invoices (``convergence.invoice_twins(...).to_delete``).
+
+    Keyed by the copy's invoiceId (the externalId is its keeper's too). A delete is safe to repeat: a
+    copy already gone is reported by EnKash as a failure for that id, and nothing else changes.
+    """
+    if twins.is_empty():
+        return empty_results()
+    ids = twins.get_column("invoiceId").to_list()
+    number_of = dict(zip(ids, twins["externalId"].to_list(), strict=True))
+    ledger = night.ledger
+    batch = ledger.begin_batch(
+        night.seller_id, Stage.INVOICES_DEDUPLICATE, "deleteInvoiceCollection", ids, night=night.date
+    )
+    try:
+        answer = client.delete_invoice_collection(ids)
+    except EnkashError as exc:
+        ledger.mark_unknown(batch, str(exc))
+        raise
+    outcomes = [
+        Outcome(
+            str(i.invoice_id),
+            "done",
+            i.invoice_id,
+            f"extra copy of {number_of.get(str(i.invoice_id))} deleted",
+        )
+        for i in answer.success_invoices or []
+    ] + [Outcome(str(i.invoice_id), "failed", i.invoice_id, i.message) for i in answer.failure_invoices or []]
+    ledger.finish_batch(batch, outcomes)
+    return night.record(_frame(Stage.INVOICES_DEDUPLICATE, _sent(outcomes)))

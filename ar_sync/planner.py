@@ -7,7 +7,8 @@ stores for us: the ERP ``customer_ref`` is the customer's ``uniqueRefNo`` and th
 ``invoice_number`` is the invoice's ``externalId``, so the mapping can always be rebuilt from EnKash.
 
 Every stage calls these with a fresh read of EnKash, which is also what makes a rerun safe: whatever an
-earlier (crashed or retried) run already created is found here and not sent again.
+earlier (crashed or retried) run already created is found here and not sent again. When EnKash holds a
+key twice, the planners read only its keeper (``convergence``), the same copy in every run.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Final
 
 import polars as pl
 
+from ar_sync.convergence import customer_keepers
 from ar_sync.erp_fields import AMOUNT_DTYPE
 from enkash_ar.frames import customers_frame
 from enkash_ar.models import Customer
@@ -108,6 +110,8 @@ class CustomerPlan:
     to_create: pl.DataFrame
     to_update: pl.DataFrame
     unchanged: int
+    #: ERP customers EnKash already holds: ``customer_ref``, ``customerId``
+    present: pl.DataFrame
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ class InvoicePlan:
     to_update: pl.DataFrame
     unchanged: int
     skipped_unknown_customer: pl.DataFrame
+    #: ERP invoices EnKash already holds: ``externalId``, ``invoiceId``, ``baseAmount``
+    present: pl.DataFrame
 
 
 def planning_customers(customers: Sequence[Customer]) -> pl.DataFrame:
@@ -157,7 +163,7 @@ def plan_customers(erp_customers: pl.DataFrame, enkash_customers: pl.DataFrame) 
         ``to_create`` in createBulkCustomer columns; ``to_update`` in bulkUpdate columns (with the
         EnKash ``customerId``) for customers whose compared fields differ.
     """
-    known = enkash_customers.select(list(ENKASH_CUSTOMER_COLUMNS)).unique("uniqueRefNo", keep="first")
+    known = customer_keepers(enkash_customers.select(list(ENKASH_CUSTOMER_COLUMNS)))
     joined = erp_customers.join(known, left_on="customer_ref", right_on="uniqueRefNo", how="left")
     new = joined.filter(pl.col("customerId").is_null())
     existing = joined.filter(pl.col("customerId").is_not_null())
@@ -170,14 +176,15 @@ def plan_customers(erp_customers: pl.DataFrame, enkash_customers: pl.DataFrame) 
         to_create=customer_bulk_rows(new),
         to_update=to_update,
         unchanged=existing.height - changed.height,
+        present=existing.select("customer_ref", "customerId"),
     )
 
 
 def customer_id_map(enkash_customers: pl.DataFrame) -> pl.DataFrame:
     """customer_ref -> EnKash customerId, from EnKash's own records (uniqueRefNo)."""
     return (
-        enkash_customers.filter(pl.col("uniqueRefNo").is_not_null())
-        .unique("uniqueRefNo", keep="first")
+        customer_keepers(enkash_customers)
+        .filter(pl.col("uniqueRefNo").is_not_null())
         .select(pl.col("uniqueRefNo").alias("customer_ref"), pl.col("customerId"))
     )
 
@@ -204,29 +211,27 @@ def plan_invoices(
     Args:
         erp_invoices: validated ERP invoices (canonical columns).
         customer_ids: ``customer_ref`` -> ``customerId`` (:func:`customer_id_map`).
-        enkash_invoices: EnKash's invoices for this seller (:data:`ENKASH_INVOICE_COLUMNS`).
+        enkash_invoices: EnKash's invoices for this seller (:data:`ENKASH_INVOICE_COLUMNS`), one per
+            externalId: the keepers of ``convergence.invoice_twins``.
 
     Returns:
         ``to_create`` in invoiceBulkUpload columns; ``to_update`` with ``invoiceId`` and the members to
-        patch; ERP rows whose customer is not (yet) in EnKash in ``skipped_unknown_customer``.
+        patch; ERP rows whose customer is not (yet) in EnKash in ``skipped_unknown_customer``; the ERP
+        invoices EnKash already holds in ``present``.
     """
     with_ids = erp_invoices.join(customer_ids, on="customer_ref", how="left")
     skipped = with_ids.filter(pl.col("customerId").is_null()).select("invoice_number", "customer_ref")
     rows = with_ids.filter(pl.col("customerId").is_not_null()).select(
         pl.col("customerId"), *_erp_invoice_fields()
     )
-    known = (
-        enkash_invoices.select(list(ENKASH_INVOICE_COLUMNS))
-        .with_columns(
-            pl.col("invoiceDate").dt.date(),
-            # EnKash answers in JSON floats: their shortest text is the decimal we sent ("4053.14"), so
-            # "unchanged" is an exact match (a float-to-decimal cast would round 2.675 up to 2.68).
-            *(
-                pl.col(a).cast(pl.String).str.to_decimal(scale=2).cast(AMOUNT_DTYPE, strict=False)
-                for a in ("baseAmount", "cgst", "sgst", "igst")
-            ),
-        )
-        .unique("externalId", keep="first")
+    known = enkash_invoices.select(list(ENKASH_INVOICE_COLUMNS)).with_columns(
+        pl.col("invoiceDate").dt.date(),
+        # EnKash answers in JSON floats: their shortest text is the decimal we sent ("4053.14"), so
+        # "unchanged" is an exact match (a float-to-decimal cast would round 2.675 up to 2.68).
+        *(
+            pl.col(a).cast(pl.String).str.to_decimal(scale=2).cast(AMOUNT_DTYPE, strict=False)
+            for a in ("baseAmount", "cgst", "sgst", "igst")
+        ),
     )
     joined = rows.join(known, on="externalId", how="left", suffix="_ek")
     new = joined.filter(pl.col("invoiceId").is_null())
@@ -247,22 +252,34 @@ def plan_invoices(
         to_update=changed.select(["invoiceId", *template_cols]),
         unchanged=joined.filter(pl.col("invoiceId").is_not_null()).height - changed.height,
         skipped_unknown_customer=skipped,
+        present=joined.filter(pl.col("invoiceId").is_not_null()).select(
+            "externalId", "invoiceId", "baseAmount"
+        ),
     )
 
 
-def invoices_to_dispatch(erp_invoices: pl.DataFrame, enkash_invoices: pl.DataFrame) -> pl.DataFrame:
+def invoices_to_dispatch(erp_invoices: pl.DataFrame, keepers: pl.DataFrame) -> pl.DataFrame:
     """EnKash invoices of tonight's ERP file that are open and have never been dispatched.
 
     EnKash's ``dispatched`` flag is the truth here, not a local record: an invoice dispatched by an
-    earlier run whose answer was lost shows ``dispatched = true`` and is not sent again.
+    earlier run whose answer was lost shows ``dispatched = true`` and is not sent again. ``keepers`` holds
+    one copy per externalId (``convergence.invoice_twins(...).keepers``), the dispatched one when there is
+    one, so a twin is never dispatched.
     """
     return (
-        enkash_invoices.filter(
+        keepers.filter(
             pl.col("externalId").is_in(erp_invoices.get_column("invoice_number").implode())
             & ~pl.col("dispatched").fill_null(False)
             & pl.col("receivableStatus").is_in(_OPEN_STATUSES)
         )
-        .unique("externalId", keep="first")
         .select("invoiceId", "externalId", "customerId")
         .sort("externalId")
     )
+
+
+def already_dispatched(erp_invoices: pl.DataFrame, keepers: pl.DataFrame) -> pl.DataFrame:
+    """ERP invoices EnKash already shows dispatched: ``externalId``, ``invoiceId``."""
+    return keepers.filter(
+        pl.col("externalId").is_in(erp_invoices.get_column("invoice_number").implode())
+        & pl.col("dispatched").fill_null(False)
+    ).select("externalId", "invoiceId")

@@ -2,25 +2,33 @@
 
 A schedule is a list of :class:`ReminderRule`, each identified by its ``stage`` name. For each customer
 the cycle reads the reminders EnKash holds, creates the rules that are missing, updates the ones whose
-timing differs, and leaves every other reminder alone (a human may have added it on the portal).
-Reading before writing is also what keeps this exactly-once: a create whose answer was lost shows up
-in the next read and is not sent again.
+timing differs, deletes extra copies of a schedule stage (two overlapping runs that shared nothing
+can both create one), and leaves every reminder of another stage alone (a human may have added it on
+the portal). Reading before writing is also what keeps this exactly-once: a create whose answer was
+lost shows up in the next read and is not sent again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
 from pydantic import BaseModel, Field
 
-from ar_sync.exactly_once import MAX_RECONCILE_ROUNDS, REFUSED_FOR_NOW, RESULT_SCHEMA
-from ar_sync.run_ledger import Outcome, RunLedger
+from ar_sync.exactly_once import (
+    MAX_RECONCILE_ROUNDS,
+    REFUSED_FOR_NOW,
+    Night,
+    outcome_results,
+)
+from ar_sync.results import Stage, empty_results, result_rows
+from ar_sync.run_ledger import Outcome
 from enkash_ar.client import EnkashClient
 from enkash_ar.contract import REMINDER_TIME_PATTERN, ReminderType
-from enkash_ar.errors import APIError, EnkashError, OutcomeUnknownError, TransportError
+from enkash_ar.errors import APIError, AuthenticationError, EnkashError, OutcomeUnknownError, TransportError
 from enkash_ar.models import Customer, CustomerReminder, CustomerReminderCreate
 
 #: Customers brought on schedule at the same time (each is a few sequential calls).
@@ -73,37 +81,86 @@ DEFAULT_SCHEDULE: Final = (
 
 
 def on_schedule(reminders: Sequence[CustomerReminder], schedule: Sequence[ReminderRule]) -> bool:
-    """Whether ``reminders`` already carry every rule of ``schedule``."""
-    by_stage = {r.stage: r for r in reminders}
-    return all(rule.stage in by_stage and rule.matches(by_stage[rule.stage]) for rule in schedule)
+    """Whether ``reminders`` carry every rule of ``schedule`` exactly once."""
+    return not changes_needed(reminders, schedule)
 
 
-def _ensure_one(client: EnkashClient, customer_id: str, schedule: Sequence[ReminderRule]) -> tuple[int, int]:
-    """Make one customer's reminders match ``schedule``; returns (created, updated).
+@dataclass(frozen=True)
+class ScheduleChanges:
+    """What brings one customer's reminders on schedule."""
 
-    Every round reads the customer's reminders first and sends only the rules still off schedule, so a
+    #: rules with no reminder of their stage yet
+    create: tuple[ReminderRule, ...] = ()
+    #: (reminder id, rule) for a kept reminder whose timing differs from its rule
+    update: tuple[tuple[str, ReminderRule], ...] = ()
+    #: ids of extra copies of a schedule stage
+    delete: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.create or self.update or self.delete)
+
+
+def changes_needed(
+    reminders: Sequence[CustomerReminder], schedule: Sequence[ReminderRule]
+) -> ScheduleChanges:
+    """Compare a customer's reminders with ``schedule``: what to create, update and delete.
+
+    Per stage of the schedule, the kept copy is the first that already matches its rule, else the first
+    one; every other copy of that stage is deleted. Reminders of other stages are not looked at.
+
+    Example:
+        >>> changes_needed([], DEFAULT_SCHEDULE).create == DEFAULT_SCHEDULE
+        True
+    """
+    create: list[ReminderRule] = []
+    update: list[tuple[str, ReminderRule]] = []
+    delete: list[str] = []
+    for rule in schedule:
+        copies = [r for r in reminders if r.stage == rule.stage]
+        if not copies:
+            create.append(rule)
+            continue
+        keep = next((r for r in copies if rule.matches(r)), copies[0])
+        delete += [str(r.customer_reminder_id) for r in copies if r is not keep and r.customer_reminder_id]
+        if not rule.matches(keep) and keep.customer_reminder_id:
+            update.append((keep.customer_reminder_id, rule))
+    return ScheduleChanges(tuple(create), tuple(update), tuple(delete))
+
+
+@dataclass(frozen=True)
+class ScheduleResult:
+    """What the cycle did to one customer's reminders (counts of calls answered)."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: tuple[str, ...] = ()
+
+
+def _ensure_one(client: EnkashClient, customer_id: str, schedule: Sequence[ReminderRule]) -> ScheduleResult:
+    """Make one customer's reminders match ``schedule``.
+
+    Every round reads the customer's reminders first and sends only what is still off schedule, so a
     create whose answer was lost is seen in the next read and never sent twice. It gives up (raises
     :class:`~enkash_ar.errors.OutcomeUnknownError`) only after :data:`MAX_RECONCILE_ROUNDS` rounds in a
-    row that brought no rule on schedule: a flaky connection that still lets rules through one by one
-    is not an outage.
+    row that brought nothing closer to the schedule: a flaky connection that still lets writes through
+    one by one is not an outage.
     """
     created = updated = 0
+    deleted: list[str] = []
     idle_rounds = 0
-    best = len(schedule) + 1
+    best = 3 * len(schedule) + 1
     while True:
         try:
-            existing = {r.stage: r for r in client.get_customer_reminders(customer_id)}
+            changes: ScheduleChanges | None = changes_needed(
+                client.get_customer_reminders(customer_id), schedule
+            )
         except (*REFUSED_FOR_NOW, TransportError):
-            existing = None
-        pending = (
-            None
-            if existing is None
-            else [r for r in schedule if r.stage not in existing or not r.matches(existing[r.stage])]
-        )
-        if pending == []:
-            return created, updated
-        if pending is not None and len(pending) < best:
-            best, idle_rounds = len(pending), 0
+            changes = None
+        if changes is not None and not changes:
+            return ScheduleResult(created, updated, tuple(deleted))
+        left = None if changes is None else len(changes.create) + len(changes.update) + len(changes.delete)
+        if left is not None and left < best:
+            best, idle_rounds = left, 0
         elif idle_rounds >= MAX_RECONCILE_ROUNDS:
             raise OutcomeUnknownError(
                 f"createCustomerReminder: reminders of customer {customer_id} still unconfirmed after"
@@ -111,19 +168,20 @@ def _ensure_one(client: EnkashClient, customer_id: str, schedule: Sequence[Remin
                 operation="createCustomerReminder",
             )
         idle_rounds += 1
-        if existing is None or pending is None:
+        if changes is None:
             continue
         try:
-            for rule in pending:
-                current = existing.get(rule.stage)
-                if current is None:
-                    client.create_customer_reminder(customer_id, rule.body())
-                    created += 1
-                elif current.customer_reminder_id:
-                    client.update_customer_reminder(customer_id, current.customer_reminder_id, rule.body())
-                    updated += 1
+            for reminder_id in changes.delete:
+                client.delete_reminder(customer_id, reminder_id)
+                deleted.append(reminder_id)
+            for rule in changes.create:
+                client.create_customer_reminder(customer_id, rule.body())
+                created += 1
+            for reminder_id, rule in changes.update:
+                client.update_customer_reminder(customer_id, reminder_id, rule.body())
+                updated += 1
             # Every write was answered: the schedule is in place, no confirming read is needed.
-            return created, updated
+            return ScheduleResult(created, updated, tuple(deleted))
         except (OutcomeUnknownError, *REFUSED_FOR_NOW):
             # Lost (or refused for now): read again, whatever it did is visible then, and only the rest
             # is sent.
@@ -132,32 +190,55 @@ def _ensure_one(client: EnkashClient, customer_id: str, schedule: Sequence[Remin
 
 def _attempt(
     client: EnkashClient, customer: Customer, schedule: Sequence[ReminderRule]
-) -> tuple[int, int] | EnkashError:
-    """One customer's :func:`_ensure_one`, with its EnKash error returned rather than raised."""
+) -> ScheduleResult | EnkashError:
+    """One customer's :func:`_ensure_one`, with its EnKash error returned rather than raised.
+
+    Refused credentials are raised: they stop the whole chunk at once (and the client makes no
+    further token request, from any thread).
+    """
     try:
         return _ensure_one(client, str(customer.customer_id), schedule)
+    except AuthenticationError:
+        raise
     except EnkashError as exc:
         return exc
 
 
+def customer_key(customer: Customer) -> str:
+    """The key a customer's reminder rows carry: its ERP ref, or its EnKash id when it has none."""
+    return str(customer.unique_ref_no or customer.customer_id)
+
+
 def ensure_reminders(
     client: EnkashClient,
-    ledger: RunLedger,
+    night: Night,
     customers: Sequence[Customer],
     schedule: Sequence[ReminderRule] = DEFAULT_SCHEDULE,
 ) -> pl.DataFrame:
-    """Give every customer in ``customers`` the reminder schedule.
+    """Give every customer in ``customers`` the reminder schedule, each stage exactly once.
 
     ``customers`` come from a customer search, which carries each customer's reminders: a customer
     already on schedule costs no call at all. The others are read again one by one (the search may be
     stale) and brought on schedule.
 
-    Returns one bulk-result row per customer whose reminders were created or updated (success) or
-    could not be (failure); customers already on schedule produce no row and no write.
+    Returns one result row per customer that was off schedule: success when it ended on schedule (this
+    night brought it there, whether the answers came back or were found on the re-read), failure when
+    it could not be; plus one ``reminders_deduplicate`` row per extra copy deleted.
     """
-    rows: list[dict[str, object]] = []
-    outcomes: list[Outcome] = []
     todo = [c for c in customers if c.customer_id and not on_schedule(c.customer_reminders, schedule)]
+    if not todo:
+        return empty_results()
+    ledger = night.ledger
+    batch = ledger.begin_batch(
+        night.seller_id,
+        Stage.REMINDERS,
+        "createCustomerReminder",
+        [customer_key(c) for c in todo],
+        night=night.date,
+    )
+    outcomes: list[Outcome] = []
+    dedupe_keys: list[str] = []
+    dedupe_ids: list[str] = []
     unknown: dict[str, str] = {}
     # One customer whose answers keep getting lost must not hold up the others: it is set aside and
     # tried again after them, and only what is still unconfirmed then fails the chunk (to be retried).
@@ -168,45 +249,36 @@ def ensure_reminders(
         with ThreadPoolExecutor(max_workers=REMINDER_WORKERS) as pool:
             attempts = list(pool.map(lambda c: _attempt(client, c, schedule), todo))
         for customer, attempt in zip(todo, attempts, strict=True):
-            customer_id, key = str(customer.customer_id), str(customer.unique_ref_no or customer.customer_id)
-            try:
-                if isinstance(attempt, Exception):
-                    raise attempt
-                created, updated = attempt
-            except OutcomeUnknownError as exc:
-                unknown[key] = str(exc)
+            customer_id, key = str(customer.customer_id), customer_key(customer)
+            if isinstance(attempt, OutcomeUnknownError):
+                unknown[key] = str(attempt)
                 later.append(customer)
-                continue
-            except APIError as exc:
-                outcomes.append(Outcome(key, "failed", customer_id, str(exc)))
-                rows.append({"key": key, "outcome": "failure", "reason": str(exc), "remote_id": customer_id})
-                continue
-            if created or updated:
-                outcomes.append(Outcome(key, "done", customer_id, f"created {created}, updated {updated}"))
-                rows.append({"key": key, "outcome": "success", "reason": None, "remote_id": customer_id})
+            elif isinstance(attempt, APIError):
+                outcomes.append(Outcome(key, "failed", customer_id, str(attempt)))
+            elif isinstance(attempt, Exception):
+                raise attempt
+            else:
+                note = (
+                    f"created {attempt.created}, updated {attempt.updated},"
+                    f" duplicates deleted {len(attempt.deleted)}"
+                )
+                outcomes.append(Outcome(key, "done", customer_id, note))
+                dedupe_keys += [f"{key}/{rid}" for rid in attempt.deleted]
+                dedupe_ids += list(attempt.deleted)
         todo = later
         if not todo:
             break
-    outcomes += [Outcome(key, "failed", None, f"unconfirmed: {reason}") for key, reason in unknown.items()]
-    if outcomes:
-        batch = ledger.begin_batch(
-            client.seller_id, "reminders", "createCustomerReminder", [o.key for o in outcomes]
-        )
-        ledger.finish_batch(batch, outcomes)
+    ledger.finish_batch(batch, outcomes)
     if unknown:
         raise OutcomeUnknownError(
             f"createCustomerReminder: the reminders of {len(unknown)} customer(s) are still unconfirmed"
             f" (e.g. {next(iter(unknown.values()))}); rerun the cycle: it reads them before sending again",
             operation="createCustomerReminder",
         )
-    frame = pl.DataFrame(
-        rows, schema={k: v for k, v in RESULT_SCHEMA.items() if k not in ("stage", "amount")}
+    rows = pl.concat(
+        [
+            outcome_results(Stage.REMINDERS, outcomes),
+            result_rows(Stage.REMINDERS_DEDUPLICATE, dedupe_keys, remote_ids=dedupe_ids),
+        ]
     )
-    return frame.select(
-        pl.lit("reminders").alias("stage"),
-        "key",
-        "outcome",
-        pl.lit(0.0).alias("amount"),
-        "reason",
-        "remote_id",
-    )
+    return night.record(rows)

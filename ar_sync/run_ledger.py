@@ -1,4 +1,4 @@
-"""The run ledger: what the cycle was about to send to EnKash, and what EnKash answered.
+"""The run ledger: what the cycle was about to send to EnKash, what EnKash answered, and what each night did.
 
 EnKash documents no idempotency key and does not deduplicate, so exactly-once is this project's job.
 Around every write the cycle records a *batch* (one API call: a bulk file, a dispatch, a reminder
@@ -9,11 +9,17 @@ create) and one *entry* per row in it:
 - when no answer came back (a dropped response, a read timeout, a crash between send and record):
   the entries stay ``pending`` or are marked ``unknown``.
 
-Before it re-sends anything, a stage asks :meth:`RunLedger.unresolved` which rows of an earlier batch
-have no known outcome, looks them up in EnKash (search by externalId / uniqueRefNo / dispatched flag)
-and records what it found with :meth:`RunLedger.resolve`. EnKash stays the source of truth: every
-stage diffs the ERP against what EnKash holds, so a lost ledger costs an audit trail, never a
-duplicate.
+Before it re-sends anything, a stage looks up in EnKash the rows whose outcome is not known and records
+what it found with :meth:`RunLedger.resolve`. EnKash stays the source of truth: every stage diffs the
+ERP against what EnKash holds, so a lost ledger costs an audit trail, never a duplicate.
+
+A *night* is one seller's business date (``as_of``). Every batch belongs to a night, and
+:meth:`RunLedger.record_results` keeps one result row per (night, stage, key) over every attempt of the
+night: a retried or rerun night reports what the night did in total. A row sent by the night stays
+"sent" even when a later attempt finds it already in EnKash.
+
+The ledger also remembers refused credentials (a salted scrypt fingerprint, never the secret) and holds
+the per-seller lease that keeps two cycles of one seller from running at once on this ledger.
 
 The ledger holds keys (invoice numbers, customer refs), EnKash ids, counts and reasons: never a token,
 a secret or a full request body. SQLite, one file per installation, safe for several processes (WAL).
@@ -21,20 +27,27 @@ a secret or a full request body. SQLite, one file per installation, safe for sev
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final, Literal
 
+import polars as pl
+
+from ar_sync.results import RESULT_SCHEMA
+
 EntryStatus = Literal["pending", "unknown", "done", "failed"]
 
-#: Where the ledger lives unless configured otherwise (``ENKASH_LEDGER_PATH`` or the flow parameter).
+#: Where the ledger lives unless configured otherwise (the ``ledger_path`` option).
 DEFAULT_LEDGER_PATH: Final = Path(".enkash-ar") / "ledger.sqlite3"
+#: Refused credentials kept per seller (the newest); older ones are forgotten.
+MAX_REFUSED_PER_SELLER: Final = 5
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -47,7 +60,8 @@ CREATE TABLE IF NOT EXISTS batches (
     status      TEXT NOT NULL,
     detail      TEXT,
     started_at  TEXT NOT NULL,
-    finished_at TEXT
+    finished_at TEXT,
+    night       TEXT
 );
 CREATE TABLE IF NOT EXISTS entries (
     seller_id  TEXT NOT NULL,
@@ -63,6 +77,36 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_open ON entries (seller_id, stage, status);
 -- finish_batch and mark_unknown update by batch: without this every row would scan the table.
 CREATE INDEX IF NOT EXISTS entries_batch ON entries (batch_id, key);
+CREATE TABLE IF NOT EXISTS night_results (
+    seller_id  TEXT NOT NULL,
+    night      TEXT NOT NULL,
+    stage      TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    outcome    TEXT NOT NULL,
+    origin     TEXT NOT NULL,
+    amount     REAL NOT NULL DEFAULT 0,
+    reason     TEXT,
+    remote_id  TEXT,
+    run_id     TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (seller_id, night, stage, key)
+);
+CREATE TABLE IF NOT EXISTS refused_credentials (
+    seller_id   TEXT NOT NULL,
+    salt        BLOB NOT NULL,
+    fingerprint TEXT NOT NULL,
+    refused_at  TEXT NOT NULL,
+    reason      TEXT
+);
+CREATE TABLE IF NOT EXISTS seller_leases (
+    seller_id   TEXT PRIMARY KEY,
+    holder      TEXT NOT NULL,
+    description TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    acquired_at TEXT NOT NULL,
+    lease_until TEXT NOT NULL
+);
 """
 
 
@@ -74,6 +118,29 @@ class Outcome:
     status: Literal["done", "failed"]
     remote_id: str | None = None
     message: str | None = None
+
+
+@dataclass(frozen=True)
+class RefusedCredentials:
+    """A fingerprint of credentials the token endpoint refused (never the credentials themselves)."""
+
+    salt: bytes
+    fingerprint: str
+    refused_at: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who holds a seller's lease on this ledger, and until when (UTC)."""
+
+    seller_id: str
+    holder: str
+    description: str
+    host: str
+    pid: int
+    acquired_at: datetime
+    lease_until: datetime
 
 
 def _now() -> str:
@@ -104,6 +171,13 @@ class RunLedger:
                 self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        # Ledgers written before nights existed lack batches.night: their batches belong to no night.
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(batches)")}
+        if "night" not in columns:
+            self._conn.execute("ALTER TABLE batches ADD COLUMN night TEXT")
 
     def __repr__(self) -> str:
         return f"RunLedger(path={self.path!r})"
@@ -130,8 +204,12 @@ class RunLedger:
                 raise
             self._conn.execute("COMMIT")
 
-    def begin_batch(self, seller_id: str, stage: str, operation: str, keys: Sequence[str]) -> str:
-        """Record that a write for ``keys`` is about to be sent; returns the batch id.
+    # ---- batches and entries: exactly-once around every write ---------------------------------
+
+    def begin_batch(
+        self, seller_id: str, stage: str, operation: str, keys: Sequence[str], *, night: str | None = None
+    ) -> str:
+        """Record that a write for ``keys`` is about to be sent (for ``night``); returns the batch id.
 
         Committed before the request leaves, so a crash after this point leaves the rows
         ``pending`` and the next run reconciles them against EnKash before sending again.
@@ -141,8 +219,8 @@ class RunLedger:
         with self._transaction() as conn:
             conn.execute(
                 "INSERT INTO batches (batch_id, seller_id, run_id, stage, operation, row_count, status,"
-                " started_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-                (batch_id, seller_id, self.run_id, stage, operation, len(keys), now),
+                " started_at, night) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (batch_id, seller_id, self.run_id, stage, operation, len(keys), now, night),
             )
             conn.executemany(
                 "INSERT INTO entries (seller_id, stage, key, batch_id, status, updated_at)"
@@ -182,33 +260,49 @@ class RunLedger:
                 (detail, now, batch_id),
             )
 
-    def seen(self, seller_id: str, stage: str, keys: Sequence[str]) -> list[str]:
+    def seen(self, seller_id: str, stage: str, keys: Sequence[str]) -> dict[str, str | None]:
         """Those of ``keys`` that an earlier batch may have written (pending, unknown or done).
 
-        A row the ledger has never seen, or whose last attempt failed, can be sent without a look-up.
+        Maps each to the night of its last batch (None for batches of no night). A row the ledger has
+        never seen, or whose last attempt failed, can be sent without a look-up.
         """
         if not keys:
-            return []
+            return {}
         with self._lock:
             self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS probe (key TEXT PRIMARY KEY)")
             self._conn.execute("DELETE FROM probe")
             self._conn.executemany("INSERT OR IGNORE INTO probe (key) VALUES (?)", [(k,) for k in keys])
             cur = self._conn.execute(
-                "SELECT e.key FROM entries e JOIN probe p ON p.key = e.key"
+                "SELECT e.key, b.night FROM entries e JOIN probe p ON p.key = e.key"
+                " JOIN batches b ON b.batch_id = e.batch_id"
                 " WHERE e.seller_id = ? AND e.stage = ? AND e.status IN ('pending', 'unknown', 'done')",
                 (seller_id, stage),
             )
-            return [row[0] for row in cur.fetchall()]
+            return dict(cur.fetchall())
+
+    def done_in_night(self, seller_id: str, stage: str, night: str) -> set[str]:
+        """Keys whose last batch belongs to ``night`` and is known done (EnKash answered or was found)."""
+        with self._lock:
+            cur = self._conn.execute(
+                "SELECT e.key FROM entries e JOIN batches b ON b.batch_id = e.batch_id"
+                " WHERE e.seller_id = ? AND e.stage = ? AND e.status = 'done' AND b.night = ?",
+                (seller_id, stage, night),
+            )
+            return {row[0] for row in cur.fetchall()}
 
     def unresolved(self, seller_id: str, stage: str) -> list[str]:
         """Keys of rows whose write may or may not have reached EnKash (pending or unknown)."""
+        return sorted(self.unresolved_nights(seller_id, stage))
+
+    def unresolved_nights(self, seller_id: str, stage: str) -> dict[str, str | None]:
+        """Keys of rows whose outcome is not known, each with the night of the batch that sent it."""
         with self._lock:
             cur = self._conn.execute(
-                "SELECT key FROM entries WHERE seller_id = ? AND stage = ?"
-                " AND status IN ('pending', 'unknown') ORDER BY key",
+                "SELECT e.key, b.night FROM entries e JOIN batches b ON b.batch_id = e.batch_id"
+                " WHERE e.seller_id = ? AND e.stage = ? AND e.status IN ('pending', 'unknown')",
                 (seller_id, stage),
             )
-            return [row[0] for row in cur.fetchall()]
+            return dict(cur.fetchall())
 
     def resolve(
         self, seller_id: str, stage: str, found: Mapping[str, str | None], *, missing: Iterable[str]
@@ -250,3 +344,130 @@ class RunLedger:
                 (seller_id, stage),
             )
             return dict(cur.fetchall())
+
+    # ---- what each night did -------------------------------------------------------------------
+
+    def record_results(self, seller_id: str, night: str, results: pl.DataFrame) -> None:
+        """Add result rows (``results.RESULT_SCHEMA``) to the night's record, over every attempt.
+
+        A row of a (night, stage, key) replaces the one before, except that a row the night *sent*
+        successfully is never replaced by a later "already in EnKash" or a failure: what the night did
+        stays counted however often it is retried.
+        """
+        if results.is_empty():
+            return
+        now = _now()
+        columns = results.select(
+            "stage", "key", "outcome", "origin", pl.col("amount").fill_null(0.0), "reason", "remote_id"
+        )
+        rows = [(seller_id, night, *row, self.run_id, now) for row in columns.iter_rows()]
+        with self._transaction() as conn:
+            conn.executemany(
+                "INSERT INTO night_results (seller_id, night, stage, key, outcome, origin, amount, reason,"
+                " remote_id, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (seller_id, night, stage, key) DO UPDATE SET outcome = excluded.outcome,"
+                " origin = excluded.origin, amount = excluded.amount, reason = excluded.reason,"
+                " remote_id = excluded.remote_id, run_id = excluded.run_id, updated_at = excluded.updated_at"
+                " WHERE NOT (night_results.outcome = 'success' AND night_results.origin = 'sent')",
+                rows,
+            )
+
+    def night_results(self, seller_id: str, night: str) -> pl.DataFrame:
+        """Every result row of one night of one seller (``results.RESULT_SCHEMA``), in stage, key order."""
+        with self._lock:
+            cur = self._conn.execute(
+                "SELECT stage, key, outcome, origin, amount, reason, remote_id FROM night_results"
+                " WHERE seller_id = ? AND night = ? ORDER BY stage, key",
+                (seller_id, night),
+            )
+            rows = cur.fetchall()
+        return pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row")
+
+    # ---- refused credentials -------------------------------------------------------------------
+
+    def refused_credentials(self, seller_id: str) -> list[RefusedCredentials]:
+        """The fingerprints of credentials refused for ``seller_id``, newest first."""
+        with self._lock:
+            cur = self._conn.execute(
+                "SELECT salt, fingerprint, refused_at, reason FROM refused_credentials WHERE seller_id = ?"
+                " ORDER BY refused_at DESC",
+                (seller_id,),
+            )
+            return [RefusedCredentials(bytes(s), f, at, r) for s, f, at, r in cur.fetchall()]
+
+    def remember_refused(self, seller_id: str, salt: bytes, fingerprint: str, reason: str | None) -> None:
+        """Remember that these credentials (by fingerprint) were refused; keep the newest few."""
+        with self._transaction() as conn:
+            conn.execute(
+                "INSERT INTO refused_credentials (seller_id, salt, fingerprint, refused_at, reason)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (seller_id, salt, fingerprint, _now(), reason),
+            )
+            conn.execute(
+                "DELETE FROM refused_credentials WHERE seller_id = ? AND rowid NOT IN (SELECT rowid FROM"
+                " refused_credentials WHERE seller_id = ? ORDER BY refused_at DESC LIMIT ?)",
+                (seller_id, seller_id, MAX_REFUSED_PER_SELLER),
+            )
+
+    def forget_refused(self, seller_id: str) -> int:
+        """Forget every refused credential of ``seller_id`` (they work now, or the user says so)."""
+        with self._transaction() as conn:
+            return conn.execute("DELETE FROM refused_credentials WHERE seller_id = ?", (seller_id,)).rowcount
+
+    # ---- the seller's lease --------------------------------------------------------------------
+
+    def try_lease(
+        self, seller_id: str, holder: str, description: str, duration: timedelta, *, host: str
+    ) -> Lease | None:
+        """Take (or renew) ``seller_id``'s lease for ``holder``; the current lease if another holds it.
+
+        A lease whose time ran out, or whose process on this host is gone, is taken over.
+        """
+        now = datetime.now(UTC)
+        until = now + duration
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT holder, description, host, pid, acquired_at, lease_until FROM seller_leases"
+                " WHERE seller_id = ?",
+                (seller_id,),
+            ).fetchone()
+            if row is not None and row[0] != holder:
+                current = Lease(
+                    seller_id,
+                    row[0],
+                    row[1],
+                    row[2],
+                    int(row[3]),
+                    datetime.fromisoformat(row[4]),
+                    datetime.fromisoformat(row[5]),
+                )
+                if current.lease_until > now and not _dead_here(current, host):
+                    return current
+            conn.execute(
+                "INSERT INTO seller_leases (seller_id, holder, description, host, pid, acquired_at,"
+                " lease_until) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seller_id) DO UPDATE SET"
+                " holder = excluded.holder, description = excluded.description, host = excluded.host,"
+                " pid = excluded.pid, lease_until = excluded.lease_until,"
+                " acquired_at = CASE WHEN seller_leases.holder = excluded.holder"
+                " THEN seller_leases.acquired_at ELSE excluded.acquired_at END",
+                (seller_id, holder, description, host, os.getpid(), now.isoformat(), until.isoformat()),
+            )
+        return None
+
+    def release_lease(self, seller_id: str, holder: str) -> None:
+        """Give up ``seller_id``'s lease if ``holder`` holds it."""
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM seller_leases WHERE seller_id = ? AND holder = ?", (seller_id, holder))
+
+
+def _dead_here(lease: Lease, host: str) -> bool:
+    """Whether the lease's process ran on this host and is gone (killed without releasing)."""
+    if lease.host != host:
+        return False
+    try:
+        os.kill(lease.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -2,8 +2,9 @@
 
 Inputs (``DataFrame`` or ``LazyFrame``; extra columns are ignored):
 
-- bulk results (``BULK_RESULT_SCHEMA``): one row per record per stage; ``amount`` is the invoice
-  amount for invoice stages and 0 otherwise; ``reason`` is set for failures and warnings;
+- result rows (``results.RESULT_SCHEMA``): one row per record per stage; ``amount`` is the invoice
+  amount for invoice stages and 0 otherwise; ``reason`` is set for failures; ``origin`` says whether
+  the night sent the row or found it already in EnKash;
 - open invoices (``OPEN_INVOICE_SCHEMA``): what EnKash still shows as owed after the night.
 
 Every function takes ``as_of`` instead of reading the clock, builds one lazy plan and collects once.
@@ -12,23 +13,18 @@ Days past due are ``as_of - due_date`` in whole days: due today is 0 (current), 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any, Final
+from typing import Final
 
 import polars as pl
 
-STAGES: Final = (
-    "customers_create",
-    "customers_update",
-    "invoices_upload",
-    "invoices_update",
-    "invoices_dispatch",
-    "reminders",
-)
-OUTCOMES: Final = ("success", "failure", "warn")
-BULK_RESULT_SCHEMA: Final = pl.Schema(
-    {"stage": pl.String, "outcome": pl.String, "amount": pl.Float64, "reason": pl.String, "key": pl.String}
-)
+from ar_sync.night_summary import CustomerTwin, InvoiceTwin, NightSummary, OverdueCustomer
+from ar_sync.results import Origin, RowOutcome, Stage
+
+STAGES: Final = tuple(str(s) for s in Stage)
+#: The counts per stage: sent and succeeded, already in EnKash, failed.
+COUNTS: Final = ("sent", "already_present", "failure")
 OPEN_INVOICE_SCHEMA: Final = pl.Schema(
     {
         "invoice_number": pl.String,
@@ -67,22 +63,29 @@ def aging_bucket(as_of: date) -> pl.Expr:
     )
 
 
-def stage_counts(bulk_results: Frame) -> pl.DataFrame:
-    """Per stage (all of ``STAGES`` first, in order): count and amount of each outcome."""
+def stage_counts(results: Frame) -> pl.DataFrame:
+    """Per stage (all of ``STAGES`` first, in order): rows sent, already present, failed, and amounts."""
+    success = pl.col("outcome") == RowOutcome.SUCCESS
+    is_count = {
+        "sent": success & (pl.col("origin") == Origin.SENT),
+        "already_present": success & (pl.col("origin") == Origin.ALREADY_PRESENT),
+        "failure": pl.col("outcome") == RowOutcome.FAILURE,
+    }
     counts = (
-        bulk_results.lazy()
+        results.lazy()
         .group_by("stage")
         .agg(
-            *((pl.col("outcome") == o).sum().cast(pl.Int64).alias(o) for o in OUTCOMES),
-            *(pl.col("amount").filter(pl.col("outcome") == o).sum().alias(f"{o}_amount") for o in OUTCOMES),
+            *(cond.sum().cast(pl.Int64).alias(name) for name, cond in is_count.items()),
+            pl.col("amount").filter(is_count["sent"]).sum().alias("sent_amount"),
+            pl.col("amount").filter(is_count["failure"]).sum().alias("failure_amount"),
         )
     )
     order = pl.col("stage").replace_strict(list(STAGES), list(range(len(STAGES))), default=len(STAGES))
     return (
         pl.LazyFrame({"stage": list(STAGES)})
         .join(counts, on="stage", how="full", coalesce=True)
-        .with_columns(pl.col(o).fill_null(0) for o in OUTCOMES)
-        .with_columns(pl.col(f"{o}_amount").fill_null(0.0) for o in OUTCOMES)
+        .with_columns(pl.col(c).fill_null(0) for c in COUNTS)
+        .with_columns(pl.col(c).fill_null(0.0) for c in ("sent_amount", "failure_amount"))
         .sort(order, "stage")
         .collect()
     )
@@ -160,41 +163,80 @@ def dso(
     return float(totals["receivables"]) / sales * period_days
 
 
-def build_summary(
-    bulk_results: Frame,
+def build_night_summary(
+    results: Frame,
     open_invoices: Frame,
     as_of: date,
     *,
+    seller_id: str,
     customers_rejected: int = 0,
     invoices_rejected: int = 0,
     credit_sales: float | None = None,
+    invoice_twins: pl.DataFrame | None = None,
+    customer_twins: pl.DataFrame | None = None,
+    twins_open_amount: float = 0.0,
+    dry_run: bool = False,
+    planned: Mapping[str, int] | None = None,
     period_days: int = 90,
     top_n: int = 10,
-) -> dict[str, Any]:
-    """The night's ``summary.json`` content: JSON-safe, amounts rounded to 2 decimals, dates ISO."""
-    stages = {row["stage"]: row for row in stage_counts(bulk_results).iter_rows(named=True)}
+) -> NightSummary:
+    """The night's summary: counts from the night's result rows, amounts from the open invoices.
+
+    ``invoice_twins`` are ``convergence.invoice_twins(...).to_report`` rows, ``customer_twins`` are
+    ``convergence.customer_twins(...)`` rows; amounts are rounded to 2 decimals.
+    """
+    stages = {row["stage"]: row for row in stage_counts(results).iter_rows(named=True)}
     open_df = open_invoices.lazy().collect()
     aged = aging(open_df, as_of)
     days = dso(open_df, as_of, period_days=period_days, credit_sales=credit_sales)
     top = top_overdue_customers(open_df, as_of, top_n).with_columns(pl.col("overdue_amount").round(2))
-    return {
-        "as_of": as_of.isoformat(),
-        "customers_created": stages["customers_create"]["success"],
-        "customers_updated": stages["customers_update"]["success"],
-        "customers_failed": stages["customers_create"]["failure"] + stages["customers_update"]["failure"],
-        "customers_rejected": customers_rejected,
-        "invoices_uploaded": stages["invoices_upload"]["success"],
-        "invoices_failed": stages["invoices_upload"]["failure"],
-        "invoices_rejected": invoices_rejected,
-        "invoices_updated": stages["invoices_update"]["success"],
-        "invoices_dispatched": stages["invoices_dispatch"]["success"],
-        "reminders_set": stages["reminders"]["success"],
-        "open_invoices": open_df.height,
-        "open_amount": round(float(open_df["balance_amount"].sum()), 2),
-        "aging": {row["bucket"]: round(row["amount"], 2) for row in aged.iter_rows(named=True)},
-        "dso": None if days is None else round(days, 2),
-        "top_overdue": top.to_dicts(),
-    }
+
+    def count(stage: Stage, column: str) -> int:
+        return int(stages[str(stage)][column])
+
+    return NightSummary(
+        seller_id=seller_id,
+        as_of=as_of,
+        dry_run=dry_run,
+        customers_created=count(Stage.CUSTOMERS_CREATE, "sent"),
+        customers_already_present=count(Stage.CUSTOMERS_CREATE, "already_present"),
+        customers_updated=count(Stage.CUSTOMERS_UPDATE, "sent"),
+        customers_failed=count(Stage.CUSTOMERS_CREATE, "failure") + count(Stage.CUSTOMERS_UPDATE, "failure"),
+        customers_rejected=customers_rejected,
+        invoices_uploaded=count(Stage.INVOICES_UPLOAD, "sent"),
+        invoices_already_present=count(Stage.INVOICES_UPLOAD, "already_present"),
+        invoices_failed=count(Stage.INVOICES_UPLOAD, "failure"),
+        invoices_rejected=invoices_rejected,
+        invoices_updated=count(Stage.INVOICES_UPDATE, "sent"),
+        invoices_dispatched=count(Stage.INVOICES_DISPATCH, "sent"),
+        invoices_already_dispatched=count(Stage.INVOICES_DISPATCH, "already_present"),
+        dispatch_failed=count(Stage.INVOICES_DISPATCH, "failure"),
+        invoice_twins_deleted=count(Stage.INVOICES_DEDUPLICATE, "sent"),
+        reminders_set=count(Stage.REMINDERS, "sent"),
+        reminders_already_on_schedule=count(Stage.REMINDERS, "already_present"),
+        reminders_failed=count(Stage.REMINDERS, "failure"),
+        reminder_duplicates_deleted=count(Stage.REMINDERS_DEDUPLICATE, "sent"),
+        invoice_twins=[
+            InvoiceTwin(
+                invoice_number=r["externalId"],
+                invoice_id=r["invoiceId"],
+                keeper_id=r["keeperId"],
+                reason=r["reason"],
+            )
+            for r in (invoice_twins.iter_rows(named=True) if invoice_twins is not None else [])
+        ],
+        customer_twins=[
+            CustomerTwin(customer_ref=r["uniqueRefNo"], customer_ids=r["customerIds"])
+            for r in (customer_twins.iter_rows(named=True) if customer_twins is not None else [])
+        ],
+        open_invoices=open_df.height,
+        open_amount=round(float(open_df["balance_amount"].sum()), 2),
+        twins_open_amount=round(twins_open_amount, 2),
+        aging={row["bucket"]: round(row["amount"], 2) for row in aged.iter_rows(named=True)},
+        dso=None if days is None else round(days, 2),
+        top_overdue=[OverdueCustomer(**row) for row in top.iter_rows(named=True)],
+        planned=dict(planned) if planned is not None else None,
+    )
 
 
 def format_inr(amount: float) -> str:
@@ -207,29 +249,31 @@ def format_inr(amount: float) -> str:
 
 
 def summary_markdown(
-    summary: dict[str, Any],
+    summary: NightSummary,
     stage_counts_df: pl.DataFrame,
     aging_df: pl.DataFrame,
     top_overdue_df: pl.DataFrame,
 ) -> str:
-    """The Prefect markdown artifact for one night: headline, stages, aging and top overdue customers."""
-    dso_text = (
-        "n/a (no credit sales in the period)" if summary["dso"] is None else f"{summary['dso']:.1f} days"
-    )
+    """The Prefect markdown artifact for one night: headline, what needs attention, stages, aging, top."""
+    dso_text = "n/a (no credit sales in the period)" if summary.dso is None else f"{summary.dso:.1f} days"
     lines = [
-        f"# Accounts receivable as of {summary['as_of']}",
+        f"# Accounts receivable of {summary.seller_id} as of {summary.as_of.isoformat()}",
         "",
-        f"**Open:** {summary['open_invoices']} invoices, {format_inr(summary['open_amount'])}  ",
+        f"**Open:** {summary.open_invoices} invoices, {format_inr(summary.open_amount)}  ",
         f"**DSO:** {dso_text}  ",
-        f"**Rejected input rows:** {summary['customers_rejected']} customers, "
-        f"{summary['invoices_rejected']} invoices",
+        f"**Rejected input rows:** {summary.customers_rejected} customers, "
+        f"{summary.invoices_rejected} invoices",
         "",
+    ]
+    if notes := summary.attention():
+        lines += ["## Needs attention", "", *(f"- {_cell(note)}" for note in notes), ""]
+    lines += [
         "## Stages",
         "",
-        "| Stage | Success | Failure | Warn |",
+        "| Stage | Sent | Already in EnKash | Failed |",
         "|---|---:|---:|---:|",
         *(
-            f"| {r['stage']} | {r['success']} | {r['failure']} | {r['warn']} |"
+            f"| {r['stage']} | {r['sent']} | {r['already_present']} | {r['failure']} |"
             for r in stage_counts_df.to_dicts()
         ),
         "",

@@ -20,6 +20,7 @@ import httpx
 
 from sandbox.config import SandboxConfig
 from sandbox.routes import WRITE_OPERATIONS
+from sandbox.server import RunningSandbox
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -44,14 +45,7 @@ class SandboxProcess:
 
     def env(self) -> dict[str, str]:
         """ENKASH_* settings that point a cycle at this sandbox."""
-        return {
-            "ENKASH_BASE_URL": self.base_url,
-            "ENKASH_CLIENT_ID": self.config.client_id,
-            "ENKASH_CLIENT_SECRET": self.config.client_secret,
-            "ENKASH_USERNAME": self.config.username,
-            "ENKASH_PASSWORD": self.config.password,
-            "ENKASH_SELLER_ID": self.config.seller_id,
-        }
+        return RunningSandbox(base_url=self.base_url, config=self.config).enkash_env()
 
 
 def writes_between(before: dict[str, int], after: dict[str, int]) -> int:

@@ -25,6 +25,7 @@ from rich.markup import escape
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from ar_sync.night_summary import NightSummary
     from flows.options import CycleOptions
 
 app = typer.Typer(
@@ -35,8 +36,12 @@ app = typer.Typer(
 )
 sandbox_app = typer.Typer(help="The local emulator of the EnKash AR API.", no_args_is_help=True)
 blocks_app = typer.Typer(help="Prefect blocks of this project.", no_args_is_help=True)
+credentials_app = typer.Typer(
+    help="What the run ledger remembers of EnKash credentials.", no_args_is_help=True
+)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(blocks_app, name="blocks")
+app.add_typer(credentials_app, name="credentials")
 console = Console()
 # soft_wrap: an error stays one line however narrow the terminal, so it can be grepped from a log.
 err_console = Console(stderr=True, soft_wrap=True)
@@ -73,6 +78,8 @@ def _quiet_expected_tracebacks() -> None:
     from prefect.logging.handlers import PrefectConsoleHandler
 
     from ar_sync.erp_input import InputFileError
+    from ar_sync.night_summary import NeedsAttentionError
+    from ar_sync.seller_lease import SellerBusyError
     from enkash_ar.errors import EnkashError
 
     for handler in logging.getLogger().handlers:
@@ -82,7 +89,11 @@ def _quiet_expected_tracebacks() -> None:
             and inner
             and not isinstance(inner, _NoTracebackFormatter)
         ):
-            handler.setFormatter(_NoTracebackFormatter(inner, (InputFileError, EnkashError)))
+            handler.setFormatter(
+                _NoTracebackFormatter(
+                    inner, (InputFileError, EnkashError, SellerBusyError, NeedsAttentionError)
+                )
+            )
 
 
 def _column_mapping(pairs: list[str] | None, option: str) -> dict[str, str]:
@@ -98,41 +109,31 @@ def _column_mapping(pairs: list[str] | None, option: str) -> dict[str, str]:
     return mapping
 
 
-def print_summary(summary: dict[str, Any]) -> None:
-    """Print the cycle summary as two tables: what was done, and what is owed by age."""
-    done = Table(title=f"EnKash AR cycle as of {summary.get('as_of')}", show_header=True)
+def print_summary(summary: NightSummary) -> None:
+    """Print the night's summary: what was done, what is owed by age, and what needs a person."""
+    done = Table(
+        title=f"EnKash AR cycle as of {summary.as_of} (seller {summary.seller_id})", show_header=True
+    )
     done.add_column("measure")
     done.add_column("value", justify="right")
-    keys = (
-        "customers_created",
-        "customers_updated",
-        "customers_rejected",
-        "invoices_uploaded",
-        "invoices_failed",
-        "invoices_rejected",
-        "invoices_updated",
-        "invoices_dispatched",
-        "reminders_set",
-        "open_invoices",
-        "open_amount",
-        "dso",
-    )
-    for key in keys:
-        if key in summary:
-            value = summary[key]
-            done.add_row(key, f"{value:,.2f}" if isinstance(value, float) else str(value))
+    for key, value in summary.counts().items():
+        done.add_row(key, str(value))
+    done.add_row("open_amount", f"{summary.open_amount:,.2f}")
+    done.add_row("dso", "n/a" if summary.dso is None else f"{summary.dso:,.2f}")
     console.print(done)
     aging = Table(title="Open receivables by days past due (INR)")
     aging.add_column("bucket")
     aging.add_column("amount", justify="right")
-    for bucket, amount in (summary.get("aging") or {}).items():
+    for bucket, amount in summary.aging.items():
         aging.add_row(bucket, f"{amount:,.2f}")
     console.print(aging)
-    if summary.get("dry_run"):
-        console.print(f"[yellow]dry run[/]: nothing was sent. Would send: {summary.get('planned')}")
+    if summary.dry_run:
+        console.print(f"[yellow]dry run[/]: nothing was sent. Would send: {summary.planned}")
+    for note in summary.attention():
+        err_console.print(f"[bold yellow]needs attention:[/] {escape(note)}")
 
 
-def _run_cycle(customers: Path, invoices: Path, as_of: date | None, options: CycleOptions) -> dict[str, Any]:
+def _run_cycle(customers: Path, invoices: Path, as_of: date | None, options: CycleOptions) -> NightSummary:
     from prefect.states import State
 
     from flows.nightly_ar_cycle import nightly_ar_cycle
@@ -149,7 +150,7 @@ def _run_cycle(customers: Path, invoices: Path, as_of: date | None, options: Cyc
         result = state.result(raise_on_failure=False)
         reason = str(result) if isinstance(result, BaseException) else (state.message or state.name)
         raise _fail(f"the cycle failed: {reason}")
-    summary: dict[str, Any] = state.result()
+    summary: NightSummary = state.result()
     return summary
 
 
@@ -218,11 +219,11 @@ def demo(
     ),
 ) -> None:
     """Start the embedded sandbox, generate sample ERP files, run the whole cycle, print the summary."""
+    from ar_sync.nights import today
     from flows.options import CycleOptions
     from sandbox.config import SandboxConfig
     from sandbox.sample_data import generate_erp_files
     from sandbox.server import running_sandbox
-    from tasks.reports import today
 
     as_of = today()
     out.mkdir(parents=True, exist_ok=True)
@@ -236,16 +237,7 @@ def demo(
     with running_sandbox(config) as sandbox:
         console.print(f"Embedded EnKash sandbox at {sandbox.base_url} (seller {config.seller_id})")
         # The cycle reads its connection from the ENKASH_* settings, as a user's shell would give them.
-        os.environ.update(
-            {
-                "ENKASH_BASE_URL": sandbox.base_url,
-                "ENKASH_CLIENT_ID": config.client_id,
-                "ENKASH_CLIENT_SECRET": config.client_secret,
-                "ENKASH_USERNAME": config.username,
-                "ENKASH_PASSWORD": config.password,
-                "ENKASH_SELLER_ID": config.seller_id,
-            }
-        )
+        os.environ.update(sandbox.enkash_env())
         options = CycleOptions(out_dir=str(out), ledger_path=str(out / "ledger.sqlite3"))
         summary = _run_cycle(customers_path, invoices_path, as_of, options)
     print_summary(summary)
@@ -322,6 +314,33 @@ def blocks_register() -> None:
 
     EnkashCredentials.register_type_and_schema()
     console.print("Registered block type 'enkash-credentials' (EnkashCredentials).")
+
+
+@credentials_app.command("forget-refused")
+def credentials_forget_refused(
+    block: Annotated[
+        str | None, typer.Option(help="EnkashCredentials block name (default: ENKASH_* settings).")
+    ] = None,
+    ledger: Annotated[
+        Path | None, typer.Option(help="Run ledger file (default .enkash-ar/ledger.sqlite3).")
+    ] = None,
+) -> None:
+    """Let the next cycle try credentials EnKash refused before (e.g. after EnKash unlocked the account).
+
+    The cycle never retries refused credentials on its own: three wrong attempts lock the account.
+    """
+    from ar_sync.run_ledger import DEFAULT_LEDGER_PATH, RunLedger
+    from tasks.connection import connection
+
+    try:
+        seller_id = connection(block).seller_id
+    except Exception as exc:  # a missing setting or block: say which, no traceback
+        raise _fail(f"cannot tell the seller: {exc}") from None
+    with RunLedger(ledger or DEFAULT_LEDGER_PATH) as book:
+        forgotten = book.forget_refused(seller_id)
+    console.print(
+        f"Forgot {forgotten} refused credential(s) of seller {seller_id}; the next cycle tries once."
+    )
 
 
 if __name__ == "__main__":

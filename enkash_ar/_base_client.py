@@ -21,8 +21,17 @@ from enkash_ar._constants import (
     MAX_RETRY_AFTER,
     USER_AGENT,
 )
-from enkash_ar.auth import TOKEN_OPERATION, TokenAuth, TokenInfo, authentication_error, token_from_response
+from enkash_ar.auth import (
+    TOKEN_OPERATION,
+    TokenAuth,
+    TokenGuard,
+    TokenInfo,
+    authentication_error,
+    fingerprint,
+    token_from_response,
+)
 from enkash_ar.errors import (
+    AuthenticationError,
     EnkashError,
     OutcomeUnknownError,
     TransportError,
@@ -38,6 +47,7 @@ from enkash_ar.retry import (
     retry_delay,
 )
 from enkash_ar.routes import ROUTES, Route
+from enkash_ar.settings import check_base_url
 
 log = logging.getLogger("enkash_ar")
 
@@ -74,9 +84,11 @@ class BaseClient:
         max_retry_after: float = MAX_RETRY_AFTER,
         transport: httpx.BaseTransport | None = None,
         sleeper: Sleeper = time.sleep,
+        token_guard: TokenGuard | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
+        check_base_url(base_url)
         self.seller_id = seller_id
         self.max_retries = max_retries
         self._client_id = client_id
@@ -85,6 +97,7 @@ class BaseClient:
         self._password = _as_secret(password)
         self._max_retry_after = max_retry_after
         self._sleep = sleeper
+        self._token_guard = token_guard
         if timeout is None:
             timeout = DEFAULT_TIMEOUT
         elif not isinstance(timeout, httpx.Timeout):
@@ -118,7 +131,33 @@ class BaseClient:
 
     # ---- token ---------------------------------------------------------------------------------
 
+    def credentials_fingerprint(self, salt: bytes) -> str:
+        """The salted scrypt fingerprint of this client's endpoint and credentials (never the secrets)."""
+        return fingerprint(
+            salt,
+            str(self._http.base_url),
+            self._client_id,
+            self._client_secret.get_secret_value(),
+            self._username,
+            self._password.get_secret_value(),
+            self.seller_id,
+        )
+
     def _fetch_token(self) -> TokenInfo:
+        guard = self._token_guard
+        if guard is None:
+            return self._request_token()
+        guard.before_token_request(self.credentials_fingerprint)
+        try:
+            token = self._request_token()
+        except AuthenticationError as exc:
+            if exc.status_code is not None and exc.status_code < 500:
+                guard.token_refused(self.credentials_fingerprint, exc)
+            raise
+        guard.token_granted(self.credentials_fingerprint)
+        return token
+
+    def _request_token(self) -> TokenInfo:
         started = time.monotonic()
         form = {
             "username": self._username,

@@ -10,7 +10,9 @@ import httpx
 DEFAULT_BASE_URL: Final = "https://ekpayout-uat.enkash.in"
 
 #: A slow bulk upload is still answered within a minute; connecting should be quick.
-DEFAULT_TIMEOUT: Final = httpx.Timeout(60.0, connect=10.0)
+DEFAULT_TIMEOUT_SECONDS: Final = 60.0
+DEFAULT_CONNECT_TIMEOUT_SECONDS: Final = 10.0
+DEFAULT_TIMEOUT: Final = httpx.Timeout(DEFAULT_TIMEOUT_SECONDS, connect=DEFAULT_CONNECT_TIMEOUT_SECONDS)
 DEFAULT_MAX_RETRIES: Final = 3
 #: Enough connections for a thread pool of Prefect task runs sharing one client.
 DEFAULT_CONNECTION_LIMITS: Final = httpx.Limits(max_connections=64, max_keepalive_connections=32)

@@ -5,16 +5,21 @@ origin, renews the token shortly before it expires, fetches it once when many th
 same moment, and on a 401 renews it once and replays the request. How the token is fetched (with
 retries) is the client's business: ``TokenAuth`` is given a ``fetch`` callable.
 
+Once the token endpoint has refused (``AuthenticationError``), every later token request of this
+``TokenAuth``, from any thread, fails at once without reaching EnKash: three wrong passwords lock the
+account, so one refusal must stop the whole run, not one worker at a time.
+
 The token and the credentials never reach a log, a repr or an exception message.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
@@ -45,6 +50,38 @@ class TokenInfo(BaseModel):
     refresh_token: SecretStr | None = None
     #: ``time.monotonic()`` reading after which the token is renewed (expiry minus a safety margin).
     renew_after: float = Field(default=0.0, repr=False)
+
+
+#: A function of a salt that gives the fingerprint of the client's credentials (see :func:`fingerprint`).
+Fingerprint = Callable[[bytes], str]
+
+
+class TokenGuard(Protocol):
+    """Told about every token request of a client, and may forbid one before it leaves.
+
+    A guard lets an application remember refused credentials across runs (by fingerprint, never the
+    secret), so that a stale password is not tried night after night until the account locks.
+    """
+
+    def before_token_request(self, fingerprint: Fingerprint) -> None:
+        """Raise :class:`AuthenticationError` to stop the request from being sent."""
+
+    def token_refused(self, fingerprint: Fingerprint, error: AuthenticationError) -> None:
+        """The token endpoint refused these credentials."""
+
+    def token_granted(self, fingerprint: Fingerprint) -> None:
+        """The token endpoint accepted these credentials."""
+
+
+def fingerprint(salt: bytes, *parts: str) -> str:
+    """A slow, salted hash (scrypt) of credentials: comparable, but useless for guessing a password.
+
+    Example:
+        >>> fingerprint(b"salt", "user", "pw") == fingerprint(b"salt", "user", "pw")
+        True
+    """
+    material = "\x1f".join(parts).encode()
+    return hashlib.scrypt(material, salt=salt, n=2**14, r=8, p=1, dklen=32).hex()
 
 
 def safety_margin(lifetime: float) -> float:
@@ -139,6 +176,7 @@ class TokenAuth(httpx.Auth):
         self._clock = clock
         self._lock = threading.Lock()
         self._token: TokenInfo | None = None
+        self._refused: AuthenticationError | None = None
 
     def __repr__(self) -> str:
         state = "no token" if self._token is None else f"token expires {self._token.expires_at.isoformat()}"
@@ -156,7 +194,7 @@ class TokenAuth(httpx.Auth):
         with self._lock:
             # Another thread may have fetched it while we waited for the lock.
             if not self._fresh(self._token):
-                self._token = self._fetch()
+                self._token = self._fetch_once()
             assert self._token is not None
             return self._token
 
@@ -164,13 +202,32 @@ class TokenAuth(httpx.Auth):
         """Replace ``stale`` after a 401, unless another thread already did."""
         with self._lock:
             if self._token is None or self._token is stale:
-                self._token = self._fetch()
+                self._token = self._fetch_once()
             return self._token
 
-    def install(self, token: TokenInfo) -> None:
-        """Use ``token`` from now on (after an explicit token call)."""
+    def fetch_now(self) -> TokenInfo:
+        """Fetch a new token whatever the cached one's age (an explicit token call), and use it."""
         with self._lock:
-            self._token = token
+            self._token = self._fetch_once()
+            return self._token
+
+    @property
+    def refused(self) -> AuthenticationError | None:
+        """The refusal that stopped this ``TokenAuth``, if any."""
+        return self._refused
+
+    def _fetch_once(self) -> TokenInfo:
+        """Call ``fetch`` unless a refusal came before (caller holds the lock)."""
+        if self._refused is not None:
+            raise AuthenticationError(
+                f"{self._refused} (refused earlier in this run: no further token request is made)",
+                status_code=self._refused.status_code,
+            )
+        try:
+            return self._fetch()
+        except AuthenticationError as exc:
+            self._refused = exc
+            raise
 
     def _applies_to(self, request: httpx.Request) -> bool:
         if self._origin is None:

@@ -38,7 +38,7 @@ from enkash_ar.models import (
 from enkash_ar.paging import collect_pages, iter_pages, paging_params, unique_by
 from enkash_ar.retry import OperationKind
 from enkash_ar.routes import ROUTES, Route
-from enkash_ar.settings import EnkashSettings
+from enkash_ar.settings import ConnectionFields, EnkashSettings
 
 M = TypeVar("M", bound=BaseModel)
 Body = Mapping[str, Any]
@@ -77,7 +77,16 @@ class EnkashClient(BaseClient):
             settings: the settings; ``EnkashSettings()`` (the environment) when None.
             **options: further keyword options of the constructor (``transport``, ``sleeper`` ...).
         """
-        s = settings or EnkashSettings()
+        return cls.from_config(settings or EnkashSettings(), **options)
+
+    @classmethod
+    def from_config(cls, s: ConnectionFields, **options: Any) -> EnkashClient:
+        """Build a client from any ``ConnectionFields`` (the settings or the Prefect block).
+
+        Args:
+            s: the connection.
+            **options: further keyword options of the constructor (``transport``, ``token_guard`` ...).
+        """
         return cls(
             base_url=s.base_url,
             client_id=s.client_id,
@@ -97,9 +106,7 @@ class EnkashClient(BaseClient):
 
     def get_authentication_token(self) -> TokenInfo:
         """getAuthenticationToken: fetch a new token (and use it from now on)."""
-        token = self._fetch_token()
-        self._auth.install(token)
-        return token
+        return self._auth.fetch_now()
 
     def warm_token(self) -> datetime:
         """Make sure a valid token is cached (fetching one only if needed); return its expiry."""

@@ -21,6 +21,10 @@ class EnkashError(Exception):
     """Base class of every error raised by ``enkash_ar``."""
 
 
+class ConfigurationError(EnkashError, ValueError):
+    """The connection is configured in a way that cannot work or is unsafe (nothing was sent)."""
+
+
 class AuthenticationError(EnkashError):
     """The token endpoint refused the credentials (never retried: repeated failures lock the account)."""
 

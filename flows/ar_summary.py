@@ -6,23 +6,41 @@ from datetime import date
 
 from prefect import flow
 
-from flows.options import CycleOptions
+from ar_sync.night_summary import NeedsAttentionError, NightSummary
+from flows.options import CycleOptions, resolve_night
+from flows.prepare import holding_seller, top_level
 from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
 from tasks.reports import publish_summary
 
 
 @flow(name="ar-summary")
-async def ar_summary(as_of: date | None = None, options: CycleOptions | None = None) -> dict[str, object]:
-    """Summarise the stages' results in ``options.out_dir`` and the seller's open receivables.
+async def ar_summary(
+    as_of: date | None = None, options: CycleOptions | None = None, planned: dict[str, int] | None = None
+) -> NightSummary:
+    """Summarise the night (every attempt of it, from the run ledger) and the seller's open receivables.
 
     Publishes Prefect table and markdown artifacts and writes summary.json and bulk_results.parquet
-    to the output folder. ``as_of`` (default: today in Asia/Kolkata) is the date aging is counted from.
+    to the output folder. Run alone, it ends Failed when EnKash holds invoice or customer copies only a
+    person can remove (the summary says which and what to do).
+
+    Args:
+        as_of: the night, and the date aging is counted from; default: the run's date in IST.
+        options: where the ledger and the output folder are, which credentials block.
+        planned: in a dry run, the rows each stage would have sent (nightly_ar_cycle passes it).
     """
     options = options or CycleOptions()
-    enkash_customers, _ = read_enkash_customers(options.credentials_block)
-    # All invoices, read once: the open ones are what is owed, all of them give DSO's credit sales.
-    invoices = read_enkash_invoices(options.credentials_block)
-    return publish_summary(invoices, enkash_customers, as_of, options.out_dir, options.dry_run)
+    night = resolve_night(as_of)
+    block, ledger = options.credentials_block, options.ledger_path
+    async with holding_seller(options) as seller_id:
+        enkash_customers, _ = read_enkash_customers(block, ledger)
+        # All invoices, read once: the open ones are what is owed, all of them give DSO's credit sales.
+        invoices = read_enkash_invoices(block, ledger)
+        summary = publish_summary(
+            invoices, enkash_customers, night, seller_id, options.out_dir, ledger, options.dry_run, planned
+        )
+    if top_level() and (notes := summary.attention()):
+        raise NeedsAttentionError(" ".join(notes))
+    return summary
 
 
 if __name__ == "__main__":

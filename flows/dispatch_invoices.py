@@ -2,42 +2,73 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 from prefect import flow
 
-from ar_sync.exactly_once import empty_results
-from ar_sync.planner import invoices_to_dispatch
-from flows.options import CycleOptions, StageReport, write_stage_results
-from flows.prepare import prepare_inputs
+from ar_sync.convergence import invoice_twins
+from ar_sync.night_summary import NeedsAttentionError
+from ar_sync.planner import already_dispatched, invoices_to_dispatch
+from ar_sync.results import Stage, empty_results
+from flows.options import CycleOptions, StageReport, resolve_night, stage_report
+from flows.prepare import holding_seller, prepare_inputs, top_level
 from tasks.enkash_state import read_enkash_invoices
-from tasks.invoices import dispatch_invoices_chunk
+from tasks.invoices import delete_invoice_twins, dispatch_invoices_chunk
+from tasks.night_record import record_night_state
 
 
 @flow(name="dispatch-invoices")
 async def dispatch_invoices(
-    customers_file: str, invoices_file: str, options: CycleOptions | None = None
-) -> StageReport:
-    """Dispatch the ERP's open invoices that EnKash has never dispatched.
+    customers_file: str, invoices_file: str, as_of: date | None = None, options: CycleOptions | None = None
+) -> list[StageReport]:
+    """Dispatch the ERP's open invoices that EnKash has never dispatched, one copy per invoice number.
+
+    Before any dispatch, EnKash is made to hold each invoice number once: undispatched extra copies
+    (left by two cycles that overlapped without sharing a lock) are deleted, and the copy kept is the
+    dispatched one or the oldest, the same in every run. Extra copies the cycle may not delete (both
+    dispatched, or paid) are reported; run alone, this flow then ends Failed with what to do.
 
     EnKash's own ``dispatched`` flag decides, read fresh at the start: an invoice dispatched by an
     earlier (crashed or retried) run is not dispatched again, and one whose dispatch answer was lost
     is looked up before any resend.
+
+    Args:
+        customers_file: the ERP customer export.
+        invoices_file: the ERP invoice export; only its invoices are dispatched.
+        as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
+        options: how to run (credentials block, ledger, chunk size, dry run ...).
     """
     options = options or CycleOptions()
-    inputs = prepare_inputs(customers_file, invoices_file, options)
-    assert inputs.invoices is not None
-    # Only undispatched invoices matter here (a documented filter): a quiet night reads next to nothing.
-    undispatched = read_enkash_invoices(options.credentials_block, {"dispatched": False})
-    pending = invoices_to_dispatch(inputs.invoices.valid, undispatched)
-    results = [empty_results()]
-    if not options.dry_run:
-        for chunk in pending.iter_slices(options.chunk_size):
-            results.append(
-                dispatch_invoices_chunk(
-                    chunk, options.credentials_block, options.ledger_path, options.partial_payment_allowed
+    night = resolve_night(as_of).isoformat()
+    block, ledger = options.credentials_block, options.ledger_path
+    async with holding_seller(options):
+        inputs = prepare_inputs(customers_file, invoices_file, options)
+        assert inputs.invoices is not None
+        twins = invoice_twins(read_enkash_invoices(block, ledger))
+        pending = invoices_to_dispatch(inputs.invoices.valid, twins.keepers)
+        deleted, dispatched = [empty_results()], [empty_results()]
+        if not options.dry_run:
+            if not twins.to_delete.is_empty():
+                deleted.append(delete_invoice_twins(twins.to_delete, night, block, ledger))
+            present = already_dispatched(inputs.invoices.valid, twins.keepers)
+            held = dict(zip(present["externalId"].to_list(), present["invoiceId"].to_list(), strict=True))
+            rows = present.select(pl.col("externalId").alias("key"), pl.col("invoiceId").alias("remote_id"))
+            dispatched.append(record_night_state(Stage.INVOICES_DISPATCH, held, rows, night, block, ledger))
+            for chunk in pending.iter_slices(options.chunk_size):
+                dispatched.append(
+                    dispatch_invoices_chunk(chunk, night, block, ledger, options.partial_payment_allowed)
                 )
-            )
-    return write_stage_results(options, "invoices_dispatch", pl.concat(results), pending.height)
+    if top_level() and not twins.to_report.is_empty():
+        raise NeedsAttentionError(
+            f"{twins.to_report.height} invoice numbers have a second copy in EnKash that the cycle may not "
+            f"delete (e.g. {', '.join(twins.to_report['externalId'].head(5).to_list())}: "
+            f"{twins.to_report['reason'][0]}). Cancel the extra copy on the EnKash portal."
+        )
+    return [
+        stage_report(Stage.INVOICES_DEDUPLICATE, pl.concat(deleted), twins.to_delete.height, options.dry_run),
+        stage_report(Stage.INVOICES_DISPATCH, pl.concat(dispatched), pending.height, options.dry_run),
+    ]
 
 
 if __name__ == "__main__":

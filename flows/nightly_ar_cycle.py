@@ -6,9 +6,11 @@ from datetime import date
 
 from prefect import flow
 
+from ar_sync.night_summary import NeedsAttentionError, NightSummary
 from flows.ar_summary import ar_summary
 from flows.dispatch_invoices import dispatch_invoices
-from flows.options import CycleOptions
+from flows.options import CycleOptions, resolve_night
+from flows.prepare import holding_seller
 from flows.setup_reminders import setup_reminders
 from flows.sync_customers import sync_customers
 from flows.upload_invoices import upload_invoices
@@ -22,29 +24,48 @@ async def nightly_ar_cycle(
     invoices_file: str,
     as_of: date | None = None,
     options: CycleOptions | None = None,
-) -> dict[str, object]:
-    """Run the whole nightly AR cycle for one seller and return the summary.
+) -> NightSummary:
+    """Run the whole nightly AR cycle for one seller and return the night's summary.
 
-    Stages, each a subflow that is also deployable alone: load and validate the ERP files (bad rows
+    Holds the seller's lock for the whole night: a second cycle of the same seller (a schedule firing
+    while someone clicks Run, a CLI run, another worker) waits, then fails with one line naming this
+    one. Stages, each a subflow that is also deployable alone: load and validate the ERP files (bad rows
     to rejected_rows.csv; fail above the rejection threshold, before anything is sent); fetch a token;
-    sync_customers; upload_invoices; dispatch_invoices; setup_reminders; ar_summary. Every stage diffs
-    the ERP against a fresh read of EnKash, so rerunning a failed or killed night sends only what is
-    still missing.
+    sync_customers; upload_invoices; dispatch_invoices (after removing extra invoice copies);
+    setup_reminders; ar_summary. Every stage diffs the ERP against a fresh read of EnKash, so rerunning
+    a failed or killed night sends only what is still missing, and the summary counts the whole night.
+    The run ends Failed, after publishing the summary, when EnKash holds copies only a person can fix.
+
+    Args:
+        customers_file: the ERP customer export (CSV, Parquet or XLSX).
+        invoices_file: the ERP invoice export (CSV, Parquet or XLSX).
+        as_of: the night, and the date aging is counted from; default: the run's date in IST.
+        options: how to run (credentials block, output folder, ledger, chunk size, dry run ...).
 
     Example:
         >>> import asyncio
         >>> asyncio.run(nightly_ar_cycle("erp/customers.csv", "erp/invoices.csv"))  # doctest: +SKIP
     """
     options = options or CycleOptions()
-    # Inputs first: a broken export fails the night before any request reaches EnKash.
-    inputs = load_erp_inputs(customers_file, invoices_file, options.customer_columns, options.invoice_columns)
-    report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
-    fetch_token(options.credentials_block)
-    await sync_customers(customers_file, options)
-    await upload_invoices(customers_file, invoices_file, options)
-    await dispatch_invoices(customers_file, invoices_file, options)
-    await setup_reminders(options)
-    return await ar_summary(as_of, options)
+    night = resolve_night(as_of)
+    async with holding_seller(options):
+        # Inputs first: a broken export fails the night before any request reaches EnKash.
+        inputs = load_erp_inputs(
+            customers_file, invoices_file, options.customer_columns, options.invoice_columns
+        )
+        report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
+        fetch_token(options.credentials_block, options.ledger_path)
+        reports = [
+            *await sync_customers(customers_file, night, options),
+            *await upload_invoices(customers_file, invoices_file, night, options),
+            *await dispatch_invoices(customers_file, invoices_file, night, options),
+            *await setup_reminders(night, options),
+        ]
+        planned = {str(r.stage): r.planned for r in reports} if options.dry_run else None
+        summary = await ar_summary(night, options, planned)
+    if notes := summary.attention():
+        raise NeedsAttentionError(" ".join(notes))
+    return summary
 
 
 if __name__ == "__main__":

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import date
 
 import polars as pl
-from pydantic import BaseModel, Field
+from prefect.runtime import flow_run
+from pydantic import BaseModel, ConfigDict, Field
 
+from ar_sync.nights import night_of
 from ar_sync.reminder_policy import DEFAULT_SCHEDULE, ReminderRule
+from ar_sync.results import Origin, RowOutcome, Stage
 from ar_sync.run_ledger import DEFAULT_LEDGER_PATH
 
 
 class CycleOptions(BaseModel):
     """How a cycle (or one stage of it) runs. Secrets never appear here: only a block's name."""
+
+    model_config = ConfigDict(extra="forbid")
 
     credentials_block: str | None = Field(
         default=None,
@@ -42,41 +47,38 @@ class CycleOptions(BaseModel):
     partial_payment_allowed: bool | None = Field(
         default=None, description="Sent with every dispatch; empty leaves EnKash's default."
     )
+    lock_timeout_seconds: float = Field(
+        default=1800.0,
+        ge=0,
+        description="How long a cycle waits for another cycle of the same seller to finish before failing.",
+    )
 
 
 class StageReport(BaseModel):
-    """What one stage did: counts only (the rows are in its results file)."""
+    """What one run of a stage did: counts only (the rows are in the ledger and bulk_results.parquet)."""
 
-    stage: str
+    stage: Stage
     planned: int = 0
-    success: int = 0
-    failure: int = 0
-    amount: float = 0.0
-    results_file: str | None = None
+    sent: int = 0
+    already_present: int = 0
+    failed: int = 0
     dry_run: bool = False
 
 
-def stage_results_path(out_dir: str, stage: str) -> Path:
-    """Where a stage writes its bulk-result rows (read back by ar_summary)."""
-    return Path(out_dir) / "stages" / f"{stage}.parquet"
-
-
-def write_stage_results(
-    options: CycleOptions, stage: str, results: pl.DataFrame, planned: int
-) -> StageReport:
-    """Write a stage's results file (even when empty, so a stale file of an earlier night never lingers)."""
-    path = stage_results_path(options.out_dir, stage)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    results.write_parquet(path)
-    outcome = results.get_column("outcome") if results.height else pl.Series(dtype=pl.String)
-    report = StageReport(
+def stage_report(stage: Stage, results: pl.DataFrame, planned: int, dry_run: bool) -> StageReport:
+    """Count one stage's result rows of this run."""
+    rows = results.filter(pl.col("stage") == stage)
+    success = pl.col("outcome") == RowOutcome.SUCCESS
+    return StageReport(
         stage=stage,
         planned=planned,
-        success=int((outcome == "success").sum()),
-        failure=int((outcome == "failure").sum()),
-        amount=float(results.filter(pl.col("outcome") == "success").get_column("amount").sum() or 0.0),
-        results_file=str(path),
-        dry_run=options.dry_run,
+        sent=rows.filter(success & (pl.col("origin") == Origin.SENT)).height,
+        already_present=rows.filter(success & (pl.col("origin") == Origin.ALREADY_PRESENT)).height,
+        failed=rows.filter(pl.col("outcome") == RowOutcome.FAILURE).height,
+        dry_run=dry_run,
     )
-    path.with_suffix(".json").write_text(report.model_dump_json(indent=2), encoding="utf-8")
-    return report
+
+
+def resolve_night(as_of: date | None) -> date:
+    """The night this flow run belongs to: ``as_of``, else its scheduled date in Asia/Kolkata."""
+    return night_of(as_of, flow_run.scheduled_start_time if flow_run.get_id() else None)

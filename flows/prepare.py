@@ -1,11 +1,29 @@
-"""Shared first step of the stage flows: load and validate the ERP files, report rejected rows."""
+"""Shared first steps of the stage flows: the seller lock, and the validated ERP files."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from prefect.runtime import flow_run
 
 from flows.options import CycleOptions
+from tasks.connection import connection, run_ledger
 from tasks.inputs import ErpInputs, load_erp_inputs, report_rejected_rows
+from tasks.seller_lock import seller_lock
+
+
+def top_level() -> bool:
+    """Whether this flow run was started on its own (not as a stage of nightly_ar_cycle)."""
+    return not flow_run.parent_flow_run_id
+
+
+@asynccontextmanager
+async def holding_seller(options: CycleOptions) -> AsyncIterator[str]:
+    """Hold the seller of ``options`` for the block (re-entrant within a cycle); yields the seller id."""
+    seller_id = connection(options.credentials_block).seller_id
+    async with seller_lock(seller_id, run_ledger(options.ledger_path), timeout=options.lock_timeout_seconds):
+        yield seller_id
 
 
 def prepare_inputs(customers_file: str, invoices_file: str | None, options: CycleOptions) -> ErpInputs:
@@ -15,6 +33,6 @@ def prepare_inputs(customers_file: str, invoices_file: str | None, options: Cycl
     threshold, so the stage subflows only load (a cache hit) and do not write it again.
     """
     inputs = load_erp_inputs(customers_file, invoices_file, options.customer_columns, options.invoice_columns)
-    if not flow_run.parent_flow_run_id:
+    if top_level():
         report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
     return inputs

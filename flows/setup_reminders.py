@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 from prefect import flow
 
-from ar_sync.exactly_once import empty_results
-from ar_sync.reminder_policy import on_schedule
-from flows.options import CycleOptions, StageReport, write_stage_results
+from ar_sync.reminder_policy import customer_key, on_schedule
+from ar_sync.results import Stage, empty_results
+from flows.options import CycleOptions, StageReport, resolve_night, stage_report
+from flows.prepare import holding_seller
 from tasks.enkash_state import read_enkash_customers
+from tasks.night_record import record_night_state
 from tasks.reminders import ensure_reminders_chunk
 
 #: Customers per task run: each customer off schedule costs a few calls, so chunks are smaller.
@@ -16,32 +20,47 @@ REMINDER_CHUNK = 500
 
 
 @flow(name="setup-reminders")
-async def setup_reminders(options: CycleOptions | None = None) -> StageReport:
-    """Create or update, per active customer, only the reminders that differ from the schedule.
+async def setup_reminders(
+    as_of: date | None = None, options: CycleOptions | None = None
+) -> list[StageReport]:
+    """Create, update or delete, per active customer, only the reminders that differ from the schedule.
 
     The customer search carries each customer's reminders, so customers already on schedule cost no
-    call at all: a quiet night makes no reminder writes.
+    call at all: a quiet night makes no reminder writes. A stage of the schedule held twice by a
+    customer keeps one copy.
+
+    Args:
+        as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
+        options: how to run (credentials block, ledger, reminder schedule, dry run ...).
     """
     options = options or CycleOptions()
-    _, customers = read_enkash_customers(options.credentials_block)
+    night = resolve_night(as_of).isoformat()
+    block, ledger = options.credentials_block, options.ledger_path
     schedule = options.reminder_schedule
-    off = [
-        c
-        for c in customers
-        if (c.status or "ACTIVE") == "ACTIVE" and not on_schedule(c.customer_reminders, schedule)
-    ]
-    results = [empty_results()]
-    if not options.dry_run:
-        for start in range(0, len(off), REMINDER_CHUNK):
-            results.append(
-                ensure_reminders_chunk(
-                    off[start : start + REMINDER_CHUNK],
-                    schedule,
-                    options.credentials_block,
-                    options.ledger_path,
-                )
+    async with holding_seller(options):
+        _, customers = read_enkash_customers(block, ledger)
+        active = [c for c in customers if (c.status or "ACTIVE") == "ACTIVE" and c.customer_id]
+        off = [c for c in active if not on_schedule(c.customer_reminders, schedule)]
+        results = [empty_results()]
+        if not options.dry_run:
+            on = [c for c in active if on_schedule(c.customer_reminders, schedule)]
+            held = {customer_key(c): str(c.customer_id) for c in on}
+            present = pl.DataFrame(
+                {"key": list(held), "remote_id": list(held.values())},
+                schema={"key": pl.String, "remote_id": pl.String},
             )
-    return write_stage_results(options, "reminders", pl.concat(results), len(off))
+            results.append(record_night_state(Stage.REMINDERS, held, present, night, block, ledger))
+            for start in range(0, len(off), REMINDER_CHUNK):
+                results.append(
+                    ensure_reminders_chunk(
+                        off[start : start + REMINDER_CHUNK], schedule, night, block, ledger
+                    )
+                )
+    combined = pl.concat(results)
+    return [
+        stage_report(Stage.REMINDERS, combined, len(off), options.dry_run),
+        stage_report(Stage.REMINDERS_DEDUPLICATE, combined, 0, options.dry_run),
+    ]
 
 
 if __name__ == "__main__":

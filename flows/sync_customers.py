@@ -2,39 +2,58 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 from prefect import flow
 
-from ar_sync.exactly_once import empty_results
+from ar_sync.convergence import customer_keepers
 from ar_sync.planner import plan_customers
-from flows.options import CycleOptions, StageReport, write_stage_results
-from flows.prepare import prepare_inputs
+from ar_sync.results import Stage, empty_results
+from flows.options import CycleOptions, StageReport, resolve_night, stage_report
+from flows.prepare import holding_seller, prepare_inputs
 from tasks.customers import create_customers_chunk, update_customers_chunk
 from tasks.enkash_state import read_enkash_customers
+from tasks.night_record import record_night_state
 
 
 @flow(name="sync-customers", log_prints=False)
-async def sync_customers(customers_file: str, options: CycleOptions | None = None) -> list[StageReport]:
+async def sync_customers(
+    customers_file: str, as_of: date | None = None, options: CycleOptions | None = None
+) -> list[StageReport]:
     """Create the ERP customers EnKash lacks and update those whose details changed.
 
     The ERP ``customer_ref`` is stored as the EnKash customer's ``uniqueRefNo``, so which ERP customer
     is which EnKash customer can always be read back from EnKash. One task run per chunk of
     ``options.chunk_size`` customers.
+
+    Args:
+        customers_file: the ERP customer export (CSV, Parquet or XLSX).
+        as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
+        options: how to run (credentials block, ledger, chunk size, dry run ...).
     """
     options = options or CycleOptions()
-    inputs = prepare_inputs(customers_file, None, options)
-    enkash_customers, _ = read_enkash_customers(options.credentials_block)
-    plan = plan_customers(inputs.customers.valid, enkash_customers)
-    created, updated = [empty_results()], [empty_results()]
-    if not options.dry_run:
-        block, ledger = options.credentials_block, options.ledger_path
-        for chunk in plan.to_create.iter_slices(options.chunk_size):
-            created.append(create_customers_chunk(chunk, block, ledger))
-        for chunk in plan.to_update.iter_slices(options.chunk_size):
-            updated.append(update_customers_chunk(chunk, block, ledger))
+    night = resolve_night(as_of).isoformat()
+    block, ledger = options.credentials_block, options.ledger_path
+    async with holding_seller(options):
+        inputs = prepare_inputs(customers_file, None, options)
+        enkash_customers, _ = read_enkash_customers(block, ledger)
+        plan = plan_customers(inputs.customers.valid, enkash_customers)
+        created, updated = [empty_results()], [empty_results()]
+        if not options.dry_run:
+            keepers = customer_keepers(enkash_customers).drop_nulls("uniqueRefNo")
+            held = dict(zip(keepers["uniqueRefNo"].to_list(), keepers["customerId"].to_list(), strict=True))
+            present = plan.present.select(
+                pl.col("customer_ref").alias("key"), pl.col("customerId").alias("remote_id")
+            )
+            created.append(record_night_state(Stage.CUSTOMERS_CREATE, held, present, night, block, ledger))
+            for chunk in plan.to_create.iter_slices(options.chunk_size):
+                created.append(create_customers_chunk(chunk, night, block, ledger))
+            for chunk in plan.to_update.iter_slices(options.chunk_size):
+                updated.append(update_customers_chunk(chunk, night, block, ledger))
     return [
-        write_stage_results(options, "customers_create", pl.concat(created), plan.to_create.height),
-        write_stage_results(options, "customers_update", pl.concat(updated), plan.to_update.height),
+        stage_report(Stage.CUSTOMERS_CREATE, pl.concat(created), plan.to_create.height, options.dry_run),
+        stage_report(Stage.CUSTOMERS_UPDATE, pl.concat(updated), plan.to_update.height, options.dry_run),
     ]
 
 

@@ -2,58 +2,78 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 from prefect import flow
 
-from ar_sync.exactly_once import RESULT_SCHEMA, empty_results
+from ar_sync.convergence import invoice_twins
 from ar_sync.planner import customer_id_map, plan_invoices
-from flows.options import CycleOptions, StageReport, write_stage_results
-from flows.prepare import prepare_inputs
+from ar_sync.results import RowOutcome, Stage, empty_results, result_rows
+from flows.options import CycleOptions, StageReport, resolve_night, stage_report
+from flows.prepare import holding_seller, prepare_inputs
 from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
 from tasks.invoices import update_invoices_chunk, upload_invoices_chunk
+from tasks.night_record import record_night_state
 
 
 def _unknown_customer_failures(skipped: pl.DataFrame) -> pl.DataFrame:
     """Invoices whose customer is not in EnKash (its creation failed): reported, never sent."""
-    return skipped.select(
-        pl.lit("invoices_upload").alias("stage"),
-        pl.col("invoice_number").alias("key"),
-        pl.lit("failure").alias("outcome"),
-        pl.lit(0.0).alias("amount"),
-        pl.format("customer {} is not in EnKash (see the customer results)", "customer_ref").alias("reason"),
-        pl.lit(None, dtype=pl.String).alias("remote_id"),
-    ).cast(RESULT_SCHEMA)  # type: ignore[arg-type]
+    reasons = [
+        f"customer {ref} is not in EnKash (see the customer results)" for ref in skipped["customer_ref"]
+    ]
+    return result_rows(
+        Stage.INVOICES_UPLOAD,
+        skipped["invoice_number"].to_list(),
+        outcome=RowOutcome.FAILURE,
+        reasons=reasons,
+    )
 
 
 @flow(name="upload-invoices")
 async def upload_invoices(
-    customers_file: str, invoices_file: str, options: CycleOptions | None = None
+    customers_file: str, invoices_file: str, as_of: date | None = None, options: CycleOptions | None = None
 ) -> list[StageReport]:
     """Upload new invoices with invoiceBulkUpload (externalId = invoice_number) and patch changed ones.
 
     An invoice is new when no EnKash invoice carries its number as ``externalId``; it is changed when
     EnKash holds it open with other dates, amounts or terms. One task run per chunk.
+
+    Args:
+        customers_file: the ERP customer export (invoices are checked against its valid customers).
+        invoices_file: the ERP invoice export (CSV, Parquet or XLSX).
+        as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
+        options: how to run (credentials block, ledger, chunk size, dry run ...).
     """
     options = options or CycleOptions()
-    inputs = prepare_inputs(customers_file, invoices_file, options)
-    assert inputs.invoices is not None
-    enkash_customers, _ = read_enkash_customers(options.credentials_block)
-    plan = plan_invoices(
-        inputs.invoices.valid,
-        customer_id_map(enkash_customers),
-        read_enkash_invoices(options.credentials_block),
-    )
-    uploaded = [empty_results(), _unknown_customer_failures(plan.skipped_unknown_customer)]
-    updated = [empty_results()]
-    if not options.dry_run:
-        block, ledger = options.credentials_block, options.ledger_path
-        for chunk in plan.to_create.iter_slices(options.chunk_size):
-            uploaded.append(upload_invoices_chunk(chunk, block, ledger))
-        for chunk in plan.to_update.iter_slices(options.chunk_size):
-            updated.append(update_invoices_chunk(chunk, block, ledger))
+    night = resolve_night(as_of).isoformat()
+    block, ledger = options.credentials_block, options.ledger_path
+    async with holding_seller(options):
+        inputs = prepare_inputs(customers_file, invoices_file, options)
+        assert inputs.invoices is not None
+        enkash_customers, _ = read_enkash_customers(block, ledger)
+        keepers = invoice_twins(read_enkash_invoices(block, ledger)).keepers
+        plan = plan_invoices(inputs.invoices.valid, customer_id_map(enkash_customers), keepers)
+        uploaded, updated = [empty_results()], [empty_results()]
+        if not options.dry_run:
+            held_rows = keepers.drop_nulls("externalId")
+            held = dict(zip(held_rows["externalId"].to_list(), held_rows["invoiceId"].to_list(), strict=True))
+            present = plan.present.select(
+                pl.col("externalId").alias("key"),
+                pl.col("invoiceId").alias("remote_id"),
+                pl.col("baseAmount").cast(pl.Float64).alias("amount"),
+            )
+            unsendable = _unknown_customer_failures(plan.skipped_unknown_customer)
+            uploaded.append(
+                record_night_state(Stage.INVOICES_UPLOAD, held, present, night, block, ledger, unsendable)
+            )
+            for chunk in plan.to_create.iter_slices(options.chunk_size):
+                uploaded.append(upload_invoices_chunk(chunk, night, block, ledger))
+            for chunk in plan.to_update.iter_slices(options.chunk_size):
+                updated.append(update_invoices_chunk(chunk, night, block, ledger))
     return [
-        write_stage_results(options, "invoices_upload", pl.concat(uploaded), plan.to_create.height),
-        write_stage_results(options, "invoices_update", pl.concat(updated), plan.to_update.height),
+        stage_report(Stage.INVOICES_UPLOAD, pl.concat(uploaded), plan.to_create.height, options.dry_run),
+        stage_report(Stage.INVOICES_UPDATE, pl.concat(updated), plan.to_update.height, options.dry_run),
     ]
 
 

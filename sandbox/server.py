@@ -33,6 +33,18 @@ class RunningSandbox:
     base_url: str
     config: SandboxConfig
 
+    def enkash_env(self) -> dict[str, str]:
+        """The ``ENKASH_*`` environment that points a client (the CLI, a cycle, a benchmark) here."""
+        config = self.config
+        return {
+            "ENKASH_BASE_URL": self.base_url,
+            "ENKASH_CLIENT_ID": config.client_id,
+            "ENKASH_CLIENT_SECRET": config.client_secret,
+            "ENKASH_USERNAME": config.username,
+            "ENKASH_PASSWORD": config.password,
+            "ENKASH_SELLER_ID": config.seller_id,
+        }
+
 
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

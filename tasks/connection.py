@@ -1,47 +1,66 @@
 """One EnKash client and one run ledger per process, shared by every task run in it.
 
-Tasks take a block name (or nothing, for the ENKASH_* settings), never a client or a token: a client
-as a task parameter would be hashed into cache keys and could be persisted with its token. The client
-built here keeps its token in memory and is reused, so a flow run fetches one token, not one per task.
+Tasks take a block name (or nothing, for the ENKASH_* settings) and a ledger path, never a client or a
+token: a client as a task parameter would be hashed into cache keys and could be persisted with its
+token. The client built here keeps its token in memory and is reused, so a flow run fetches one token,
+not one per task; it remembers refused credentials in the ledger (``ar_sync.credential_memory``), so
+a refused password is tried once, not once per night until the account locks.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
+from ar_sync.credential_memory import RefusedCredentialsMemory
+from ar_sync.exactly_once import Night
 from ar_sync.run_ledger import DEFAULT_LEDGER_PATH, RunLedger
 from enkash_ar.client import EnkashClient
-from enkash_ar.settings import EnkashSettings
+from enkash_ar.settings import ConnectionFields, EnkashSettings
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, ...], EnkashClient] = {}
 _ledgers: dict[str, RunLedger] = {}
 
 
-def enkash_client(credentials_block: str | None = None) -> EnkashClient:
-    """The process-wide client for a credentials block, or for the ENKASH_* settings when no block is named.
-
-    A block that changes (another base URL, user or seller) gets a new client; the key holds no secret.
-    """
+def connection(credentials_block: str | None = None) -> ConnectionFields:
+    """The connection of a credentials block, or the ENKASH_* settings when no block is named."""
     if credentials_block:
         from blocks.credentials import EnkashCredentials
 
         block = EnkashCredentials.load(credentials_block, _sync=True)  # type: ignore[call-arg]
         assert isinstance(block, EnkashCredentials)
-        key: tuple[str, ...] = ("block", credentials_block, block.base_url, block.username, block.seller_id)
-        build = block.get_client
-    else:
-        settings = EnkashSettings()
-        key = ("settings", str(settings.base_url), settings.username or "", settings.seller_id or "")
+        return block
+    return EnkashSettings()
 
-        def build() -> EnkashClient:
-            return EnkashClient.from_settings(settings)
 
+def _identity(fields: ConnectionFields) -> str:
+    # In memory only: a block whose password or secret changed gets a new client (the old one may have
+    # been refused), without the secrets themselves becoming a dict key.
+    material = "\x1f".join(
+        [
+            fields.base_url,
+            fields.client_id,
+            fields.client_secret.get_secret_value(),
+            fields.username,
+            fields.password.get_secret_value(),
+            fields.seller_id,
+        ]
+    )
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def enkash_client(credentials_block: str | None = None, ledger_path: str | None = None) -> EnkashClient:
+    """The process-wide client of a connection, guarded by the refused-credentials memory of the ledger."""
+    fields = connection(credentials_block)
+    ledger = run_ledger(ledger_path)
+    key = (credentials_block or "settings", _identity(fields), ledger.path)
     with _lock:
         client = _clients.get(key)
         if client is None:
-            client = _clients[key] = build()
+            guard = RefusedCredentialsMemory(ledger, fields.seller_id)
+            client = _clients[key] = EnkashClient.from_config(fields, token_guard=guard)
         return client
 
 
@@ -53,6 +72,11 @@ def run_ledger(path: str | Path | None = None) -> RunLedger:
         if ledger is None:
             ledger = _ledgers[resolved] = RunLedger(resolved)
         return ledger
+
+
+def night_of(night: str, credentials_block: str | None, ledger_path: str | None) -> Night:
+    """The ``Night`` a write task records into: the seller of the connection, on its ledger."""
+    return Night(run_ledger(ledger_path), connection(credentials_block).seller_id, night)
 
 
 def close_all() -> None:

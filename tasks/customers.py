@@ -7,7 +7,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ar_sync import exactly_once
-from tasks.connection import enkash_client, run_ledger
+from tasks.connection import enkash_client, night_of
 from tasks.retry_policy import retry_transient
 
 
@@ -19,17 +19,18 @@ from tasks.retry_policy import retry_transient
     retry_condition_fn=retry_transient,
 )
 def create_customers_chunk(
-    rows: pl.DataFrame, credentials_block: str | None = None, ledger_path: str | None = None
+    rows: pl.DataFrame, night: str, credentials_block: str | None = None, ledger_path: str | None = None
 ) -> pl.DataFrame:
     """Create one chunk of customers with createBulkCustomer, each customer_ref at most once.
 
-    Returns one bulk-result row per customer (success with the EnKash customerId, or failure with
-    EnKash's reason).
+    Returns one result row per customer (success with the EnKash customerId, or failure with
+    EnKash's reason), also recorded in the night's ledger record.
 
     Example:
-        >>> results = create_customers_chunk(plan.to_create.head(5000), "enkash-prod")  # doctest: +SKIP
+        >>> results = create_customers_chunk(plan.to_create.head(5000), "2026-11-24")  # doctest: +SKIP
     """
-    return exactly_once.create_customers(enkash_client(credentials_block), run_ledger(ledger_path), rows)
+    client = enkash_client(credentials_block, ledger_path)
+    return exactly_once.create_customers(client, night_of(night, credentials_block, ledger_path), rows)
 
 
 @task(
@@ -40,11 +41,12 @@ def create_customers_chunk(
     retry_condition_fn=retry_transient,
 )
 def update_customers_chunk(
-    rows: pl.DataFrame, credentials_block: str | None = None, ledger_path: str | None = None
+    rows: pl.DataFrame, night: str, credentials_block: str | None = None, ledger_path: str | None = None
 ) -> pl.DataFrame:
     """Update one chunk of changed customers with bulkUpdate (safe to repeat: it sets values).
 
     Example:
-        >>> results = update_customers_chunk(plan.to_update, "enkash-prod")  # doctest: +SKIP
+        >>> results = update_customers_chunk(plan.to_update, "2026-11-24")  # doctest: +SKIP
     """
-    return exactly_once.update_customers(enkash_client(credentials_block), run_ledger(ledger_path), rows)
+    client = enkash_client(credentials_block, ledger_path)
+    return exactly_once.update_customers(client, night_of(night, credentials_block, ledger_path), rows)

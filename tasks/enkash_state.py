@@ -13,23 +13,27 @@ from tasks.retry_policy import retry_transient
 
 
 @task(name="read-enkash-customers", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)
-def read_enkash_customers(credentials_block: str | None = None) -> tuple[pl.DataFrame, list[Customer]]:
+def read_enkash_customers(
+    credentials_block: str | None = None, ledger_path: str | None = None
+) -> tuple[pl.DataFrame, list[Customer]]:
     """All of the seller's EnKash customers: as a planning frame, and as models (with reminders).
 
     Example:
         >>> frame, customers = read_enkash_customers("enkash-prod")  # doctest: +SKIP
     """
-    customers = enkash_client(credentials_block).search_all_customers()
+    customers = enkash_client(credentials_block, ledger_path).search_all_customers()
     return planning_customers(customers), customers
 
 
 @task(name="read-enkash-invoices", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)
 def read_enkash_invoices(
-    credentials_block: str | None = None, filters: dict[str, object] | None = None
+    credentials_block: str | None = None,
+    ledger_path: str | None = None,
+    filters: dict[str, object] | None = None,
 ) -> pl.DataFrame:
     """The seller's EnKash invoices (paged search, limit 5000 a page) as a planning frame.
 
     Example:
-        >>> open_invoices = read_enkash_invoices("enkash-prod", {"dispatched": True})  # doctest: +SKIP
+        >>> unsent = read_enkash_invoices("enkash-prod", filters={"dispatched": False})  # doctest: +SKIP
     """
-    return enkash_client(credentials_block).search_invoices_frame(filters)
+    return enkash_client(credentials_block, ledger_path).search_invoices_frame(filters)

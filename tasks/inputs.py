@@ -21,8 +21,7 @@ from ar_sync.erp_input import (
     load_invoices,
     write_rejected,
 )
-
-REJECTED_ROWS_FILE = "rejected_rows.csv"
+from ar_sync.output_files import REJECTED_ROWS_FILE
 
 
 @dataclass(frozen=True)

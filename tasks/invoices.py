@@ -1,4 +1,4 @@
-"""Invoice writes: upload the new in chunks, patch the changed, dispatch each new one once."""
+"""Invoice writes: upload the new in chunks, patch the changed, remove twins, dispatch each new one once."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ar_sync import exactly_once
-from tasks.connection import enkash_client, run_ledger
+from tasks.connection import enkash_client, night_of
 from tasks.retry_policy import retry_transient
 
 
@@ -19,14 +19,15 @@ from tasks.retry_policy import retry_transient
     retry_condition_fn=retry_transient,
 )
 def upload_invoices_chunk(
-    rows: pl.DataFrame, credentials_block: str | None = None, ledger_path: str | None = None
+    rows: pl.DataFrame, night: str, credentials_block: str | None = None, ledger_path: str | None = None
 ) -> pl.DataFrame:
     """Upload one chunk of new invoices with invoiceBulkUpload, each invoice_number at most once.
 
     Example:
-        >>> results = upload_invoices_chunk(plan.to_create.head(5000), "enkash-prod")  # doctest: +SKIP
+        >>> results = upload_invoices_chunk(plan.to_create.head(5000), "2026-11-24")  # doctest: +SKIP
     """
-    return exactly_once.upload_invoices(enkash_client(credentials_block), run_ledger(ledger_path), rows)
+    client = enkash_client(credentials_block, ledger_path)
+    return exactly_once.upload_invoices(client, night_of(night, credentials_block, ledger_path), rows)
 
 
 @task(
@@ -37,14 +38,34 @@ def upload_invoices_chunk(
     retry_condition_fn=retry_transient,
 )
 def update_invoices_chunk(
-    rows: pl.DataFrame, credentials_block: str | None = None, ledger_path: str | None = None
+    rows: pl.DataFrame, night: str, credentials_block: str | None = None, ledger_path: str | None = None
 ) -> pl.DataFrame:
     """Patch one chunk of changed invoices with updateInvoice (one call per invoice; safe to repeat).
 
     Example:
-        >>> results = update_invoices_chunk(plan.to_update, "enkash-prod")  # doctest: +SKIP
+        >>> results = update_invoices_chunk(plan.to_update, "2026-11-24")  # doctest: +SKIP
     """
-    return exactly_once.update_invoices(enkash_client(credentials_block), run_ledger(ledger_path), rows)
+    client = enkash_client(credentials_block, ledger_path)
+    return exactly_once.update_invoices(client, night_of(night, credentials_block, ledger_path), rows)
+
+
+@task(
+    name="delete-invoice-twins",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=retry_transient,
+)
+def delete_invoice_twins(
+    twins: pl.DataFrame, night: str, credentials_block: str | None = None, ledger_path: str | None = None
+) -> pl.DataFrame:
+    """Delete undispatched extra copies of invoices EnKash holds more than once (deleteInvoiceCollection).
+
+    Example:
+        >>> results = delete_invoice_twins(invoice_twins(picture).to_delete, "2026-11-24")  # doctest: +SKIP
+    """
+    client = enkash_client(credentials_block, ledger_path)
+    return exactly_once.delete_twin_invoices(client, night_of(night, credentials_block, ledger_path), twins)
 
 
 @task(
@@ -56,6 +77,7 @@ def update_invoices_chunk(
 )
 def dispatch_invoices_chunk(
     rows: pl.DataFrame,
+    night: str,
     credentials_block: str | None = None,
     ledger_path: str | None = None,
     partial_payment_allowed: bool | None = None,
@@ -63,11 +85,11 @@ def dispatch_invoices_chunk(
     """Dispatch one chunk of invoices for collection; an invoice EnKash shows as dispatched is skipped.
 
     Example:
-        >>> results = dispatch_invoices_chunk(to_dispatch.head(5000), "enkash-prod")  # doctest: +SKIP
+        >>> results = dispatch_invoices_chunk(to_dispatch.head(5000), "2026-11-24")  # doctest: +SKIP
     """
     return exactly_once.dispatch_invoices(
-        enkash_client(credentials_block),
-        run_ledger(ledger_path),
+        enkash_client(credentials_block, ledger_path),
+        night_of(night, credentials_block, ledger_path),
         rows,
         partial_payment_allowed=partial_payment_allowed,
     )

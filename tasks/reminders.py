@@ -1,4 +1,4 @@
-"""Reminder schedules: every active customer gets the configured schedule."""
+"""Reminder schedules: every active customer gets the configured schedule, each stage exactly once."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ar_sync.reminder_policy import ReminderRule, ensure_reminders
 from enkash_ar.models import Customer
-from tasks.connection import enkash_client, run_ledger
+from tasks.connection import enkash_client, night_of
 from tasks.retry_policy import retry_transient
 
 
@@ -24,12 +24,14 @@ from tasks.retry_policy import retry_transient
 def ensure_reminders_chunk(
     customers: Sequence[Customer],
     schedule: Sequence[ReminderRule],
+    night: str,
     credentials_block: str | None = None,
     ledger_path: str | None = None,
 ) -> pl.DataFrame:
-    """Create or update, for one chunk of customers, only the reminders that differ from ``schedule``.
+    """Create, update or delete, for one chunk of customers, only the reminders that differ from ``schedule``.
 
     Example:
-        >>> results = ensure_reminders_chunk(customers[:500], DEFAULT_SCHEDULE)  # doctest: +SKIP
+        >>> rows = ensure_reminders_chunk(customers[:500], DEFAULT_SCHEDULE, "2026-11-24")  # doctest: +SKIP
     """
-    return ensure_reminders(enkash_client(credentials_block), run_ledger(ledger_path), customers, schedule)
+    client = enkash_client(credentials_block, ledger_path)
+    return ensure_reminders(client, night_of(night, credentials_block, ledger_path), customers, schedule)

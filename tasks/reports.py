@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
+from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 from prefect import task
@@ -14,32 +13,19 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from ar_sync import summaries
-from ar_sync.exactly_once import RESULT_SCHEMA
+from ar_sync.convergence import customer_twins, invoice_twins
+from ar_sync.night_summary import NightSummary
+from ar_sync.output_files import BULK_RESULTS_FILE, REJECTED_ROWS_FILE, SUMMARY_FILE
 from ar_sync.receivables import credit_sales, open_invoices_frame
-
-SUMMARY_FILE = "summary.json"
-BULK_RESULTS_FILE = "bulk_results.parquet"
-REJECTED_ROWS_FILE = "rejected_rows.csv"
-#: Nightly runs are scheduled in India; "today" means today there.
-TIMEZONE = ZoneInfo("Asia/Kolkata")
-
-
-def today() -> date:
-    """Today's date in Asia/Kolkata."""
-    return datetime.now(TIMEZONE).date()
-
-
-def _bulk_results(out_dir: Path) -> pl.DataFrame:
-    files = sorted((out_dir / "stages").glob("*.parquet"))
-    frames = [pl.read_parquet(f) for f in files]
-    return pl.concat([pl.DataFrame(schema=RESULT_SCHEMA), *frames], how="vertical_relaxed")
+from ar_sync.results import empty_results
+from tasks.connection import run_ledger
 
 
 def _rejected_counts(out_dir: Path) -> dict[str, int]:
     path = out_dir / REJECTED_ROWS_FILE
     if not path.exists():
         return {}
-    rejected = pl.read_csv(path, schema_overrides={"row": pl.Int64, "value": pl.String})
+    rejected = pl.read_csv(path, schema_overrides={"row": pl.Int64}, infer_schema=False)
     counts = rejected.group_by("entity").agg(pl.struct("file", "row").n_unique().alias("rows"))
     return dict(zip(counts["entity"].to_list(), counts["rows"].to_list(), strict=True))
 
@@ -54,57 +40,70 @@ def _table(frame: pl.DataFrame) -> list[dict[str, Any]]:
 def publish_summary(
     enkash_invoices: pl.DataFrame,
     enkash_customers: pl.DataFrame,
-    as_of: date | None,
+    night: date,
+    seller_id: str,
     out_dir: str,
+    ledger_path: str | None = None,
     dry_run: bool = False,
-) -> dict[str, Any]:
-    """Build the summary with polars and publish it (artifacts, summary.json, bulk_results.parquet).
+    planned: Mapping[str, int] | None = None,
+) -> NightSummary:
+    """Build the night's summary with polars and publish it (artifacts, summary.json, bulk_results.parquet).
 
-    ``enkash_invoices`` are all of the seller's invoices: the open ones are aged, and those invoiced in
-    the last 90 days are DSO's credit sales.
+    The counts are the night's record in the run ledger, over every attempt of the night; the amounts
+    are ``enkash_invoices`` (all of the seller's invoices, one copy per invoice number counted: extra
+    copies are listed apart). In a dry run nothing was sent, and ``planned`` says what would have been.
 
     Example:
-        >>> summary = publish_summary(open_invoices, customers, date(2026, 11, 24), "out")  # doctest: +SKIP
+        >>> summary = publish_summary(invoices, customers, night, "CEKSANDBX1", "out")  # doctest: +SKIP
     """
-    as_of = as_of or today()
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    results = _bulk_results(folder)
-    open_invoices = open_invoices_frame(enkash_invoices, enkash_customers)
+    results = (
+        empty_results() if dry_run else run_ledger(ledger_path).night_results(seller_id, night.isoformat())
+    )
+    twins = invoice_twins(enkash_invoices)
+    open_invoices = open_invoices_frame(twins.keepers, enkash_customers)
+    twin_ids = twins.to_report.get_column("invoiceId")
+    twins_open = open_invoices_frame(
+        enkash_invoices.filter(pl.col("invoiceId").is_in(twin_ids.implode())), enkash_customers
+    )
     rejected = _rejected_counts(folder)
-    summary = summaries.build_summary(
+    summary = summaries.build_night_summary(
         results,
         open_invoices,
-        as_of,
+        night,
+        seller_id=seller_id,
         customers_rejected=rejected.get("customers", 0),
         invoices_rejected=rejected.get("invoices", 0),
-        credit_sales=credit_sales(enkash_invoices, as_of),
+        credit_sales=credit_sales(twins.keepers, night),
+        invoice_twins=twins.to_report,
+        customer_twins=customer_twins(enkash_customers),
+        twins_open_amount=float(twins_open["balance_amount"].sum()),
+        dry_run=dry_run,
+        planned=planned,
     )
-    summary["dry_run"] = dry_run
-    if dry_run:
-        summary["planned"] = _planned(folder)
     results.write_parquet(folder / BULK_RESULTS_FILE)
-    (folder / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (folder / SUMMARY_FILE).write_text(summary.to_json(), encoding="utf-8")
 
     stage_counts = summaries.stage_counts(results)
-    aging = summaries.aging(open_invoices, as_of)
-    top = summaries.top_overdue_customers(open_invoices, as_of)
+    aging = summaries.aging(open_invoices, night)
+    top = summaries.top_overdue_customers(open_invoices, night)
     create_markdown_artifact(
         summaries.summary_markdown(summary, stage_counts, aging, top),
         key="ar-cycle-summary",
-        description=f"EnKash AR cycle as of {as_of.isoformat()}",
+        description=f"EnKash AR night {night.isoformat()} of {seller_id}",
         _sync=True,  # type: ignore[call-arg]
     )
     create_table_artifact(
         _table(stage_counts),
         key="ar-stage-results",
-        description="Bulk results per stage",
+        description="Results per stage: sent by this night, already in EnKash, failed",
         _sync=True,  # type: ignore[call-arg]
     )
     create_table_artifact(
         _table(aging),
         key="ar-aging",
-        description=f"Open receivables aging as of {as_of}",
+        description=f"Open receivables aging as of {night}",
         _sync=True,  # type: ignore[call-arg]
     )
     create_table_artifact(
@@ -114,9 +113,3 @@ def publish_summary(
         _sync=True,  # type: ignore[call-arg]
     )
     return summary
-
-
-def _planned(folder: Path) -> dict[str, int]:
-    """In a dry run, how many rows each stage would have sent (from the stage reports)."""
-    reports = [json.loads(p.read_text()) for p in sorted((folder / "stages").glob("*.json"))]
-    return {report["stage"]: int(report["planned"]) for report in reports}

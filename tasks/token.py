@@ -18,14 +18,15 @@ from tasks.retry_policy import retry_transient
     retry_delay_seconds=5,
     retry_condition_fn=retry_transient,
 )
-def fetch_token(credentials_block: str | None = None) -> datetime:
+def fetch_token(credentials_block: str | None = None, ledger_path: str | None = None) -> datetime:
     """Fetch (or reuse) the in-process EnKash token and return when it expires.
 
     The token itself stays inside the process's client; only its expiry is returned, so nothing
-    secret reaches Prefect's results, logs or UI. Wrong credentials fail at once, without a retry:
-    three wrong attempts lock the EnKash account.
+    secret reaches Prefect's results, logs or UI. Wrong credentials fail at once, without a retry, and
+    are remembered (by fingerprint) so the next nights do not try them again: three wrong attempts lock
+    the EnKash account.
 
     Example:
         >>> expires_at = fetch_token("enkash-prod")  # doctest: +SKIP
     """
-    return enkash_client(credentials_block).warm_token()
+    return enkash_client(credentials_block, ledger_path).warm_token()

@@ -62,16 +62,7 @@ def prefect_server() -> Iterator[None]:
 @pytest.fixture
 def enkash_env(sandbox: Any, monkeypatch: pytest.MonkeyPatch, prefect_server: None) -> Iterator[Any]:
     """Point the ENKASH_* settings at a freshly reset sandbox; close shared clients afterwards."""
-    config = sandbox.config
-    for name, value in {
-        "ENKASH_BASE_URL": sandbox.base_url,
-        "ENKASH_CLIENT_ID": config.client_id,
-        "ENKASH_CLIENT_SECRET": config.client_secret,
-        "ENKASH_USERNAME": config.username,
-        "ENKASH_PASSWORD": config.password,
-        "ENKASH_SELLER_ID": config.seller_id,
-        "ENKASH_MAX_RETRIES": "6",
-    }.items():
+    for name, value in {**sandbox.enkash_env(), "ENKASH_MAX_RETRIES": "6"}.items():
         monkeypatch.setenv(name, value)
     yield sandbox
     close_all()

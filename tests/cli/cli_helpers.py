@@ -22,15 +22,9 @@ def cli_env(sandbox: Any, storage: Path) -> dict[str, str]:
     """
     from prefect.settings import PREFECT_API_URL
 
-    config = sandbox.config
     return {
         **os.environ,
-        "ENKASH_BASE_URL": sandbox.base_url,
-        "ENKASH_CLIENT_ID": config.client_id,
-        "ENKASH_CLIENT_SECRET": config.client_secret,
-        "ENKASH_USERNAME": config.username,
-        "ENKASH_PASSWORD": config.password,
-        "ENKASH_SELLER_ID": config.seller_id,
+        **sandbox.enkash_env(),
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         "PREFECT_LOCAL_STORAGE_PATH": str(storage),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",

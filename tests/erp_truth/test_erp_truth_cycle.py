@@ -156,7 +156,7 @@ def test_a_night_over_every_bad_case_sends_only_exact_single_records_and_names_e
     mobiles = dict(zip(enkash_customers["uniqueRefNo"], enkash_customers["contactNumber"], strict=True))
     assert mobiles == {"CUST00001": "9876543210", "CUST00002": "9876543211", "CUST00006": "9876543216"}
     assert {i["dispatch_count"] for i in sandbox_state()["invoices"]} == {1}
-    assert summary["invoices_uploaded"] == 4 and summary["invoices_failed"] == 0
+    assert summary.invoices_uploaded == 4 and summary.invoices_failed == 0
 
     # The report: one line per rejected record, its key as written, every reason, cells made safe.
     with (tmp_path / "out" / "rejected_rows.csv").open(newline="", encoding="utf-8") as handle:
@@ -167,7 +167,7 @@ def test_a_night_over_every_bad_case_sends_only_exact_single_records_and_names_e
         [("customers", key) for key in rejected_customers]
         + [("invoices", key) for key in [*rejected_invoices, "inv/2026-27/000009"]]
     )
-    assert summary["customers_rejected"] == 4 and summary["invoices_rejected"] == 12
+    assert summary.customers_rejected == 4 and summary.invoices_rejected == 12
 
     def reason(entity: str, key: str) -> str:
         return report[(entity, key)]["reason"]

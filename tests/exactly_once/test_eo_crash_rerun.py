@@ -85,16 +85,10 @@ def _kill_points(customers: int) -> list[KillPoint]:
 @pytest.fixture
 def cycle_env(sandbox: RunningSandbox, prefect_server: None, tmp_path: Path) -> dict[str, str]:
     """The environment of a cycle process: ENKASH_* for the sandbox, the session's Prefect server."""
-    config = sandbox.config
     env = dict(os.environ)
     env.update(
         {
-            "ENKASH_BASE_URL": sandbox.base_url,
-            "ENKASH_CLIENT_ID": config.client_id,
-            "ENKASH_CLIENT_SECRET": config.client_secret,
-            "ENKASH_USERNAME": config.username,
-            "ENKASH_PASSWORD": config.password,
-            "ENKASH_SELLER_ID": config.seller_id,
+            **sandbox.enkash_env(),
             "ENKASH_MAX_RETRIES": "6",
             "PREFECT_API_URL": str(PREFECT_API_URL.value()),
             "PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(tmp_path / "prefect-results"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from ar_sync.erp_input import load_customers, load_invoices
+from ar_sync.night_summary import NightSummary
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from sandbox.routes import WRITE_OPERATIONS
@@ -38,9 +39,8 @@ def _options(tmp_path: Path, **changes: Any) -> CycleOptions:
     )
 
 
-def _run(customers: Path, invoices: Path, options: CycleOptions, as_of: date) -> dict[str, Any]:
-    summary: dict[str, Any] = asyncio.run(nightly_ar_cycle(str(customers), str(invoices), as_of, options))
-    return summary
+def _run(customers: Path, invoices: Path, options: CycleOptions, as_of: date) -> NightSummary:
+    return asyncio.run(nightly_ar_cycle(str(customers), str(invoices), as_of, options))
 
 
 def _writes(counts: dict[str, int]) -> dict[str, int]:
@@ -59,14 +59,14 @@ def test_full_cycle_makes_enkash_match_the_erp_then_a_rerun_writes_nothing(
 
     summary = _run(customers_file, invoices_file, options, as_of)
 
-    assert set(summary) >= SUMMARY_KEYS
-    assert summary["customers_created"] == expected_customers.valid.height
-    assert summary["customers_rejected"] == expected_customers.rejected_rows > 0
-    assert summary["invoices_uploaded"] == expected_invoices.valid.height
-    assert summary["invoices_rejected"] == expected_invoices.rejected_rows > 0
-    assert summary["invoices_failed"] == 0
-    assert summary["invoices_dispatched"] == expected_invoices.valid.height
-    assert summary["reminders_set"] == expected_customers.valid.height
+    assert set(summary.model_dump()) >= SUMMARY_KEYS
+    assert summary.customers_created == expected_customers.valid.height
+    assert summary.customers_rejected == expected_customers.rejected_rows > 0
+    assert summary.invoices_uploaded == expected_invoices.valid.height
+    assert summary.invoices_rejected == expected_invoices.rejected_rows > 0
+    assert summary.invoices_failed == 0
+    assert summary.invoices_dispatched == expected_invoices.valid.height
+    assert summary.reminders_set == expected_customers.valid.height
     state = sandbox_state()
     per_number = Counter(invoice["externalId"] for invoice in state["invoices"])
     assert set(per_number) == set(expected_invoices.valid.get_column("invoice_number").to_list())
@@ -77,11 +77,11 @@ def test_full_cycle_makes_enkash_match_the_erp_then_a_rerun_writes_nothing(
     assert set(per_ref.values()) == {1}
     assert len(state["reminders"]) == 3 * expected_customers.valid.height
     open_total = sum(i["balanceAmount"] for i in state["invoices"])
-    assert summary["open_amount"] == pytest.approx(open_total, abs=0.01)
-    assert sum(summary["aging"].values()) == pytest.approx(open_total, abs=0.05)
+    assert summary.open_amount == pytest.approx(open_total, abs=0.01)
+    assert sum(summary.aging.values()) == pytest.approx(open_total, abs=0.05)
 
     out = Path(options.out_dir)
-    assert json.loads((out / "summary.json").read_text())["invoices_uploaded"] == summary["invoices_uploaded"]
+    assert json.loads((out / "summary.json").read_text())["invoices_uploaded"] == summary.invoices_uploaded
     bulk = pl.read_parquet(out / "bulk_results.parquet")
     assert bulk.filter(pl.col("stage") == "invoices_upload").height == expected_invoices.valid.height
     rejected = pl.read_csv(out / "rejected_rows.csv")
@@ -91,11 +91,22 @@ def test_full_cycle_makes_enkash_match_the_erp_then_a_rerun_writes_nothing(
     )
 
     before = _writes(state["request_counts"])
+    # The same night again (a rerun): nothing is sent, and the night still reports what it did.
     again = _run(customers_file, invoices_file, options, as_of)
 
     assert _writes(sandbox_state()["request_counts"]) == before
-    assert again["customers_created"] == again["invoices_uploaded"] == again["invoices_dispatched"] == 0
-    assert again["open_amount"] == summary["open_amount"]
+    assert again.model_dump(exclude={"top_overdue"}) == summary.model_dump(exclude={"top_overdue"})
+    # The next night on the same files: nothing is sent, everything is found already in EnKash.
+    next_night = _run(customers_file, invoices_file, options, as_of + timedelta(days=1))
+
+    assert _writes(sandbox_state()["request_counts"]) == before
+    assert next_night.customers_created == next_night.invoices_uploaded == next_night.invoices_dispatched == 0
+    assert next_night.reminders_set == 0
+    assert next_night.customers_already_present == summary.customers_created
+    assert next_night.invoices_already_present == summary.invoices_uploaded
+    assert next_night.invoices_already_dispatched == summary.invoices_dispatched
+    assert next_night.reminders_already_on_schedule == summary.reminders_set
+    assert next_night.open_amount == summary.open_amount
 
 
 def test_changed_rows_flow_through_as_updates(
@@ -129,11 +140,11 @@ def test_changed_rows_flow_through_as_updates(
     )
     invoices.write_csv(invoices_file)
 
-    summary = _run(customers_file, invoices_file, options, as_of)
+    summary = _run(customers_file, invoices_file, options, as_of + timedelta(days=1))
 
-    assert summary["customers_updated"] == 1
-    assert summary["invoices_updated"] == 1
-    assert summary["customers_created"] == summary["invoices_uploaded"] == summary["invoices_dispatched"] == 0
+    assert summary.customers_updated == 1
+    assert summary.invoices_updated == 1
+    assert summary.customers_created == summary.invoices_uploaded == summary.invoices_dispatched == 0
     state = sandbox_state()
     assert state["request_counts"].get("updateInvoice") == 1
     assert {c["legalName"] for c in state["customers"] if c["uniqueRefNo"] == ref} == {"Changed Name Pvt Ltd"}
@@ -148,9 +159,9 @@ def test_dry_run_reports_the_plan_and_sends_nothing(
     state = sandbox_state()
     assert set(_writes(state["request_counts"]).values()) == {0}
     assert state["customers_count"] == state["invoices_count"] == 0
-    assert summary["dry_run"] is True
+    assert summary.dry_run is True
     expected = load_customers(customers_file).valid.height
-    assert summary["planned"]["customers_create"] == expected
+    assert summary.planned["customers_create"] == expected
 
 
 def test_too_many_rejected_rows_fail_the_run_before_anything_is_sent(

@@ -25,30 +25,31 @@ def test_each_stage_runs_alone(
     customers = load_customers(customers_file)
     invoices = load_invoices(invoices_file, known_customer_refs=customers.valid.get_column("customer_ref"))
 
-    created, updated = asyncio.run(sync_customers(customers_file, options))
-    assert (created.success, updated.success) == (customers.valid.height, 0)
+    created, updated = asyncio.run(sync_customers(customers_file, as_of, options))
+    assert (created.sent, updated.sent) == (customers.valid.height, 0)
     assert (tmp_path / "out" / "rejected_rows.csv").exists()
 
-    uploaded, changed = asyncio.run(upload_invoices(customers_file, invoices_file, options))
-    assert (uploaded.success, uploaded.failure, changed.success) == (invoices.valid.height, 0, 0)
-    assert uploaded.amount > 0
+    uploaded, changed = asyncio.run(upload_invoices(customers_file, invoices_file, as_of, options))
+    assert (uploaded.sent, uploaded.failed, changed.sent) == (invoices.valid.height, 0, 0)
 
-    dispatched = asyncio.run(dispatch_invoices(customers_file, invoices_file, options))
-    assert dispatched.success == invoices.valid.height
-    assert asyncio.run(dispatch_invoices(customers_file, invoices_file, options)).planned == 0
+    _, dispatched = asyncio.run(dispatch_invoices(customers_file, invoices_file, as_of, options))
+    assert dispatched.sent == invoices.valid.height
+    _, again = asyncio.run(dispatch_invoices(customers_file, invoices_file, as_of, options))
+    assert (again.planned, again.already_present) == (0, invoices.valid.height)
 
-    reminders = asyncio.run(setup_reminders(options))
-    assert reminders.success == customers.valid.height
-    assert asyncio.run(setup_reminders(options)).planned == 0
+    reminders, _ = asyncio.run(setup_reminders(as_of, options))
+    assert reminders.sent == customers.valid.height
+    assert asyncio.run(setup_reminders(as_of, options))[0].planned == 0
 
     summary = asyncio.run(ar_summary(as_of, options))
     state = sandbox_state()
     assert {i["dispatch_count"] for i in state["invoices"]} == {1}
-    # Each stage's file holds its latest run: the quiet reruns above dispatched and set nothing.
-    assert (summary["invoices_uploaded"], summary["invoices_dispatched"], summary["reminders_set"]) == (
+    # The summary is the night's, over every run of its stages: the quiet reruns above change nothing.
+    assert (summary.invoices_uploaded, summary.invoices_dispatched, summary.reminders_set) == (
         invoices.valid.height,
-        0,
-        0,
+        invoices.valid.height,
+        customers.valid.height,
     )
-    assert summary["open_amount"] == round(sum(i["balanceAmount"] for i in state["invoices"]), 2)
+    assert summary.invoices_already_dispatched == 0
+    assert summary.open_amount == round(sum(i["balanceAmount"] for i in state["invoices"]), 2)
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["as_of"] == as_of.isoformat()

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from ar_sync.results import RESULT_SCHEMA
 from ar_sync.summaries import (
-    BULK_RESULT_SCHEMA,
     OPEN_INVOICE_SCHEMA,
     aging,
-    build_summary,
+    build_night_summary,
     dso,
     failure_reasons,
     format_inr,
@@ -46,16 +46,19 @@ def open_invoices(rows: list[tuple[str, str, int, float]]) -> pl.DataFrame:
 
 BULK = pl.DataFrame(
     [
-        ("customers_create", "success", 0.0, None, "C1"),
-        ("customers_create", "failure", 0.0, "bad mobile", "C2"),
-        ("invoices_upload", "success", 100.0, None, "I1"),
-        ("invoices_upload", "failure", 50.0, "duplicate", "I2"),
-        ("invoices_upload", "failure", 70.0, "duplicate", "I3"),
-        ("invoices_upload", "failure", 500.0, "bad gst", "I4"),
-        ("invoices_dispatch", "warn", 100.0, "no e-mail", "I1"),
-        ("reminders", "success", 0.0, None, "I1"),
+        ("customers_create", "C1", "success", "sent", 0.0, None, "KC1"),
+        ("customers_create", "C2", "failure", "sent", 0.0, "bad mobile", None),
+        ("customers_create", "C3", "success", "already_present", 0.0, None, "KC3"),
+        ("invoices_upload", "I1", "success", "sent", 100.0, None, "IN1"),
+        ("invoices_upload", "I2", "failure", "sent", 50.0, "duplicate", None),
+        ("invoices_upload", "I3", "failure", "sent", 70.0, "duplicate", None),
+        ("invoices_upload", "I4", "failure", "sent", 500.0, "bad gst", None),
+        ("invoices_upload", "I5", "success", "already_present", 30.0, None, "IN5"),
+        ("invoices_dispatch", "I1", "success", "sent", 0.0, None, "IN1"),
+        ("invoices_dispatch", "I5", "success", "already_present", 0.0, None, "IN5"),
+        ("reminders", "C1", "success", "sent", 0.0, None, "KC1"),
     ],
-    schema=BULK_RESULT_SCHEMA,
+    schema=RESULT_SCHEMA,
     orient="row",
 )
 EDGES = open_invoices(
@@ -94,12 +97,11 @@ def test_stage_counts_lists_every_stage_in_order() -> None:
         pl.DataFrame(
             {
                 "stage": ["invoices_upload"],
-                "success": [1],
+                "sent": [1],
+                "already_present": [1],
                 "failure": [3],
-                "warn": [0],
-                "success_amount": [100.0],
+                "sent_amount": [100.0],
                 "failure_amount": [620.0],
-                "warn_amount": [0.0],
             }
         ),
     )
@@ -140,24 +142,55 @@ def test_dso() -> None:
     assert dso(pl.DataFrame(schema=OPEN_INVOICE_SCHEMA), AS_OF) is None
 
 
-def test_build_summary_is_json_and_markdown_ready() -> None:
-    summary = build_summary(BULK, EDGES, AS_OF, customers_rejected=2, invoices_rejected=11)
-    assert json.loads(json.dumps(summary)) == summary
-    assert {k: summary[k] for k in ("customers_created", "invoices_uploaded", "invoices_failed")} == {
-        "customers_created": 1,
-        "invoices_uploaded": 1,
-        "invoices_failed": 3,
-    }
-    assert summary["aging"] == {"current": 11.0, "1-30": 20.0, "31-60": 40.0, "61-90": 0.0, "90+": 80.0}
-    assert (summary["open_amount"], summary["open_invoices"], summary["as_of"]) == (151.0, 5, "2026-05-15")
-    assert summary["dso"] == 95.7
-    assert summary["top_overdue"][0]["customer_ref"] == "C2"
+def test_night_summary_counts_sent_apart_from_already_present_and_is_json_and_markdown_ready() -> None:
+    summary = build_night_summary(
+        BULK, EDGES, AS_OF, seller_id="CEKSANDBX1", customers_rejected=2, invoices_rejected=11
+    )
+    assert json.loads(summary.to_json())["invoices_uploaded"] == 1
+    assert (summary.customers_created, summary.customers_already_present, summary.customers_failed) == (
+        1,
+        1,
+        1,
+    )
+    assert (summary.invoices_uploaded, summary.invoices_already_present, summary.invoices_failed) == (1, 1, 3)
+    assert (summary.invoices_dispatched, summary.invoices_already_dispatched) == (1, 1)
+    assert summary.reminders_set == 1
+    assert summary.aging == {"current": 11.0, "1-30": 20.0, "31-60": 40.0, "61-90": 0.0, "90+": 80.0}
+    assert (summary.open_amount, summary.open_invoices, summary.as_of) == (151.0, 5, AS_OF)
+    assert summary.dso == 95.7
+    assert summary.top_overdue[0].customer_ref == "C2"
+    assert summary.attention() == []
     text = summary_markdown(
         summary, stage_counts(BULK), aging(EDGES, AS_OF), top_overdue_customers(EDGES, AS_OF)
     )
-    assert "| invoices_upload | 1 | 3 | 0 |" in text
+    assert "| invoices_upload | 1 | 1 | 3 |" in text
     assert "| 90+ | 1 | ₹80.00 |" in text
     assert "| C2 Pvt Ltd | C2 | ₹120.00 | 2 | 91 |" in text
+    assert "Needs attention" not in text
+
+
+def test_twins_are_listed_with_what_to_do() -> None:
+    twins = pl.DataFrame(
+        {
+            "externalId": ["I1"],
+            "invoiceId": ["IN9"],
+            "keeperId": ["IN1"],
+            "customerId": ["KC1"],
+            "reason": ["dispatched twice: two live payment links for one invoice"],
+        }
+    )
+    customers = pl.DataFrame({"uniqueRefNo": ["C1"], "customerIds": [["KC1", "KC7"]]})
+    summary = build_night_summary(
+        BULK, EDGES, AS_OF, seller_id="CEKSANDBX1", invoice_twins=twins, customer_twins=customers
+    )
+    notes = summary.attention()
+    assert len(notes) == 2
+    assert "I1 (IN9, kept IN1)" in notes[0] and "portal" in notes[0]
+    assert "C1 (KC1, KC7)" in notes[1]
+    text = summary_markdown(
+        summary, stage_counts(BULK), aging(EDGES, AS_OF), top_overdue_customers(EDGES, AS_OF)
+    )
+    assert "## Needs attention" in text
 
 
 def test_indian_number_format() -> None:

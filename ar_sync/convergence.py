@@ -1,0 +1,112 @@
+"""Twins: records EnKash holds more than once for one ERP key, and which copy the cycle keeps.
+
+EnKash does not deduplicate, so two cycles that overlapped with nothing shared (different machines,
+different ledgers, no Prefect server) can both create the same invoice or customer. The lock per seller
+prevents that where runs share something; this module makes EnKash converge when they did not. Pure
+polars over the night's picture of EnKash, no I/O.
+
+The rules, the same in every run so that two runs that converge at the same moment agree:
+
+- invoices are twins when they carry the same ``externalId``. The *keeper* is the dispatched copy (the
+  customer may already hold its payment link), or, when none is dispatched, the oldest (``createdOn``,
+  then ``invoiceId``). Every other copy that is undispatched, open and has received nothing is deleted.
+  Copies that are dispatched too (two live payment links for one sale) or that already received money
+  are never touched by the cycle: they are reported, with what to do;
+- customers are twins when they carry the same ``uniqueRefNo``. The keeper is the lowest
+  ``customerId``; twins are reported, never deleted (a customer is a person's record, not a file row);
+- a reminder stage held more than once by one customer keeps its first copy matching the schedule
+  (or the first copy) and the others are deleted (see ``reminder_policy``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import polars as pl
+
+from enkash_ar.contract import OPEN_RECEIVABLE_STATUSES
+
+#: Receivable statuses in which an undispatched copy may be deleted.
+_DELETABLE_STATUSES: Final = tuple(s.value for s in OPEN_RECEIVABLE_STATUSES)
+
+
+@dataclass(frozen=True)
+class InvoiceTwins:
+    """What the picture of EnKash's invoices says about externalIds held more than once."""
+
+    #: one row per invoice, the keeper of each externalId (and every invoice without one)
+    keepers: pl.DataFrame
+    #: undispatched, open, unpaid copies that are not their externalId's keeper: safe to delete
+    to_delete: pl.DataFrame
+    #: copies the cycle may not delete (dispatched, or money received): externalId, invoiceId, why
+    to_report: pl.DataFrame
+
+
+def _keeper_order() -> list[pl.Expr]:
+    # Dispatched first, then the oldest, then the lowest id: a total order, the same in every run.
+    return [
+        ~pl.col("dispatched").fill_null(False),
+        pl.col("createdOn"),
+        pl.col("invoiceId"),
+    ]
+
+
+def invoice_twins(invoices: pl.DataFrame) -> InvoiceTwins:
+    """Split the seller's invoices into one keeper per externalId and the extra copies.
+
+    Args:
+        invoices: EnKash's invoices (``frames.INVOICE_SCHEMA`` columns; at least invoiceId,
+            externalId, dispatched, receivableStatus, totalReceived, createdOn).
+    """
+    ranked = invoices.sort(_keeper_order(), nulls_last=True).with_columns(
+        pl.when(pl.col("externalId").is_null())
+        .then(0)
+        .otherwise(pl.int_range(pl.len()).over("externalId"))
+        .alias("__copy")
+    )
+    keepers = ranked.filter(pl.col("__copy") == 0).drop("__copy")
+    extra = ranked.filter(pl.col("__copy") > 0).drop("__copy")
+    deletable = (
+        ~pl.col("dispatched").fill_null(False)
+        & pl.col("receivableStatus").is_in(_DELETABLE_STATUSES)
+        & (pl.col("totalReceived").fill_null(0.0) <= 0)
+    )
+    why = (
+        pl.when(pl.col("dispatched").fill_null(False))
+        .then(pl.lit("dispatched twice: two live payment links for one invoice"))
+        .when(pl.col("totalReceived").fill_null(0.0) > 0)
+        .then(pl.lit("a second copy has already received money"))
+        .otherwise(pl.format("a second copy in status {}", pl.col("receivableStatus").fill_null("unknown")))
+    )
+    keeper_ids = keepers.select("externalId", pl.col("invoiceId").alias("keeperId"))
+    to_report = (
+        extra.filter(~deletable)
+        .join(keeper_ids, on="externalId", how="left")
+        .select("externalId", "invoiceId", "keeperId", "customerId", why.alias("reason"))
+    )
+    return InvoiceTwins(keepers=keepers, to_delete=extra.filter(deletable), to_report=to_report)
+
+
+def customer_twins(customers: pl.DataFrame) -> pl.DataFrame:
+    """uniqueRefNos that EnKash holds on more than one customer: uniqueRefNo, customerIds (keeper first).
+
+    Example:
+        >>> frame = pl.DataFrame({"uniqueRefNo": ["C1", "C1", "C2"], "customerId": ["KC2", "KC1", "KC3"]})
+        >>> customer_twins(frame).to_dicts()
+        [{'uniqueRefNo': 'C1', 'customerIds': ['KC1', 'KC2']}]
+    """
+    return (
+        customers.filter(pl.col("uniqueRefNo").is_not_null())
+        .group_by("uniqueRefNo")
+        .agg(pl.col("customerId").sort().alias("customerIds"))
+        .filter(pl.col("customerIds").list.len() > 1)
+        .sort("uniqueRefNo")
+    )
+
+
+def customer_keepers(customers: pl.DataFrame) -> pl.DataFrame:
+    """One customer per uniqueRefNo (the lowest customerId), and every customer without one."""
+    return customers.sort("customerId").filter(
+        pl.col("uniqueRefNo").is_null() | pl.col("uniqueRefNo").is_first_distinct()
+    )

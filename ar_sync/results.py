@@ -1,0 +1,95 @@
+"""What a night did, row by row: the stages, and the one schema of result rows every stage produces.
+
+A result row says, for one record (a customer ref, an invoice number) and one stage, whether it ended
+well (``outcome``) and whether this night sent it or found it already in EnKash (``origin``). The
+stages write them, the run ledger keeps them per night, the summary counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Final
+
+import polars as pl
+
+
+class Stage(StrEnum):
+    """The stages of a night, in the order they run."""
+
+    CUSTOMERS_CREATE = "customers_create"
+    CUSTOMERS_UPDATE = "customers_update"
+    INVOICES_UPLOAD = "invoices_upload"
+    INVOICES_UPDATE = "invoices_update"
+    #: undispatched copies of an invoice EnKash holds more than once, deleted
+    INVOICES_DEDUPLICATE = "invoices_deduplicate"
+    INVOICES_DISPATCH = "invoices_dispatch"
+    REMINDERS = "reminders"
+    #: extra reminders of a stage a customer holds more than once, deleted
+    REMINDERS_DEDUPLICATE = "reminders_deduplicate"
+
+
+class RowOutcome(StrEnum):
+    """How a row ended."""
+
+    SUCCESS = "success"
+    FAILURE = "failure"
+
+
+class Origin(StrEnum):
+    """Who made the row's state: this night's calls, or someone before it."""
+
+    #: this night sent it (in any attempt of the night)
+    SENT = "sent"
+    #: EnKash already held it (an earlier night, a portal user) and the night sent nothing
+    ALREADY_PRESENT = "already_present"
+
+
+#: Columns of every result row (bulk_results.parquet, the ledger's night record, the summaries).
+RESULT_SCHEMA: Final = pl.Schema(
+    {
+        "stage": pl.String,
+        "key": pl.String,
+        "outcome": pl.String,
+        "origin": pl.String,
+        "amount": pl.Float64,
+        "reason": pl.String,
+        "remote_id": pl.String,
+    }
+)
+
+
+def empty_results() -> pl.DataFrame:
+    """A result frame with no rows."""
+    return pl.DataFrame(schema=RESULT_SCHEMA)
+
+
+def result_rows(
+    stage: Stage,
+    keys: Sequence[str],
+    *,
+    outcome: RowOutcome = RowOutcome.SUCCESS,
+    origin: Origin = Origin.SENT,
+    amounts: Sequence[float] | None = None,
+    reasons: Sequence[str | None] | None = None,
+    remote_ids: Sequence[str | None] | None = None,
+) -> pl.DataFrame:
+    """Result rows of one stage for ``keys``, all with the same outcome and origin.
+
+    Example:
+        >>> result_rows(Stage.INVOICES_UPLOAD, ["INV-1"], origin=Origin.ALREADY_PRESENT).height
+        1
+    """
+    n = len(keys)
+    return pl.DataFrame(
+        {
+            "stage": [str(stage)] * n,
+            "key": list(keys),
+            "outcome": [str(outcome)] * n,
+            "origin": [str(origin)] * n,
+            "amount": list(amounts) if amounts is not None else [0.0] * n,
+            "reason": list(reasons) if reasons is not None else [None] * n,
+            "remote_id": list(remote_ids) if remote_ids is not None else [None] * n,
+        },
+        schema=RESULT_SCHEMA,
+    )
