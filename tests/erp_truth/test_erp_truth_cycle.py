@@ -15,81 +15,53 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import xlsxwriter
 
 from ar_sync.keys import normalise_key
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from tasks.connection import enkash_client
+from tests.input.erp_workbooks import write_xlsx
 
 AS_OF = date(2026, 11, 24)
 ZWSP = "\u200b"
 
-CUSTOMERS = [
-    ["customer_ref", "legal_name", "contact_name", "mobile", "email", "state", "pin_code"],
-    [
-        "CUST00001",
-        "Mehta Textiles LLP",
-        "Ravi Iyer",
-        "+91 98765 43210",
-        "ravi@mehta.in",
-        "Maharashtra",
-        "400001",
-    ],
-    ["CUST00002", "Kaveri Agro Industries", "Asha Nair", "098765 43211", "", "Karnataka", "560001"],
-    ["CUST00003", "Lakshmi Steels", "Vikram Das", "9876543213", "", "Kerala", "682001"],  # row 4
-    [f"CUST{ZWSP}00003", "Lakshmi Steels Pvt Ltd", "Vikram Das", "9876543213", "", "Kerala", "682001"],
-    ["CUST00004", '=HYPERLINK("http://evil.example/?x","Pay here")', "=1+1", "9876543214", "", "Delhi", ""],
-    ["CUST00005", "Om Sai Foods", "Meena Joshi", "0000000000", "", "Gujarat", "380001"],  # row 7
-    ["CUST00006", "Navbharat Polymers", "Suresh Khan", "91-98765-43216", "", "Telangana", "500001"],
-]
-INVOICE_HEADER = [
-    "invoice_number",
-    "customer_ref",
-    "invoice_date",
-    "due_date",
-    "base_amount",
-    "cgst",
-    "sgst",
-    "igst",
-]
+CUSTOMERS = (
+    "customer_ref,legal_name,contact_name,mobile,email,state,pin_code\n"
+    "CUST00001,Mehta Textiles LLP,Ravi Iyer,+91 98765 43210,ravi@mehta.in,Maharashtra,400001\n"
+    "CUST00002,Kaveri Agro Industries,Asha Nair,098765 43211,,Karnataka,560001\n"
+    "CUST00003,Lakshmi Steels,Vikram Das,9876543213,,Kerala,682001\n"  # row 4
+    f"CUST{ZWSP}00003,Lakshmi Steels Pvt Ltd,Vikram Das,9876543213,,Kerala,682001\n"
+    'CUST00004,"=HYPERLINK(""http://evil.example/?x"",""Pay here"")",=1+1,9876543214,,Delhi,\n'
+    "CUST00005,Om Sai Foods,Meena Joshi,0000000000,,Gujarat,380001\n"  # row 7
+    "CUST00006,Navbharat Polymers,Suresh Khan,91-98765-43216,,Telangana,500001\n"
+)
+INVOICE_HEADER = ["invoice_number", "customer_ref", "invoice_date", "due_date", "base_amount"]
+INVOICE_HEADER += ["cgst", "sgst", "igst"]
 D = date  # a real date cell in the workbook; str cells stay text, numbers stay numbers
-INVOICES: list[list[object]] = [
+
+
+def _row(number: str, ref: str, issued: object, due: object, base: object, **taxes: object) -> list[object]:
+    return [number, ref, issued, due, base, taxes.get("cgst"), taxes.get("sgst"), taxes.get("igst")]
+
+
+INVOICES = [
     # Text dates first: they used to decide the column type and reject every real date after them.
-    ["INV/2026-27/000001", "CUST00001", "2026-11-01", "2026-12-01", 4053.14, 364.78, 364.78, None],
-    [
-        "INV/2026-27/000002",
-        f"cust{ZWSP}00001",
-        D(2026, 11, 2),
-        D(2026, 12, 2),
-        "12,34,567.89",
-        None,
-        None,
-        None,
-    ],
-    ["INV/2026-27/000003", "CUST00002", D(2026, 11, 3), 46388, "1,00,000.50", None, None, 18000.09],
-    ["INV/2026-27/000004", "CUST00002", D(2026, 11, 4), D(2026, 12, 4), "4053,14", None, None, None],
-    ["INV/2026-27/000005", "CUST00002", D(2026, 11, 5), D(2026, 12, 5), "4,0,5,3.14", None, None, None],
-    [
-        "INV/2026-27/000006",
-        "CUST00002",
-        D(2026, 11, 6),
-        D(2026, 12, 6),
-        "99999999999999999999.99",
-        None,
-        None,
-        None,
-    ],
-    ["INV/2026-27/000007", "CUST00002", D(2026, 11, 7), D(2026, 12, 7), 4053.145, None, None, None],
-    ["INV/2026-27/000008", "CUST00002", D(2026, 11, 8), D(2026, 12, 8), 90000000, None, None, 16200000],
-    ["INV/2026-27/000009", "CUST00006", D(2026, 11, 9), D(2026, 12, 9), 500, None, None, 90],
-    ["inv/2026-27/000009", "CUST00006", D(2026, 11, 9), D(2026, 12, 9), 500, None, None, 90],
-    ["INV/2026-27/000011", "CUST00005", D(2026, 11, 11), D(2026, 12, 11), 700, None, None, None],
-    ["INV/2026-27/000012", "cust00005", D(2026, 11, 12), D(2026, 12, 12), 800, None, None, None],
-    ["INV/2026-27/000013", "CUST00004", D(2026, 11, 13), D(2026, 12, 13), 900, None, None, None],
-    ["INV/2026-27/000014", "CUST00003", D(2026, 11, 14), D(2026, 12, 14), 1000, None, None, None],
-    ["INV/2026-27/000015", "CUST00099", D(2026, 11, 15), D(2026, 12, 15), 1100, None, None, None],
-    ["INV/2026-27/000016", "CUST00006", "2026-11-16", D(2026, 12, 16), 0.5, None, None, 0.09],
+    _row("INV/2026-27/000001", "CUST00001", "2026-11-01", "2026-12-01", 4053.14, cgst=364.78, sgst=364.78),
+    _row("INV/2026-27/000002", f"cust{ZWSP}00001", D(2026, 11, 2), D(2026, 12, 2), "12,34,567.89"),
+    _row("INV/2026-27/000003", "CUST00002", D(2026, 11, 3), 46388, "1,00,000.50", igst=18000.09),
+    _row("INV/2026-27/000004", "CUST00002", D(2026, 11, 4), D(2026, 12, 4), "4053,14"),
+    _row("INV/2026-27/000005", "CUST00002", D(2026, 11, 5), D(2026, 12, 5), "4,0,5,3.14"),
+    _row("INV/2026-27/000006", "CUST00002", D(2026, 11, 6), D(2026, 12, 6), "99999999999999999999.99"),
+    _row("INV/2026-27/000007", "CUST00002", D(2026, 11, 7), D(2026, 12, 7), 4053.145),
+    _row("INV/2026-27/000008", "CUST00002", D(2026, 11, 8), D(2026, 12, 8), 90000000, igst=16200000),
+    _row("INV/2026-27/000009", "CUST00006", D(2026, 11, 9), D(2026, 12, 9), 500, igst=90),
+    _row("inv/2026-27/000009", "CUST00006", D(2026, 11, 9), D(2026, 12, 9), 500, igst=90),
+    _row("INV/2026-27/000011", "CUST00005", D(2026, 11, 11), D(2026, 12, 11), 700),
+    _row("INV/2026-27/000012", "cust00005", D(2026, 11, 12), D(2026, 12, 12), 800),
+    _row("INV/2026-27/000013", "CUST00004", D(2026, 11, 13), D(2026, 12, 13), 900),
+    _row("INV/2026-27/000014", "CUST00003", D(2026, 11, 14), D(2026, 12, 14), 1000),
+    _row("INV/2026-27/000015", "CUST00099", D(2026, 11, 15), D(2026, 12, 15), 1100),
+    _row("INV/2026-27/000016", "CUST00006", "2026-11-16", D(2026, 12, 16), 0.5, igst=0.09),
 ]
 ACCEPTED = {
     "INV/2026-27/000001": ("4053.14", "364.78", "364.78", None, "CUST00001"),
@@ -102,21 +74,8 @@ ACCEPTED = {
 def _write_erp(folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True)
     customers = folder / "customers.csv"
-    with customers.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerows(CUSTOMERS)
-    invoices = folder / "invoices.xlsx"
-    book = xlsxwriter.Workbook(invoices)
-    sheet, as_date = book.add_worksheet(), book.add_format({"num_format": "dd-mm-yyyy"})
-    sheet.write_row(0, 0, INVOICE_HEADER)
-    for r, row in enumerate(INVOICES, start=1):
-        for c, cell in enumerate(row):
-            if isinstance(cell, date):
-                sheet.write_datetime(r, c, cell, as_date)
-            elif isinstance(cell, str):
-                sheet.write_string(r, c, cell)
-            elif cell is not None:
-                sheet.write_number(r, c, cell)  # type: ignore[arg-type]
-    book.close()
+    customers.write_text(CUSTOMERS, encoding="utf-8")
+    invoices = write_xlsx(folder / "invoices.xlsx", INVOICE_HEADER, INVOICES)
     return customers, invoices
 
 
@@ -152,6 +111,13 @@ def test_a_night_over_every_bad_case_sends_only_exact_single_records_and_names_e
         for row in held.iter_rows(named=True)
     } == ACCEPTED
     assert set(Counter(normalise_key(n) for n in held["externalId"]).values()) == {1}
+    # Text dates, date cells and an Excel day number (46388) in one column all arrived as dates.
+    assert dict(zip(held["externalId"], held["dueDate"], strict=True)) == {
+        "INV/2026-27/000001": date(2026, 12, 1),
+        "INV/2026-27/000002": date(2026, 12, 2),
+        "INV/2026-27/000003": date(2027, 1, 1),
+        "INV/2026-27/000016": date(2026, 12, 16),
+    }
     assert sorted(enkash_customers["uniqueRefNo"]) == ["CUST00001", "CUST00002", "CUST00006"]
     mobiles = dict(zip(enkash_customers["uniqueRefNo"], enkash_customers["contactNumber"], strict=True))
     assert mobiles == {"CUST00001": "9876543210", "CUST00002": "9876543211", "CUST00006": "9876543216"}

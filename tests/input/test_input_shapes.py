@@ -9,30 +9,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-import xlsxwriter
 
 from ar_sync.erp_fields import FORMULA_NAME, NOT_A_DATE, NOT_A_MOBILE, NOT_A_REAL_MOBILE
 from ar_sync.erp_input import InputFileError, load_customers, load_invoices
+from tests.input.erp_workbooks import write_xlsx
 
 INVOICE_HEADER = ["invoice_number", "customer_ref", "invoice_date", "due_date", "base_amount"]
-
-
-def write_xlsx(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    """A workbook as a clerk's Excel makes it: real date cells with a date format, numbers, text."""
-    book = xlsxwriter.Workbook(path)
-    sheet = book.add_worksheet()
-    date_format = book.add_format({"num_format": "dd-mm-yyyy"})
-    sheet.write_row(0, 0, header)
-    for r, row in enumerate(rows, start=1):
-        for c, cell in enumerate(row):
-            if isinstance(cell, date):
-                sheet.write_datetime(r, c, cell, date_format)
-            elif isinstance(cell, str):
-                sheet.write_string(r, c, cell)  # text stays text, even "46350" or "4053.14"
-            elif cell is not None:
-                sheet.write_number(r, c, cell)  # type: ignore[arg-type]
-    book.close()
-    return path
 
 
 def test_xlsx_dates_typed_as_text_do_not_spoil_the_real_date_cells(tmp_path: Path) -> None:
