@@ -78,13 +78,20 @@ class SellerLease:
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
 
-    def acquire(self) -> None:
-        """Take the lease, waiting up to ``timeout``; :class:`SellerBusyError` naming the holder if not."""
+    def acquire(self, on_wait: Callable[[Lease], None] | None = None) -> None:
+        """Take the lease, waiting up to ``timeout``; :class:`SellerBusyError` naming the holder if not.
+
+        ``on_wait`` is told once, with the holder's lease, when the lease is found held.
+        """
         started = self._clock()
+        told = False
         while True:
             current = self._take()
             if current is None:
                 break
+            if on_wait is not None and not told:
+                on_wait(current)
+                told = True
             waited = self._clock() - started
             if waited >= self.timeout:
                 raise SellerBusyError(

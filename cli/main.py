@@ -184,6 +184,12 @@ def cycle(
     chunk_size: Annotated[
         int, typer.Option(min=1, max=100_000, help="Rows per bulk file (one task run per chunk).")
     ] = 5000,
+    lock_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0, help="Seconds to wait for another cycle of the same seller to finish (then fail)."
+        ),
+    ] = 1800.0,
 ) -> None:
     """Run nightly_ar_cycle once, now, and print its summary (exit status 1 if it failed)."""
     for path in (customers, invoices):
@@ -202,6 +208,7 @@ def cycle(
         customer_columns=_column_mapping(customer_column, "--customer-column"),
         invoice_columns=_column_mapping(invoice_column, "--invoice-column"),
         chunk_size=chunk_size,
+        lock_timeout_seconds=lock_timeout,
     )
     if ledger is not None:
         options.ledger_path = str(ledger)

@@ -1,1 +1,7 @@
-"""Prefect flows: the nightly AR cycle and its stages."""
+"""Prefect flows: the nightly AR cycle and its stages.
+
+Flow modules do not use ``from __future__ import annotations``: Prefect builds each flow's parameter
+schema from its annotations, and a served flow is copied into its run process by cloudpickle, which
+carries only the names the code uses, so annotations kept as strings (``"date"``) could not be resolved
+there.
+"""

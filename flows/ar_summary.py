@@ -1,7 +1,5 @@
 """ar_summary: read back what is still open in EnKash and publish what the night did and what is owed."""
 
-from __future__ import annotations
-
 from datetime import date
 
 from prefect import flow

@@ -1,7 +1,5 @@
 """dispatch_invoices: send every new invoice of the ERP export for collection, exactly once."""
 
-from __future__ import annotations
-
 from datetime import date
 
 import polars as pl

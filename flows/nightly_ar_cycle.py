@@ -1,7 +1,5 @@
 """nightly_ar_cycle: one night of Accounts Receivable, making EnKash match the ERP export."""
 
-from __future__ import annotations
-
 from datetime import date
 
 from prefect import flow

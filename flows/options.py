@@ -1,7 +1,5 @@
 """Typed flow parameters, so the Prefect UI shows a form and deployments are checked against a schema."""
 
-from __future__ import annotations
-
 from datetime import date
 
 import polars as pl

@@ -1,7 +1,5 @@
 """Shared first steps of the stage flows: the seller lock, and the validated ERP files."""
 
-from __future__ import annotations
-
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 

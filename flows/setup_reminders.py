@@ -1,7 +1,5 @@
 """setup_reminders: every active EnKash customer of the seller gets the configured reminder schedule."""
 
-from __future__ import annotations
-
 from datetime import date
 
 import polars as pl

@@ -1,7 +1,5 @@
 """sync_customers: make EnKash's customers match the ERP's (bulk create the new, bulk update the changed)."""
 
-from __future__ import annotations
-
 from datetime import date
 
 import polars as pl

@@ -1,7 +1,5 @@
 """upload_invoices: upload the ERP invoices EnKash lacks (in chunks) and patch the changed open ones."""
 
-from __future__ import annotations
-
 from datetime import date
 
 import polars as pl

@@ -14,14 +14,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from enkash_ar.contract import ErrorType
-from sandbox.envelope import ApiError, SubError, not_found, validation_error
+from sandbox.errors import ApiError, SubError, validation_error
 from sandbox.state import SandboxState
 
 router = APIRouter(prefix="/_sandbox", include_in_schema=False)
@@ -42,49 +41,11 @@ def health() -> dict[str, str]:
 def get_state(request: Request, summary: bool = False) -> dict[str, Any]:
     """Everything the sandbox holds, for tests and the demo."""
     state = _state(request)
-    answer: dict[str, Any] = {
+    return {
         "request_counts": state.counts(),
         "fault_counts": state.faults.fault_counts(),
+        **state.backend.snapshot(summary=summary),
     }
-    with state.store.tx() as conn:
-        for table in ("customers", "invoices", "reminders"):
-            answer[f"{table}_count"] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
-        if summary:
-            return answer
-        answer["customers"] = [
-            {
-                "customerId": r[0],
-                "uniqueRefNo": r[1],
-                "legalName": r[2],
-                "status": r[3],
-                "deleted": bool(r[4]),
-            }
-            for r in conn.execute(
-                "SELECT customer_id, unique_ref_no, legal_name, status, deleted FROM customers ORDER BY seq"
-            )
-        ]
-        answer["invoices"] = [
-            {
-                "invoiceId": r[0],
-                "externalId": r[1],
-                "invoiceNumber": r[2],
-                "customerId": r[3],
-                "dispatched": bool(r[4]),
-                "dispatch_count": r[5],
-                "receivableStatus": r[6],
-                "balanceAmount": r[7],
-                "netAmount": r[8],
-                "deleted": bool(r[9]),
-            }
-            for r in conn.execute(
-                "SELECT invoice_id, external_id, invoice_number, customer_id, dispatched, dispatch_count, "
-                "receivable_status, balance_amount, net_amount, deleted FROM invoices ORDER BY invoice_id"
-            )
-        ]
-        answer["reminders"] = [
-            json.loads(r[0]) for r in conn.execute("SELECT doc FROM reminders ORDER BY seq")
-        ]
-    return answer
 
 
 @router.post("/reset")
@@ -99,6 +60,20 @@ def unlock(request: Request) -> dict[str, str]:
     """Lift every login lock-out."""
     _state(request).tokens.unlock()
     return {"status": "unlocked"}
+
+
+@router.post("/password")
+async def change_password(request: Request) -> dict[str, str]:
+    """Change the API user's password, as a user would on the portal (``{"password": "..."}``)."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise validation_error([SubError("body", None, "must be a JSON object")]) from None
+    password = body.get("password") if isinstance(body, dict) else None
+    if not isinstance(password, str) or not password:
+        raise validation_error([SubError("password", None, "is required")])
+    _state(request).tokens.change_password(password)
+    return {"status": "password changed"}
 
 
 @router.get("/faults")
@@ -129,10 +104,7 @@ async def set_faults(request: Request) -> dict[str, Any]:
 @router.get("/files/{name}")
 def get_file(request: Request, name: str) -> Response:
     """A bulk result file."""
-    with _state(request).store.tx() as conn:
-        row = conn.execute("SELECT content FROM result_files WHERE name = ?", (name,)).fetchone()
-    if row is None:
-        raise not_found("File", name)
+    content = _state(request).backend.result_file(name)
     return Response(
-        row[0], media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        content, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )

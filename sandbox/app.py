@@ -1,9 +1,10 @@
 """The FastAPI application of the sandbox: the route table wired to handlers, auth and envelopes.
 
-Handlers are plain functions of a ``Call``; one generic endpoint per route reads the body, checks the
-token, runs the handler in the threadpool and wraps the result (``sandbox.envelope``). FastAPI's own
-docs and openapi routes are off, and its 422 answer is replaced: every malformed request is a 400
-VALIDATION_ERROR in the envelope; unknown paths and methods answer the envelope with 404 / 405.
+Handlers are plain functions of a ``Call``; one generic endpoint per route counts the request, checks
+the token, reads the body or upload, runs the handler in the threadpool and has ``sandbox.answers`` wrap
+the result in the route's envelope. FastAPI's own docs and openapi routes are off, and its 422 answer is
+replaced: every malformed request is a 400 VALIDATION_ERROR in the envelope; unknown paths and methods
+answer the envelope with 404 / 405.
 """
 
 from __future__ import annotations
@@ -22,32 +23,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from enkash_ar.contract import ErrorType
 from sandbox.admin import router as admin_router
-from sandbox.checks import MISSING
+from sandbox.answers import Answer, Answers, EnvelopeKind, new_request_id
+from sandbox.backend.bulk_files import Upload
+from sandbox.backend.checks import MISSING
+from sandbox.call import Call
 from sandbox.config import SandboxConfig
-from sandbox.envelope import (
-    REQUEST_ID_HEADER,
-    ApiError,
-    SubError,
-    error_body,
-    new_request_id,
-    success_body,
-    validation_error,
-)
+from sandbox.errors import ApiError, SubError, validation_error
 from sandbox.faults import FaultMiddleware
 from sandbox.routes import ROUTES, Route, operation_of
-from sandbox.state import Call, SandboxState, Upload
+from sandbox.state import SandboxState
 
 logger = logging.getLogger(__name__)
 
 
-def error_response(error: ApiError, request_id: str | None = None, *, bc: bool = False) -> JSONResponse:
+def _response(answer: Answer) -> JSONResponse:
+    return JSONResponse(answer.body, status_code=answer.status, headers=answer.headers)
+
+
+def error_response(
+    answers: Answers, error: ApiError, request_id: str | None = None, envelope: EnvelopeKind = "api"
+) -> JSONResponse:
     """The JSON response of an ApiError, with the request id header."""
-    request_id = request_id or new_request_id()
-    return JSONResponse(
-        error_body(error, request_id, bc=bc),
-        status_code=error.status,
-        headers={REQUEST_ID_HEADER: request_id, **error.headers},
-    )
+    return _response(answers.error(error, request_id or new_request_id(), envelope))
 
 
 async def _read_body(request: Request, route: Route, call: Call) -> None:
@@ -72,8 +69,6 @@ async def _read_body(request: Request, route: Route, call: Call) -> None:
 
 
 def _endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
-    bc = route.envelope == "bc"
-
     async def endpoint(request: Request) -> Response:
         state: SandboxState = request.app.state.sandbox
         request_id = new_request_id()
@@ -89,14 +84,13 @@ def _endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
                 base_url=str(request.base_url),
                 request_id=request_id,
                 body=MISSING,
-                extra={"authorization": authorization},
+                authorization=authorization,
             )
             await _read_body(request, route, call)
             result: Any = await run_in_threadpool(route.handler, call)
         except ApiError as error:
-            return error_response(error, request_id, bc=bc)
-        body = result if route.envelope == "raw" else success_body(result, request_id, bc=bc)
-        return JSONResponse(body, headers={REQUEST_ID_HEADER: request_id})
+            return error_response(state.answers, error, request_id, route.envelope)
+        return _response(state.answers.success(result, request_id, route.envelope))
 
     endpoint.__name__ = route.operation_id
     return endpoint
@@ -105,6 +99,7 @@ def _endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
 def create_app(config: SandboxConfig) -> FastAPI:
     """A new sandbox application with its own (empty or file-backed) state."""
     state = SandboxState(config)
+    answers = state.answers
     app = FastAPI(title="EnKash AR sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = state
     for route in ROUTES:
@@ -120,7 +115,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return error_response(exc)
+        return error_response(answers, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, exc: Exception) -> Response:
@@ -131,7 +126,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
             )
             for e in exc.errors()
         ]
-        return error_response(validation_error(subs))
+        return error_response(answers, validation_error(subs))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: Exception) -> Response:
@@ -142,17 +137,20 @@ def create_app(config: SandboxConfig) -> FastAPI:
             if exc.status_code in (404, 405)
             else str(exc.detail)
         )
-        return error_response(ApiError(exc.status_code, error_type, message))
+        return error_response(answers, ApiError(exc.status_code, error_type, message))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("sandbox bug while answering %s %s", request.method, request.url.path)
-        return error_response(ApiError(500, ErrorType.SYSTEM_ERROR, f"Sandbox error: {type(exc).__name__}"))
+        return error_response(
+            answers, ApiError(500, ErrorType.SYSTEM_ERROR, f"Sandbox error: {type(exc).__name__}")
+        )
 
     app.add_middleware(
         FaultMiddleware,
         injector=lambda: state.faults,
         resolve=operation_of,
         expire_token=state.tokens.expire,
+        answers=answers,
     )
     return app

@@ -22,7 +22,7 @@ from typing import Any
 
 from enkash_ar.contract import COMPANY_ID_PATTERN, ErrorType
 from sandbox.config import SandboxConfig
-from sandbox.envelope import ApiError, SubError, validation_error
+from sandbox.errors import ApiError, SubError, validation_error
 
 _FORM_FIELDS = ("username", "password", "grant_type", "clientId")
 
@@ -43,6 +43,7 @@ class TokenBook:
         self._lock = threading.Lock()
         self._tokens: dict[str, Token] = {}
         self._failures: dict[str, int] = {}
+        self._password = config.password
 
     def issue(self, company_id: str) -> dict[str, Any]:
         """A new access token for ``company_id``, as the OAuthTokenResponse body."""
@@ -89,10 +90,16 @@ class TokenBook:
             self._failures.clear()
 
     def reset(self) -> None:
-        """Drop every token and every lock-out."""
+        """Drop every token and every lock-out; the configured password applies again."""
         with self._lock:
             self._tokens.clear()
             self._failures.clear()
+            self._password = self.config.password
+
+    def change_password(self, password: str) -> None:
+        """The user's password changed on the portal: tokens already issued stay valid until they expire."""
+        with self._lock:
+            self._password = password
 
     def login(self, authorization: str | None, form: Mapping[str, str]) -> dict[str, Any]:
         """Run the password grant; the answer body, or ApiError."""
@@ -120,7 +127,7 @@ class TokenBook:
                     "User account is locked after 3 consecutive incorrect attempts; "
                     "ask an administrator to unlock it (POST /_sandbox/unlock)",
                 )
-            if not secrets.compare_digest(form["password"], self.config.password):
+            if not secrets.compare_digest(form["password"], self._password):
                 self._failures[form["username"]] = failures + 1
                 left = self.config.max_failed_logins - failures - 1
                 raise ApiError(

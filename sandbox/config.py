@@ -42,6 +42,8 @@ class FaultConfig:
     #: the Retry-After value sent with 429, in seconds
     retry_after: int = 1
     seed: int | None = None
+    #: operationIds the faults (not the latency) apply to; empty means every operation
+    operations: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("error_500", "error_429", "drop", "expire_token"):
@@ -60,7 +62,10 @@ class FaultConfig:
         unknown = set(changes) - known
         if unknown:
             raise ValueError(f"unknown fault settings {sorted(unknown)}; known: {sorted(known)}")
-        return replace(self, **dict(changes))
+        values = dict(changes)
+        if "operations" in values:
+            values["operations"] = _operations(values["operations"])
+        return replace(self, **values)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FaultConfig:
@@ -71,10 +76,21 @@ class FaultConfig:
             raw = env.get(FAULT_ENV_PREFIX + f.name.upper())
             if raw is None or raw == "":
                 continue
-            values[f.name] = (
-                float(raw) if f.name in {"error_500", "error_429", "drop", "expire_token"} else int(raw)
-            )
+            if f.name == "operations":
+                values[f.name] = _operations(raw)
+            else:
+                values[f.name] = (
+                    float(raw) if f.name in {"error_500", "error_429", "drop", "expire_token"} else int(raw)
+                )
         return cls(**values)
+
+
+def _operations(value: Any) -> tuple[str, ...]:
+    """operationIds from a list or a comma-separated string."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    if not all(isinstance(item, str) for item in items):
+        raise ValueError(f"operations must be operationIds (strings), got {value!r}")
+    return tuple(item.strip() for item in items if item.strip())
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from enkash_ar.contract import ErrorType
+from sandbox.answers import Answers, new_request_id
 from sandbox.config import FaultConfig
-from sandbox.envelope import REQUEST_ID_HEADER, ApiError, error_body, new_request_id
+from sandbox.errors import ApiError
 
 FaultKind = Literal["error_500", "error_429", "drop", "expire_token"]
 _KINDS: tuple[FaultKind, ...] = ("error_500", "error_429", "drop", "expire_token")
@@ -59,6 +60,8 @@ class FaultInjector:
         with self._lock:
             cfg = self.config
             if not (cfg.error_500 or cfg.error_429 or cfg.drop or cfg.expire_token):
+                return None
+            if cfg.operations and operation_id not in cfg.operations:
                 return None
             draw = self._rng.random()
             edge = 0.0
@@ -98,11 +101,13 @@ class FaultMiddleware:
         injector: Callable[[], FaultInjector],
         resolve: Callable[[str, str], str | None],
         expire_token: Callable[[str], int],
+        answers: Answers,
     ) -> None:
         self.app = app
         self.injector = injector
         self.resolve = resolve
         self.expire_token = expire_token
+        self.answers = answers
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Run the app, possibly delayed, replaced by an error, or with its answer dropped."""
@@ -116,12 +121,12 @@ class FaultMiddleware:
         op = self.resolve(scope["method"], path) or "unknown"
         kind = injector.decide(op)
         if kind == "error_500":
-            await _answer(
+            await self._answer(
                 send, ApiError(500, ErrorType.SYSTEM_ERROR, "Injected server error (sandbox fault)")
             )
         elif kind == "error_429":
             retry = str(injector.config.retry_after)
-            await _answer(
+            await self._answer(
                 send,
                 ApiError(
                     429,
@@ -150,19 +155,18 @@ class FaultMiddleware:
                     self.expire_token(auth.decode("latin-1"))
             await self.app(scope, receive, send)
 
+    async def _answer(self, send: Any, error: ApiError) -> None:
+        """Send the answer of an injected error in place of the app's."""
+        answer = self.answers.error(error, new_request_id())
+        body = json.dumps(answer.body).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *((k.lower().encode(), v.encode()) for k, v in answer.headers.items()),
+        ]
+        await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
 
 async def _discard(message: dict[str, Any]) -> None:
     """An ASGI ``send`` that throws the app's response away."""
-
-
-async def _answer(send: Any, error: ApiError) -> None:
-    request_id = new_request_id()
-    body = json.dumps(error_body(error, request_id)).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
-        *((k.lower().encode(), v.encode()) for k, v in error.headers.items()),
-    ]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

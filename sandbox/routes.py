@@ -1,4 +1,4 @@
-"""THE route table of the emulated EnKash API: method, path, operationId, handler.
+"""THE route table of the emulated EnKash API: method, path, operationId, handler, body and envelope.
 
 Every path of the contract (``spec/openapi.yaml``) is here and nowhere else; several are guessed
 (x-inferred). When the real path of an operation becomes known, change its line below.
@@ -11,11 +11,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sandbox import bharat_connect, bulk, customers, invoices, reminders, search
-from sandbox.state import Call
+from sandbox import handlers as h
+from sandbox.answers import EnvelopeKind
+from sandbox.call import Call
 
 BodyKind = Literal["none", "json", "multipart", "form"]
-EnvelopeKind = Literal["api", "bc", "raw"]
 
 
 @dataclass(frozen=True)
@@ -32,68 +32,45 @@ class Route:
     auth: Literal["bearer", "basic"] = "bearer"
 
 
-def _token(call: Call) -> Any:
-    """getAuthenticationToken: the OAuth password grant (answered without envelope)."""
-    return call.state.tokens.login(call.extra.get("authorization"), call.body)
-
-
 _C = "/api/v0/customer"
 _I = "/api/v0/invoice"
 
 ROUTES: tuple[Route, ...] = (
-    Route("POST", "/oauth/token", "getAuthenticationToken", _token, "form", "raw", "basic"),
-    Route("PUT", _C + "/activate/{customerId}", "activateCustomer", customers.activate_customer),
-    Route("PUT", _C + "/deactivate/{customerId}", "deactivateCustomer", customers.deactivate_customer),
-    Route("POST", _C + "/bulk", "createBulkCustomer", bulk.create_bulk_customer, "multipart"),
-    Route("POST", _C + "/bulk/update", "bulkUpdate", bulk.bulk_update, "multipart"),
-    Route("POST", _C + "/search", "searchCustomer", search.search_customer, "json"),
-    Route("POST", _C, "createCustomer", customers.create_customer, "json"),
-    Route("DELETE", _C + "/{customerId}", "deleteCustomerByCustomerId", customers.delete_customer),
-    Route("PATCH", _C + "/{customerId}", "updateCustomer", customers.update_customer, "json"),
     Route(
-        "GET",
-        _C + "/{customerId}/contact",
-        "getCustomerContactDetails",
-        customers.get_customer_contact_details,
+        "POST", "/oauth/token", "getAuthenticationToken", h.get_authentication_token, "form", "raw", "basic"
     ),
+    Route("PUT", _C + "/activate/{customerId}", "activateCustomer", h.activate_customer),
+    Route("PUT", _C + "/deactivate/{customerId}", "deactivateCustomer", h.deactivate_customer),
+    Route("POST", _C + "/bulk", "createBulkCustomer", h.create_bulk_customer, "multipart"),
+    Route("POST", _C + "/bulk/update", "bulkUpdate", h.bulk_update, "multipart"),
+    Route("POST", _C + "/search", "searchCustomer", h.search_customer, "json"),
+    Route("POST", _C, "createCustomer", h.create_customer, "json"),
+    Route("DELETE", _C + "/{customerId}", "deleteCustomerByCustomerId", h.delete_customer),
+    Route("PATCH", _C + "/{customerId}", "updateCustomer", h.update_customer, "json"),
+    Route("GET", _C + "/{customerId}/contact", "getCustomerContactDetails", h.get_customer_contact_details),
     Route(
-        "POST",
-        _C + "/{customerId}/reminder",
-        "createCustomerReminder",
-        reminders.create_customer_reminder,
-        "json",
+        "POST", _C + "/{customerId}/reminder", "createCustomerReminder", h.create_customer_reminder, "json"
     ),
-    Route("GET", _C + "/{customerId}/reminder", "getCustomerReminders", reminders.get_customer_reminders),
-    Route(
-        "GET",
-        _C + "/{customerId}/reminder/{reminderId}",
-        "getCustomerReminder",
-        reminders.get_customer_reminder,
-    ),
+    Route("GET", _C + "/{customerId}/reminder", "getCustomerReminders", h.get_customer_reminders),
+    Route("GET", _C + "/{customerId}/reminder/{reminderId}", "getCustomerReminder", h.get_customer_reminder),
     Route(
         "PUT",
         _C + "/{customerId}/reminder/{reminderId}",
         "updateCustomerReminder",
-        reminders.update_customer_reminder,
+        h.update_customer_reminder,
         "json",
     ),
-    Route("DELETE", _C + "/{customerId}/reminder/{reminderId}", "deleteReminder", reminders.delete_reminder),
-    Route("POST", _I, "createInvoice", invoices.create_invoice, "json"),
-    Route("POST", _I + "/bulk/create", "invoiceBulkUpload", bulk.invoice_bulk_upload, "multipart"),
-    Route(
-        "POST",
-        _I + "/bulk/dispatch",
-        "dispatchInvoiceCollection",
-        invoices.dispatch_invoice_collection,
-        "json",
-    ),
-    Route("POST", _I + "/bulk/delete", "deleteInvoiceCollection", invoices.delete_invoice_collection, "json"),
-    Route("POST", _I + "/search", "searchCollectionInvoices", search.search_collection_invoices, "json"),
+    Route("DELETE", _C + "/{customerId}/reminder/{reminderId}", "deleteReminder", h.delete_reminder),
+    Route("POST", _I, "createInvoice", h.create_invoice, "json"),
+    Route("POST", _I + "/bulk/create", "invoiceBulkUpload", h.invoice_bulk_upload, "multipart"),
+    Route("POST", _I + "/bulk/dispatch", "dispatchInvoiceCollection", h.dispatch_invoice_collection, "json"),
+    Route("POST", _I + "/bulk/delete", "deleteInvoiceCollection", h.delete_invoice_collection, "json"),
+    Route("POST", _I + "/search", "searchCollectionInvoices", h.search_collection_invoices, "json"),
     Route(
         "POST",
         _I + "/payment-confirmation",
         "paymentConfirmationRequest",
-        bharat_connect.payment_confirmation_request,
+        h.payment_confirmation_request,
         "json",
         "bc",
     ),
@@ -101,12 +78,12 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         _I + "/change-status",
         "changeInvoiceStatusRequest",
-        bharat_connect.change_invoice_status_request,
+        h.change_invoice_status_request,
         "json",
         "bc",
     ),
-    Route("GET", _I + "/{invoiceId}", "getInvoice", invoices.get_invoice),
-    Route("PATCH", _I + "/{invoiceId}", "updateInvoice", invoices.update_invoice, "json"),
+    Route("GET", _I + "/{invoiceId}", "getInvoice", h.get_invoice),
+    Route("PATCH", _I + "/{invoiceId}", "updateInvoice", h.update_invoice, "json"),
 )
 
 #: Operations that change EnKash's data: what a quiet night must not call. Searches are POSTs that

@@ -96,7 +96,7 @@ def running_sandbox(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        app.state.sandbox.store.close()
+        app.state.sandbox.close()
 
 
 def serve(config: SandboxConfig) -> None:

@@ -1,26 +1,25 @@
-"""The live state of one sandbox (database, tokens, counters) and the ``Call`` a handler receives."""
+"""The live state of one sandbox: its backend, tokens, faults, request counters and answer wording."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
 
+from sandbox.answers import Answers
 from sandbox.auth import TokenBook
-from sandbox.checks import MISSING
+from sandbox.backend import ArBackend
+from sandbox.backend.store import Store
 from sandbox.config import SandboxConfig
 from sandbox.faults import FaultInjector
-from sandbox.store import Store
 
 
 class SandboxState:
     """Everything that one running sandbox holds; shared by all requests."""
 
-    def __init__(self, config: SandboxConfig) -> None:
+    def __init__(self, config: SandboxConfig, answers: Answers | None = None) -> None:
         self.config = config
-        self.store = Store(config.db)
+        self.backend = ArBackend(Store(config.db))
+        self.answers = answers or Answers()
         self.tokens = TokenBook(config)
         self.faults = FaultInjector(config.initial_faults())
         self._lock = threading.Lock()
@@ -38,36 +37,12 @@ class SandboxState:
 
     def reset(self) -> None:
         """Wipe data, tokens, lock-outs, counters and runtime faults; keep the configuration."""
-        self.store.reset()
+        self.backend.reset()
         self.tokens.reset()
         self.faults.configure(self.config.initial_faults(), clear_counts=True)
         with self._lock:
             self.request_counts.clear()
 
-
-@dataclass(frozen=True)
-class Upload:
-    """The multipart ``file`` part of a bulk request."""
-
-    filename: str
-    content: bytes
-
-
-@dataclass
-class Call:
-    """One authenticated request, as a handler sees it."""
-
-    state: SandboxState
-    company_id: str
-    path: Mapping[str, str]
-    query: Mapping[str, str]
-    base_url: str
-    request_id: str
-    body: Any = MISSING
-    upload: Upload | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def store(self) -> Store:
-        """The sandbox database."""
-        return self.state.store
+    def close(self) -> None:
+        """Release the database."""
+        self.backend.close()

@@ -13,10 +13,13 @@ import hashlib
 import threading
 from pathlib import Path
 
+from pydantic import ValidationError as PydanticValidationError
+
 from ar_sync.credential_memory import RefusedCredentialsMemory
 from ar_sync.exactly_once import Night
 from ar_sync.run_ledger import DEFAULT_LEDGER_PATH, RunLedger
 from enkash_ar.client import EnkashClient
+from enkash_ar.errors import ConfigurationError
 from enkash_ar.settings import ConnectionFields, EnkashSettings
 
 _lock = threading.Lock()
@@ -25,14 +28,33 @@ _ledgers: dict[str, RunLedger] = {}
 
 
 def connection(credentials_block: str | None = None) -> ConnectionFields:
-    """The connection of a credentials block, or the ENKASH_* settings when no block is named."""
+    """The connection of a credentials block, or the ENKASH_* settings when no block is named.
+
+    Raises:
+        ConfigurationError: a setting is missing or invalid (one line naming each, never a value).
+    """
     if credentials_block:
         from blocks.credentials import EnkashCredentials
 
         block = EnkashCredentials.load(credentials_block, _sync=True)  # type: ignore[call-arg]
         assert isinstance(block, EnkashCredentials)
         return block
-    return EnkashSettings()
+    try:
+        return EnkashSettings()
+    except PydanticValidationError as exc:
+        raise ConfigurationError(settings_problems(exc)) from None
+
+
+def settings_problems(exc: PydanticValidationError) -> str:
+    """The ENKASH_* settings that are missing or wrong, in one line (values are never repeated)."""
+    problems = []
+    for error in exc.errors():
+        name = "ENKASH_" + "_".join(str(part) for part in error["loc"]).upper()
+        reason = (
+            "is not set" if error["type"] == "missing" else str(error["msg"]).removeprefix("Value error, ")
+        )
+        problems.append(f"{name} {reason}")
+    return "EnKash connection settings: " + "; ".join(problems) + "."
 
 
 def _identity(fields: ConnectionFields) -> str:

@@ -70,6 +70,22 @@ _memo_lock = threading.Lock()
 _memo: dict[str, ErpInputs] = {}
 
 
+# The task reaches the memo only through these functions: Prefect's runner pickles a served flow with
+# cloudpickle, which copies the objects a task's code names (a lock cannot be copied) but refers to
+# importable functions by name.
+def _remembered(key: str | None) -> ErpInputs | None:
+    with _memo_lock:
+        return _memo.get(key) if key is not None else None
+
+
+def _remember(key: str | None, inputs: ErpInputs) -> None:
+    if key is None:
+        return
+    with _memo_lock:
+        _memo.clear()  # one export at a time: a night's files, not a growing cache
+        _memo[key] = inputs
+
+
 @task(name="load-erp-inputs", cache_policy=NO_CACHE)
 def load_erp_inputs(
     customers_file: str,
@@ -90,9 +106,8 @@ def load_erp_inputs(
         >>> inputs = load_erp_inputs("erp/customers.csv", "erp/invoices.csv")  # doctest: +SKIP
     """
     key = _content_key(customers_file, invoices_file, customer_columns, invoice_columns, max_invoice_amount)
-    with _memo_lock:
-        if key is not None and key in _memo:
-            return _memo[key]
+    if (known := _remembered(key)) is not None:
+        return known
     customers = _not_empty(load_customers(customers_file, mapping=customer_columns))
     invoices = None
     if invoices_file is not None:
@@ -105,10 +120,7 @@ def load_erp_inputs(
             )
         )
     inputs = ErpInputs(customers=customers, invoices=invoices)
-    if key is not None:
-        with _memo_lock:
-            _memo.clear()  # one export at a time: a night's files, not a growing cache
-            _memo[key] = inputs
+    _remember(key, inputs)
     return inputs
 
 

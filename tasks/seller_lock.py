@@ -34,7 +34,7 @@ import httpx
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import ConcurrencyLeaseHolder
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-from prefect.logging import get_logger
+from prefect.logging import get_logger, get_run_logger
 from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
@@ -49,6 +49,14 @@ PREFECT_LEASE_SECONDS: Final = 60.0
 _held: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
     "enkash_ar_sellers_held", default=frozenset()
 )
+
+
+def _log_wait(seller_id: str, holder: str, timeout: float, where: str) -> None:
+    message = "Seller %s is held by another AR cycle (%s, per the %s); waiting up to %.0f s for it to finish"
+    try:
+        get_run_logger().info(message, seller_id, holder, where, timeout)
+    except Exception:  # outside a flow run there is no run logger
+        logger.info(message, seller_id, holder, where, timeout)
 
 
 def limit_name(seller_id: str) -> str:
@@ -90,7 +98,9 @@ async def seller_lock(seller_id: str, ledger: RunLedger, *, timeout: float) -> A
         async with _prefect_limit(seller_id, description, timeout):
             remaining = max(timeout - (time.monotonic() - started), 0.0)
             lease = SellerLease(ledger, seller_id, description, timeout=remaining)
-            await asyncio.to_thread(lease.acquire)
+            await asyncio.to_thread(
+                lease.acquire, lambda held: _log_wait(seller_id, held.description, remaining, "run ledger")
+            )
             try:
                 yield
             finally:
@@ -131,6 +141,7 @@ async def _acquire(client: Any, seller_id: str, name: str, description: str, tim
     started = time.monotonic()
     run_id = flow_run.get_id()
     holder = ConcurrencyLeaseHolder(type="flow_run", id=UUID(run_id)) if run_id else None
+    told = False
     while True:
         try:
             response = await client.increment_concurrency_slots_with_lease(
@@ -159,6 +170,11 @@ async def _acquire(client: Any, seller_id: str, name: str, description: str, tim
             )
             await _evict(client, seller_id, current)
             continue
+        if not told:
+            _log_wait(
+                seller_id, current["holder"] if current else "holder unknown", timeout, "Prefect server"
+            )
+            told = True
         waited = time.monotonic() - started
         if waited >= timeout:
             since = datetime.fromisoformat(current["since"]) if current else None

@@ -35,6 +35,7 @@ def test_deployment_parameters_fit_the_flow(deployment: dict[str, Any]) -> None:
     flow = getattr(module, name)
     schema = parameter_schema(flow)
     assert deployment["enforce_parameter_schema"] is True
+    assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
     assert deployment["work_pool"]["name"] == "enkash-ar-process"
     parameters = deployment["parameters"]
     assert set(parameters) <= set(schema.properties)

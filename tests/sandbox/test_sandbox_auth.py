@@ -104,3 +104,21 @@ def test_admin_can_expire_every_token(sandbox: RunningSandbox) -> None:
     assert httpx.post(url, json={}, headers=headers).status_code == 200
     httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"expire_tokens": True}).raise_for_status()
     assert httpx.post(url, json={}, headers=headers).status_code == 401
+
+
+def test_a_password_changed_on_the_portal_refuses_the_old_one_and_keeps_issued_tokens(
+    sandbox: RunningSandbox,
+) -> None:
+    url = f"{sandbox.base_url}/oauth/token"
+    issued = httpx.post(url, data=token_form(sandbox), headers=basic_header(sandbox)).json()["access_token"]
+    httpx.post(f"{sandbox.base_url}/_sandbox/password", json={"password": "rotated-1"}).raise_for_status()
+
+    assert httpx.post(url, data=token_form(sandbox), headers=basic_header(sandbox)).status_code == 401
+    new = httpx.post(url, data=token_form(sandbox, password="rotated-1"), headers=basic_header(sandbox))
+    assert new.status_code == 200
+    search = httpx.post(
+        f"{sandbox.base_url}/api/v0/customer/search", json={}, headers={"Authorization": f"Bearer {issued}"}
+    )
+    assert search.status_code == 200
+    httpx.post(f"{sandbox.base_url}/_sandbox/reset").raise_for_status()
+    assert httpx.post(url, data=token_form(sandbox), headers=basic_header(sandbox)).status_code == 200

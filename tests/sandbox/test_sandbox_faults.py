@@ -75,3 +75,14 @@ def test_bad_fault_settings_are_refused(sandbox: RunningSandbox) -> None:
     response = httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"error_500": 2})
     assert response.status_code == 400
     assert httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"colour": 1}).status_code == 400
+
+
+def test_faults_can_target_some_operations_only(
+    api: httpx.Client, sandbox: RunningSandbox, sandbox_state: Callable[..., dict[str, Any]]
+) -> None:
+    _faults(sandbox, error_500=1.0, operations=["createCustomer"])
+    assert api.post("/api/v0/customer/search", json={}).status_code == 200
+    assert api.post("/api/v0/customer", json={}).status_code == 500
+    assert sandbox_state()["fault_counts"] == {"error_500": {"createCustomer": 1}}
+    _faults(sandbox, operations=[])
+    assert api.post("/api/v0/customer/search", json={}).status_code == 500

@@ -1,4 +1,4 @@
-"""Field-by-field validation of JSON bodies and query parameters.
+"""Field-by-field validation of JSON bodies, and the company-scope rule.
 
 A ``Checker`` reads members of one JSON object, records at most one sub-error per offending field and
 raises a single 400 VALIDATION_ERROR listing all of them at ``done()``. Members the contract does not
@@ -15,8 +15,8 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from enkash_ar.contract import COMPANY_ID_PATTERN, DATE_FORMAT, TIMESTAMP_FORMAT, ErrorType
-from sandbox.envelope import ApiError, SubError, validation_error
+from enkash_ar.contract import COMPANY_ID_PATTERN, DATE_FORMAT, TIMESTAMP_FORMAT
+from sandbox.errors import SubError, invalid_access, validation_error
 
 
 class _Marker:
@@ -235,18 +235,22 @@ class Checker:
             return iso
         return value
 
+    def path_value(self, name: str, value: str, pattern: str) -> None:
+        """Check a path parameter against ``pattern``; its sub-error joins those of the body."""
+        if not re.search(pattern, value):
+            self.fail(name, value, f"must match {pattern}")
+
     def done(self) -> None:
         """Raise the collected sub-errors as one 400 VALIDATION_ERROR, if there are any."""
         if self.errors:
             raise validation_error(self.errors)
 
 
-def query_company(query: Mapping[str, str], name: str, company_id: str, *, required: bool = False) -> None:
-    """Check a ``sellerId`` / ``parentCompanyId`` / ``companyId`` query parameter against the token.
+def check_company(name: str, value: str | None, company_id: str, *, required: bool = False) -> None:
+    """Check a company id a request names (``sellerId``, ``parentCompanyId``, ``companyId``).
 
-    Malformed → 400; well-formed but another company → 403 INVALID_ACCESS.
+    Absent is fine unless ``required``; malformed → 400; another company than the token's → 403.
     """
-    value = query.get(name)
     if value is None:
         if required:
             raise validation_error([SubError(name, None, "is required")])
@@ -254,20 +258,4 @@ def query_company(query: Mapping[str, str], name: str, company_id: str, *, requi
     if not re.search(COMPANY_ID_PATTERN, value):
         raise validation_error([SubError(name, value, f"must match {COMPANY_ID_PATTERN}")])
     if value != company_id:
-        raise ApiError(403, ErrorType.INVALID_ACCESS, f"{name} {value!r} is not the company of this token")
-
-
-def query_int(
-    query: Mapping[str, str], name: str, default: int, lo: int, hi: int
-) -> tuple[int, SubError | None]:
-    """An integer query parameter within [lo, hi]; returns (value, sub-error or None)."""
-    raw = query.get(name)
-    if raw is None:
-        return default, None
-    try:
-        value = int(raw)
-    except ValueError:
-        return default, SubError(name, raw, "must be an integer")
-    if not lo <= value <= hi:
-        return default, SubError(name, raw, f"must be between {lo} and {hi}")
-    return value, None
+        raise invalid_access(f"{name} {value!r} is not the company of this token")

@@ -163,6 +163,27 @@ class Store:
         """A new key contact person id (``KCP`` + 10 digits)."""
         return f"KCP{self.next_numbers(conn, 'contact')[0]:010d}"
 
+    def data_version(self, conn: sqlite3.Connection) -> tuple[int, int]:
+        """A stamp that changes whenever any row of the database changes (call inside ``tx``).
+
+        ``total_changes`` counts the rows this connection inserted, updated or deleted, and every request
+        of the sandbox writes through this one connection; ``PRAGMA data_version`` moves when another
+        connection (another process on the same file) commits.
+        """
+        foreign: int = conn.execute("PRAGMA data_version").fetchone()[0]
+        return conn.total_changes, foreign
+
+    def save_result_file(self, name: str, content: bytes) -> None:
+        """Keep a bulk result file under ``name`` (replacing one of the same name)."""
+        with self.tx() as conn:
+            conn.execute("INSERT OR REPLACE INTO result_files (name, content) VALUES (?, ?)", (name, content))
+
+    def result_file(self, name: str) -> bytes | None:
+        """The content of result file ``name``, or None."""
+        with self.tx() as conn:
+            row = conn.execute("SELECT content FROM result_files WHERE name = ?", (name,)).fetchone()
+        return None if row is None else bytes(row[0])
+
     def reset(self) -> None:
         """Delete every customer, invoice, reminder and result file (counters stay)."""
         with self.tx() as conn:

@@ -7,22 +7,45 @@ ZIP magic ``PK\\x03\\x04``, CSV otherwise. Every cell is read as text, trimmed; 
 Header: a required column of the template that is missing → 400 VALIDATION_ERROR, one sub-error per
 missing column. Columns the template does not know are ignored; each one adds 1 to ``warn_count``.
 
-Out: success and failure CSV files, kept in the database and served without authentication at
-``GET /_sandbox/files/{name}``.
+Out: success and failure CSV files, kept in the database by name (served without authentication at
+``GET /_sandbox/files/{name}``). Which columns they hold is a ``ResultLayout``; ``template_layout`` is
+the one ``enkash_ar.bulk_template`` documents.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import polars as pl
 
 from enkash_ar.bulk_template import FAILURE_FIELD, FAILURE_REASON, ROW_NUMBER, BulkTemplate
-from sandbox.envelope import SubError, validation_error
-from sandbox.state import Call, Upload
+from sandbox.backend.store import Store
+from sandbox.errors import SubError, validation_error
 
 XLSX_MAGIC = b"PK\x03\x04"
-FILES_PATH = "/_sandbox/files/"
+
+#: (template, ok rows, failures, uploaded rows) -> (success file frame, failure file frame)
+ResultLayout = Callable[
+    [BulkTemplate, pl.DataFrame, pl.DataFrame, pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]
+]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The multipart ``file`` part of a bulk request."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class ResultFiles:
+    """The names under which the success and failure files of one bulk request are kept."""
+
+    success_name: str
+    failure_name: str
 
 
 def read_upload(upload: Upload | None, template: BulkTemplate) -> tuple[pl.DataFrame, int]:
@@ -63,34 +86,30 @@ def read_upload(upload: Upload | None, template: BulkTemplate) -> tuple[pl.DataF
     return frame, len(unknown)
 
 
-def save_file(call: Call, name: str, frame: pl.DataFrame) -> str:
-    """Store ``frame`` as the CSV result file ``name``; its download URL."""
-    buffer = io.BytesIO()
-    frame.write_csv(buffer)
-    with call.store.tx() as conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO result_files (name, content) VALUES (?, ?)", (name, buffer.getvalue())
-        )
-    return f"{call.base_url.rstrip('/')}{FILES_PATH}{name}"
-
-
-def result_files(
-    call: Call, template: BulkTemplate, ok: pl.DataFrame, failures: pl.DataFrame, rows: pl.DataFrame
-) -> dict[str, str]:
-    """Write the success and failure files; the BulkResponse ``*_file_name`` / ``*_file_url`` members.
+def template_layout(
+    template: BulkTemplate, ok: pl.DataFrame, failures: pl.DataFrame, rows: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The result files as ``enkash_ar.bulk_template`` documents them.
 
     ``ok`` holds ``rowNumber`` + the id column + the template columns; ``failures`` holds ``rowNumber``,
     ``field`` and ``reason``; ``rows`` is the uploaded frame (for the failure file's original columns).
     """
-    stem = f"{template.kind}-{call.request_id}"
     success = ok.select(template.success_columns)
     failure = failures.join(rows, on=ROW_NUMBER, how="left", maintain_order="left").select(
         ROW_NUMBER, FAILURE_FIELD, FAILURE_REASON, *template.columns
     )
-    success_name, failure_name = f"{stem}-success.csv", f"{stem}-failure.csv"
-    return {
-        "success_file_name": success_name,
-        "success_file_url": save_file(call, success_name, success),
-        "failure_file_name": failure_name,
-        "failure_file_url": save_file(call, failure_name, failure),
-    }
+    return success, failure
+
+
+def _csv(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_csv(buffer)
+    return buffer.getvalue()
+
+
+def write_result_files(store: Store, stem: str, frames: tuple[pl.DataFrame, pl.DataFrame]) -> ResultFiles:
+    """Keep the (success, failure) frames as CSV files ``<stem>-success.csv`` / ``<stem>-failure.csv``."""
+    files = ResultFiles(f"{stem}-success.csv", f"{stem}-failure.csv")
+    for name, frame in zip((files.success_name, files.failure_name), frames, strict=True):
+        store.save_result_file(name, _csv(frame))
+    return files

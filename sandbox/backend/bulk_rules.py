@@ -20,7 +20,7 @@ from enkash_ar.contract import (
     MIN_BASE_AMOUNT,
     MOBILE_PATTERN,
 )
-from sandbox.checks import normalise_date_time
+from sandbox.backend.checks import normalise_date_time
 
 Rule = tuple[str, pl.Expr]
 _ERR = "__err__"

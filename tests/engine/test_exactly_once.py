@@ -1,0 +1,259 @@
+"""The exactly-once writes against a fake EnKash: every branch of the state machine, no HTTP, no Prefect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+
+from ar_sync import exactly_once as eo
+from ar_sync.exactly_once import Night
+from ar_sync.results import Stage
+from ar_sync.run_ledger import Outcome, RunLedger
+from enkash_ar.errors import AuthenticationError, OutcomeUnknownError, RateLimitError, ValidationError
+from tests.engine.fakes import SELLER, FakeEnkash
+
+TONIGHT, YESTERDAY = "2026-11-24", "2026-11-23"
+
+
+@pytest.fixture
+def ledger() -> RunLedger:
+    return RunLedger(":memory:")
+
+
+def night(ledger: RunLedger, date: str = TONIGHT) -> Night:
+    return Night(ledger, SELLER, date)
+
+
+def customer_rows(*refs: str) -> pl.DataFrame:
+    return pl.DataFrame({"uniqueRefNo": list(refs), "legalName": [f"{r} Pvt Ltd" for r in refs]})
+
+
+def invoice_rows(*numbers: str, customer: str = "KC00000000000001") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "externalId": list(numbers),
+            "customerId": [customer] * len(numbers),
+            "baseAmount": [100.0] * len(numbers),
+        }
+    )
+
+
+def by_key(results: pl.DataFrame) -> dict[str, tuple[str, str]]:
+    return {r["key"]: (r["outcome"], r["origin"]) for r in results.iter_rows(named=True)}
+
+
+def live_refs(fake: FakeEnkash) -> list[str]:
+    return sorted(c["uniqueRefNo"] for c in fake.customers.values())
+
+
+def test_answered_upload_records_each_row_as_sent_in_the_night(ledger: RunLedger) -> None:
+    fake = FakeEnkash(refuse_rows={"C2": "bad mobile"})
+    results = eo.create_customers(fake, night(ledger), customer_rows("C1", "C2"))  # type: ignore[arg-type]
+
+    assert by_key(results) == {"C1": ("success", "sent"), "C2": ("failure", "sent")}
+    assert results.filter(pl.col("key") == "C2")["reason"].item() == "contactNumber: bad mobile"
+    assert by_key(ledger.night_results(SELLER, TONIGHT)) == by_key(results)
+    assert ledger.status_counts(SELLER, Stage.CUSTOMERS_CREATE) == {"done": 1, "failed": 1}
+
+
+def test_a_lost_answer_is_reconciled_and_only_the_missing_rows_are_resent(ledger: RunLedger) -> None:
+    fake = FakeEnkash(script={"createBulkCustomer": ["lost"]})
+    results = eo.create_customers(fake, night(ledger), customer_rows("C1", "C2"))  # type: ignore[arg-type]
+
+    assert live_refs(fake) == ["C1", "C2"]  # created once each, not twice
+    assert fake.calls["createBulkCustomer"] == 1
+    assert by_key(results) == {"C1": ("success", "sent"), "C2": ("success", "sent")}
+
+
+def test_no_answer_and_nothing_done_means_the_rows_are_sent_again(ledger: RunLedger) -> None:
+    fake = FakeEnkash(script={"createBulkCustomer": ["unknown"]})
+    results = eo.create_customers(fake, night(ledger), customer_rows("C1"))  # type: ignore[arg-type]
+
+    assert live_refs(fake) == ["C1"]
+    assert fake.calls["createBulkCustomer"] == 2
+    assert by_key(results) == {"C1": ("success", "sent")}
+
+
+def test_outcome_still_unknown_after_every_round_raises_for_a_rerun(ledger: RunLedger) -> None:
+    fake = FakeEnkash(script={"invoiceBulkUpload": ["unknown"] * eo.MAX_RECONCILE_ROUNDS})
+    with pytest.raises(OutcomeUnknownError, match="rerun the cycle"):
+        eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1"))  # type: ignore[arg-type]
+    assert ledger.unresolved(SELLER, Stage.INVOICES_UPLOAD) == []  # looked up: not in EnKash, to resend
+    assert ledger.status_counts(SELLER, Stage.INVOICES_UPLOAD) == {"failed": 1}
+
+
+def test_refused_for_now_is_sent_again_and_raised_when_it_persists(ledger: RunLedger) -> None:
+    fake = FakeEnkash(script={"invoiceBulkUpload": ["refused"]})
+    results = eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1"))  # type: ignore[arg-type]
+    assert by_key(results) == {"INV-1": ("success", "sent")}
+    assert results["amount"].to_list() == [100.0]
+
+    stubborn = FakeEnkash(script={"invoiceBulkUpload": ["refused"] * eo.MAX_RECONCILE_ROUNDS})
+    with pytest.raises(RateLimitError):
+        eo.upload_invoices(stubborn, night(RunLedger(":memory:")), invoice_rows("INV-1"))  # type: ignore[arg-type]
+    assert stubborn.invoices == {}
+
+
+def test_a_refused_file_fails_every_row_with_enkash_reason(ledger: RunLedger) -> None:
+    refusal = ValidationError(
+        operation="invoiceBulkUpload", status_code=400, error_message="file has no rows"
+    )
+    fake = FakeEnkash(script={"invoiceBulkUpload": [refusal]})
+    results = eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1", "INV-2"))  # type: ignore[arg-type]
+
+    assert by_key(results) == {"INV-1": ("failure", "sent"), "INV-2": ("failure", "sent")}
+    assert set(results["reason"]) == {"file has no rows"}
+
+
+def test_unreadable_result_files_mean_unknown_outcome_then_lookup(ledger: RunLedger) -> None:
+    fake = FakeEnkash(
+        script={"downloadResultFile": [RateLimitError(operation="downloadResultFile", status_code=429)]}
+    )
+    results = eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1"))  # type: ignore[arg-type]
+
+    assert [len(fake.live_invoices("INV-1"))] == [1]
+    assert by_key(results) == {"INV-1": ("success", "sent")}
+
+
+def test_rows_an_earlier_attempt_of_the_night_sent_count_as_sent_and_earlier_nights_as_present(
+    ledger: RunLedger,
+) -> None:
+    fake = FakeEnkash()
+    eo.create_customers(fake, night(ledger, YESTERDAY), customer_rows("OLD"))  # type: ignore[arg-type]
+    # Tonight's first attempt sends NEW, then dies before recording the answer.
+    batch = ledger.begin_batch(SELLER, Stage.CUSTOMERS_CREATE, "createBulkCustomer", ["NEW"], night=TONIGHT)
+    fake.create_bulk_customer(customer_rows("NEW"))
+    fake.calls.clear()
+
+    # The retry is given both rows again (say EnKash's search was stale): both are looked up first.
+    results = eo.create_customers(fake, night(ledger), customer_rows("OLD", "NEW"))  # type: ignore[arg-type]
+
+    assert fake.calls["createBulkCustomer"] == 0  # nothing sent twice
+    assert by_key(results) == {"OLD": ("success", "already_present"), "NEW": ("success", "sent")}
+    assert ledger.unresolved(SELLER, Stage.CUSTOMERS_CREATE) == []
+    assert batch
+
+
+def test_settle_attributes_a_killed_runs_rows_to_the_night_of_their_batch(ledger: RunLedger) -> None:
+    ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["A", "B"], night=YESTERDAY)
+    ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["C", "D"], night=TONIGHT)
+
+    settled = eo.settle_unresolved(night(ledger), Stage.INVOICES_UPLOAD, {"A": "IN-A", "C": "IN-C"})
+
+    assert by_key(settled) == {"C": ("success", "sent")}
+    assert by_key(ledger.night_results(SELLER, YESTERDAY)) == {"A": ("success", "sent")}
+    assert ledger.status_counts(SELLER, Stage.INVOICES_UPLOAD) == {"done": 2, "failed": 2}
+    assert eo.settle_unresolved(night(ledger), Stage.INVOICES_UPLOAD, {}).is_empty()
+
+
+def test_dispatch_sends_each_invoice_once_even_when_the_answer_is_lost(ledger: RunLedger) -> None:
+    fake = FakeEnkash()
+    eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1", "INV-2"))  # type: ignore[arg-type]
+    rows = pl.DataFrame(
+        [
+            {"invoiceId": i["invoiceId"], "externalId": i["externalId"], "customerId": i["customerId"]}
+            for i in fake.invoices.values()
+        ]
+    )
+    fake.script["dispatchInvoiceCollection"] = ["lost"]
+
+    results = eo.dispatch_invoices(fake, night(ledger), rows, partial_payment_allowed=True)  # type: ignore[arg-type]
+
+    assert {i["dispatchCount"] for i in fake.invoices.values()} == {1}
+    assert by_key(results) == {"INV-1": ("success", "sent"), "INV-2": ("success", "sent")}
+
+
+def test_an_answered_dispatch_reports_enkash_refusals_per_invoice(ledger: RunLedger) -> None:
+    fake = FakeEnkash()
+    eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1", "INV-2"))  # type: ignore[arg-type]
+    fake.refuse_rows["INV-2"] = "customer has no e-mail"
+    rows = pl.DataFrame(
+        [
+            {"invoiceId": i["invoiceId"], "externalId": i["externalId"], "customerId": i["customerId"]}
+            for i in fake.invoices.values()
+        ]
+    )
+    results = eo.dispatch_invoices(fake, night(ledger), rows)  # type: ignore[arg-type]
+    assert by_key(results) == {"INV-1": ("success", "sent"), "INV-2": ("failure", "sent")}
+    assert results.filter(pl.col("key") == "INV-2")["reason"].item() == "customer has no e-mail"
+
+
+def test_the_last_round_found_everything_after_all(ledger: RunLedger) -> None:
+    fake = FakeEnkash(script={"createBulkCustomer": ["unknown", "unknown", "lost"]})
+    results = eo.create_customers(fake, night(ledger), customer_rows("C1"))  # type: ignore[arg-type]
+    assert live_refs(fake) == ["C1"] and by_key(results) == {"C1": ("success", "sent")}
+
+
+def test_rows_of_a_batch_from_before_nights_existed_are_settled_without_a_night(ledger: RunLedger) -> None:
+    ledger.begin_batch(SELLER, Stage.CUSTOMERS_CREATE, "createBulkCustomer", ["C1"])
+    assert eo.settle_unresolved(night(ledger), Stage.CUSTOMERS_CREATE, {"C1": "KC1"}).is_empty()
+    assert ledger.status_counts(SELLER, Stage.CUSTOMERS_CREATE) == {"done": 1}
+    assert eo.outcome_results(Stage.REMINDERS, []).is_empty()
+
+
+def test_updates_are_recorded_and_a_refused_one_fails_alone(ledger: RunLedger) -> None:
+    fake = FakeEnkash()
+    eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1"))  # type: ignore[arg-type]
+    invoice_id = next(iter(fake.invoices))
+    fake.script["updateInvoice"] = [
+        None,
+        ValidationError(operation="updateInvoice", status_code=400, error_message="x"),
+    ]
+    rows = pl.DataFrame(
+        {
+            "invoiceId": [invoice_id, invoice_id],
+            "externalId": ["INV-1", "INV-9"],
+            "dueDate": ["2026-12-31"] * 2,
+        }
+    )
+
+    results = eo.update_invoices(fake, night(ledger), rows)  # type: ignore[arg-type]
+
+    assert by_key(results) == {"INV-1": ("success", "sent"), "INV-9": ("failure", "sent")}
+    customers = eo.update_customers(  # type: ignore[arg-type]
+        fake, night(ledger), pl.DataFrame({"customerId": ["KC1"], "uniqueRefNo": ["C1"]})
+    )
+    assert by_key(customers) == {"C1": ("success", "sent")}
+
+
+def test_delete_twins_records_each_copy_and_tolerates_one_already_gone(ledger: RunLedger) -> None:
+    fake = FakeEnkash()
+    fake.invoice_bulk_upload(invoice_rows("INV-1", "INV-1"))
+    first, second = list(fake.invoices)
+    fake.invoices[first]["deleted"] = True
+    twins = pl.DataFrame({"invoiceId": [first, second], "externalId": ["INV-1", "INV-1"]})
+
+    results = eo.delete_twin_invoices(fake, night(ledger), twins)  # type: ignore[arg-type]
+
+    assert by_key(results) == {first: ("failure", "sent"), second: ("success", "sent")}
+    assert eo.delete_twin_invoices(fake, night(ledger), twins.clear()).is_empty()  # type: ignore[arg-type]
+
+
+def test_a_delete_without_an_answer_is_left_for_the_next_night(ledger: RunLedger) -> None:
+    fake = FakeEnkash(script={"deleteInvoiceCollection": ["unknown"]})
+    twins = pl.DataFrame({"invoiceId": ["IN1"], "externalId": ["INV-1"]})
+    with pytest.raises(OutcomeUnknownError):
+        eo.delete_twin_invoices(fake, night(ledger), twins)  # type: ignore[arg-type]
+    assert ledger.status_counts(SELLER, Stage.INVOICES_DEDUPLICATE) == {"unknown": 1}
+
+
+def test_refused_credentials_stop_the_write_at_once(ledger: RunLedger) -> None:
+    fake = FakeEnkash(script={"createBulkCustomer": [AuthenticationError("refused", status_code=401)]})
+    with pytest.raises(AuthenticationError):
+        eo.create_customers(fake, night(ledger), customer_rows("C1"))  # type: ignore[arg-type]
+    assert fake.calls["createBulkCustomer"] == 1
+
+
+def test_lookups_pick_the_lowest_id_when_enkash_holds_a_key_twice() -> None:
+    frame = pl.DataFrame({"externalId": ["A", "A", "B"], "invoiceId": ["IN9", "IN2", "IN5"]})
+    assert eo._ids_by_key(frame, ["A", "B", "C"], "externalId", "invoiceId") == {"A": "IN2", "B": "IN5"}
+    assert eo._ids_by_key(frame.clear(), ["A"], "externalId", "invoiceId") == {}
+
+
+def test_outcome_results_mark_failures() -> None:
+    rows: Any = eo.outcome_results(
+        Stage.REMINDERS, [Outcome("C1", "done"), Outcome("C2", "failed", None, "x")]
+    )
+    assert by_key(rows) == {"C1": ("success", "sent"), "C2": ("failure", "sent")}

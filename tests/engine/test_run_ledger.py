@@ -1,0 +1,119 @@
+"""The run ledger: the night's record over attempts, refused credentials and the seller's lease."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ar_sync.results import Origin, RowOutcome, Stage, result_rows
+from ar_sync.run_ledger import MAX_REFUSED_PER_SELLER, RunLedger
+
+SELLER, NIGHT = "CEKSANDBX1", "2026-11-24"
+
+
+@pytest.fixture
+def ledger() -> RunLedger:
+    return RunLedger(":memory:")
+
+
+def record(ledger: RunLedger, key: str, outcome: RowOutcome, origin: Origin, night: str = NIGHT) -> None:
+    ledger.record_results(
+        SELLER, night, result_rows(Stage.INVOICES_UPLOAD, [key], outcome=outcome, origin=origin)
+    )
+
+
+def rows(ledger: RunLedger, night: str = NIGHT) -> dict[str, tuple[str, str]]:
+    return {
+        r["key"]: (r["outcome"], r["origin"])
+        for r in ledger.night_results(SELLER, night).iter_rows(named=True)
+    }
+
+
+def test_what_the_night_sent_stays_sent_over_later_attempts(ledger: RunLedger) -> None:
+    record(ledger, "A", RowOutcome.SUCCESS, Origin.SENT)
+    record(ledger, "A", RowOutcome.SUCCESS, Origin.ALREADY_PRESENT)  # the retry finds it in EnKash
+    record(ledger, "A", RowOutcome.FAILURE, Origin.SENT)
+    record(ledger, "B", RowOutcome.FAILURE, Origin.SENT)  # failed first ...
+    record(ledger, "B", RowOutcome.SUCCESS, Origin.SENT)  # ... then went through
+    record(ledger, "C", RowOutcome.SUCCESS, Origin.ALREADY_PRESENT)
+    record(ledger, "C", RowOutcome.SUCCESS, Origin.SENT, night="2026-11-25")
+
+    assert rows(ledger) == {
+        "A": ("success", "sent"),
+        "B": ("success", "sent"),
+        "C": ("success", "already_present"),
+    }
+    assert rows(ledger, "2026-11-25") == {"C": ("success", "sent")}
+    assert ledger.night_results(SELLER, "2026-01-01").is_empty()
+
+
+def test_batches_know_their_night(ledger: RunLedger) -> None:
+    ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["A", "B"], night=NIGHT)
+    done = ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["C"], night="2026-11-23")
+    ledger.resolve(SELLER, Stage.INVOICES_UPLOAD, {"C": "IN3"}, missing=[])
+    assert ledger.seen(SELLER, Stage.INVOICES_UPLOAD, ["A", "C", "Z"]) == {"A": NIGHT, "C": "2026-11-23"}
+    assert ledger.unresolved_nights(SELLER, Stage.INVOICES_UPLOAD) == {"A": NIGHT, "B": NIGHT}
+    assert ledger.done_in_night(SELLER, Stage.INVOICES_UPLOAD, "2026-11-23") == {"C"}
+    assert ledger.remote_ids(SELLER, Stage.INVOICES_UPLOAD) == {"C": "IN3"}
+    assert done
+
+
+def test_a_ledger_written_before_nights_existed_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE batches (batch_id TEXT PRIMARY KEY, seller_id TEXT NOT NULL, run_id TEXT,"
+            " stage TEXT NOT NULL, operation TEXT NOT NULL, row_count INTEGER NOT NULL,"
+            " status TEXT NOT NULL, detail TEXT,"
+            " started_at TEXT NOT NULL, finished_at TEXT)"
+        )
+    with RunLedger(path) as ledger:
+        ledger.begin_batch(SELLER, Stage.REMINDERS, "createCustomerReminder", ["C1"], night=NIGHT)
+        assert ledger.unresolved_nights(SELLER, Stage.REMINDERS) == {"C1": NIGHT}
+
+
+def test_refused_credentials_keep_the_newest_few_and_can_be_forgotten(ledger: RunLedger) -> None:
+    for n in range(MAX_REFUSED_PER_SELLER + 2):
+        ledger.remember_refused(SELLER, bytes([n]), f"fp{n}", "Bad credentials")
+    kept = ledger.refused_credentials(SELLER)
+    assert len(kept) == MAX_REFUSED_PER_SELLER
+    assert ledger.refused_credentials("CEKOTHER01") == []
+    assert ledger.forget_refused(SELLER) == MAX_REFUSED_PER_SELLER
+    assert ledger.refused_credentials(SELLER) == []
+
+
+def test_a_lease_is_held_until_released_expired_or_its_process_is_gone(ledger: RunLedger) -> None:
+    minute = timedelta(minutes=1)
+    assert ledger.try_lease(SELLER, "first", "flow run one", minute, host="this-host") is None
+    assert ledger.try_lease(SELLER, "first", "flow run one", minute, host="this-host") is None  # renewal
+    busy = ledger.try_lease(SELLER, "second", "flow run two", minute, host="this-host")
+    assert busy is not None and busy.description == "flow run one"
+    assert ledger.try_lease("CEKOTHER01", "second", "flow run two", minute, host="this-host") is None
+    ledger.release_lease(SELLER, "second")  # not the holder: nothing happens
+    assert ledger.try_lease(SELLER, "second", "flow run two", minute, host="this-host") is not None
+    ledger.release_lease(SELLER, "first")
+    assert ledger.try_lease(SELLER, "second", "flow run two", minute, host="this-host") is None
+    # A lease that ran out (its holder stopped renewing) is taken over.
+    assert ledger.try_lease(SELLER, "second", "flow run two", -minute, host="other-host") is None
+    assert ledger.try_lease(SELLER, "third", "flow run three", minute, host="other-host") is None
+    current = ledger.try_lease(SELLER, "second", "flow run two", minute, host="other-host")
+    assert current is not None and current.holder == "third"
+    assert current.acquired_at <= datetime.now(UTC) < current.lease_until
+
+
+def test_the_lease_of_a_killed_process_on_this_host_is_taken_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    script = (
+        "import sys; from datetime import timedelta; from ar_sync.run_ledger import RunLedger;"
+        f"RunLedger(sys.argv[1]).try_lease('{SELLER}', 'dead', 'killed run', timedelta(hours=1), host='here')"
+    )
+    subprocess.run([sys.executable, "-c", script, str(path)], check=True, cwd=Path(__file__).parents[2])
+    with RunLedger(path) as ledger:
+        lease = ledger.try_lease(SELLER, "alive", "new run", timedelta(minutes=1), host="here")
+        assert lease is None
+        assert ledger.try_lease(SELLER, "third", "x", timedelta(minutes=1), host="here") is not None
