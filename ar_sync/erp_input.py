@@ -1,66 +1,102 @@
 """Load and validate the ERP's export of customers and invoices (CSV, Parquet or XLSX).
 
-Whole-file problems (missing, unreadable, wrong encoding, missing columns) raise ``InputFileError``
-with a message that names the file and what to do. Row problems never raise: each bad cell becomes a
-row of the rejected-rows frame (``REJECTED_COLUMNS``) and the row stays out of the valid frame.
+Whole-file problems (missing, unreadable, wrong encoding, missing or repeated columns) raise
+``InputFileError`` with a message that names the file and what to do. Row problems never raise: a
+record that breaks any rule is one line of the rejected frame (every reason at once, see
+:mod:`ar_sync.rejections`) and stays out of the valid frame.
 
 Decisions, so users and tests can rely on them:
 
 - Headers are normalised (trimmed, lower-cased, runs of spaces/hyphens to ``_``) before the optional
   ``mapping`` (ERP header -> canonical name) is applied, so ``Customer Ref`` is ``customer_ref``.
-  Columns that are not canonical are ignored.
+  Columns that are not canonical are ignored. Two headers that give the same canonical column (a
+  repeated ``base_amount``, ``Base Amount`` beside ``base_amount``, a mapping onto a column that is
+  also present) refuse the file: which of the two the ERP meant cannot be known.
 - ``row`` is the line a spreadsheet user sees: header = 1, first data row = 2 (Parquet: record index
   + 2, the same way). Fully blank rows are skipped silently and not counted.
-- A key (customer ``customer_ref``, invoice ``invoice_number``) on several rows rejects *all* of them:
-  we cannot know which one the ERP meant. Keys are compared exactly, after trimming.
-- An invoice whose ``customer_ref`` is not among ``known_customer_refs`` (the valid customers) is
-  rejected; pass ``None`` to skip that check.
+- Keys (``invoice_number``, ``customer_ref``) are sent as written, less zero-width and bidi characters
+  and surrounding spaces, and compared on their normalised form (:mod:`ar_sync.keys`), kept in the
+  valid frames as ``invoice_key`` / ``customer_key``. A key on several rows rejects *all* of them
+  (which one the ERP meant cannot be known); the reason names those rows and their values.
+- Invoices are matched to customers by normalised key and carry the customer file's spelling of the
+  ``customer_ref``, so EnKash sees one customer. An invoice whose customer was rejected is rejected
+  with that customer's row and reasons; one whose customer is absent as an unknown customer_ref.
+- Amounts are exact ``Decimal(18, 2)``; each amount and the invoice total (base + taxes) must not
+  exceed ``max_invoice_amount`` (default :data:`~ar_sync.erp_fields.DEFAULT_MAX_INVOICE_AMOUNT`).
 - A header-only file is not an error: it loads as empty frames and the caller decides.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import difflib
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Final, Literal
 
 import polars as pl
 
-from ar_sync.erp_fields import CUSTOMER_FIELDS, INVOICE_FIELDS, Field, field_problem, field_value, raw_text
+from ar_sync.erp_fields import (
+    CUSTOMER_FIELDS,
+    DEFAULT_MAX_INVOICE_AMOUNT,
+    INVOICE_FIELDS,
+    MAX_CEILING,
+    Field,
+    field_problem,
+    field_value,
+    raw_text,
+    text_value,
+)
+from ar_sync.erp_reader import InputFileError, RawFile, collect, normalise_header, read_raw
+from ar_sync.keys import normalise_key_expr, show_invisible_expr
+from ar_sync.rejections import (
+    PROBLEM_SCHEMA,
+    REJECTED_COLUMNS,
+    REJECTED_SCHEMA,
+    RejectionSummary,
+    records,
+    rejection_summary,
+    write_rejected,
+)
+
+__all__ = [
+    "REJECTED_COLUMNS",
+    "REJECTED_SCHEMA",
+    "SOURCE_ROW",
+    "InputFileError",
+    "LoadResult",
+    "RejectionSummary",
+    "RejectionThresholdError",
+    "check_rejection_threshold",
+    "load_customers",
+    "load_invoices",
+    "normalise_header",
+    "rejection_summary",
+    "write_rejected",
+]
 
 Entity = Literal["customers", "invoices"]
 
-REJECTED_COLUMNS: Final = ("entity", "file", "row", "column", "reason", "value")
-REJECTED_SCHEMA: Final = pl.Schema(
-    {
-        "entity": pl.String,
-        "file": pl.String,
-        "row": pl.Int64,
-        "column": pl.String,
-        "reason": pl.String,
-        "value": pl.String,
-    }
-)
 SOURCE_ROW: Final = "source_row"
-SUPPORTED_SUFFIXES: Final = (".csv", ".parquet", ".xlsx")
+#: The report's ``column`` for the invoice-total check.
+TOTAL_COLUMN: Final = "base_amount+cgst+sgst+igst"
+DUPLICATE_KEY: Final = (
+    "duplicate: the same key on several rows (case, spaces around it and invisible characters ignored); "
+    "all of them are rejected"
+)
+CUSTOMER_REJECTED: Final = "customer was rejected"
+UNKNOWN_CUSTOMER: Final = "unknown customer_ref: not in the customer file"
+DUE_BEFORE_ISSUE: Final = "due_date is before invoice_date"
 _FIELDS: Final[dict[Entity, tuple[Field, ...]]] = {"customers": CUSTOMER_FIELDS, "invoices": INVOICE_FIELDS}
 _KEY: Final[dict[Entity, str]] = {"customers": "customer_ref", "invoices": "invoice_number"}
-_UTF16_BOMS: Final = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_ZIP_MAGIC: Final = b"PK\x03\x04"
-_WHAT_TO_DO: Final = {
-    ".csv": "export it again as CSV UTF-8",
-    ".parquet": "check that it is the Parquet export itself (not a renamed CSV) and was copied whole",
-    ".xlsx": "check that it is an .xlsx workbook (not a renamed CSV or .xls): open it and save it again",
+#: Normalised key columns of the valid frames: source column -> key column.
+_KEY_COLUMNS: Final[dict[Entity, dict[str, str]]] = {
+    "customers": {"customer_ref": "customer_key"},
+    "invoices": {"invoice_number": "invoice_key", "customer_ref": "customer_key"},
 }
-
-
-class InputFileError(ValueError):
-    """An ERP input file cannot be used at all; the message names the file and what to do."""
+_AMOUNTS: Final = ("base_amount", "cgst", "sgst", "igst")
+_LISTED_ROWS: Final = 10  # rows named in a duplicate's reason; more are counted, not listed
 
 
 class RejectionThresholdError(InputFileError):
@@ -69,7 +105,12 @@ class RejectionThresholdError(InputFileError):
 
 @dataclass(frozen=True)
 class LoadResult:
-    """One loaded file: typed valid rows (canonical columns + ``source_row``) and rejected cells."""
+    """One loaded file.
+
+    ``valid``: typed rows (canonical columns, the normalised key columns, ``source_row``);
+    ``rejected``: one line per rejected record (``REJECTED_SCHEMA``); ``problems``: one line per
+    broken rule (``PROBLEM_SCHEMA``), for counting reasons; ``total_rows`` excludes blank rows.
+    """
 
     entity: Entity
     file: str
@@ -77,6 +118,17 @@ class LoadResult:
     rejected: pl.DataFrame
     total_rows: int
     rejected_rows: int
+    problems: pl.DataFrame
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One rule's result columns in the checked frame (``rule`` generic, ``reason`` row-specific)."""
+
+    column: str
+    reason: str
+    rule: str
+    value: str
 
 
 def load_customers(path: str | Path, *, mapping: Mapping[str, str] | None = None) -> LoadResult:
@@ -86,32 +138,36 @@ def load_customers(path: str | Path, *, mapping: Mapping[str, str] | None = None
         >>> result = load_customers("erp/customers.csv")  # doctest: +SKIP
         >>> refs = result.valid["customer_ref"]  # doctest: +SKIP
     """
-    return _load("customers", path, mapping, known_customer_refs=None)
+    return _load("customers", path, mapping, customers=None, ceiling=DEFAULT_MAX_INVOICE_AMOUNT)
 
 
 def load_invoices(
     path: str | Path,
     *,
-    known_customer_refs: pl.Series | Iterable[str] | None,
+    customers: LoadResult | None = None,
+    known_customer_refs: pl.Series | Iterable[str] | None = None,
     mapping: Mapping[str, str] | None = None,
+    max_invoice_amount: Decimal | int | str = DEFAULT_MAX_INVOICE_AMOUNT,
 ) -> LoadResult:
-    """Load and validate the invoice file; ``known_customer_refs`` are the valid customers' refs."""
-    return _load("invoices", path, mapping, known_customer_refs)
+    """Load and validate the invoice file.
 
+    Args:
+        path: the invoice file.
+        customers: the loaded customer file: invoices must belong to one of its valid customers, and
+            those of its rejected customers are rejected naming the customer's row and reasons.
+        known_customer_refs: instead of ``customers``, just the valid refs (no reasons to name).
+            With neither, the customer of an invoice is not checked.
+        mapping: ERP header -> canonical column.
+        max_invoice_amount: the ceiling for each amount and for base + taxes of one invoice.
 
-def normalise_header(name: str) -> str:
-    """A header as the loader compares it: no BOM, trimmed, lower-case, spaces/hyphens as ``_``."""
-    return re.sub(r"[\s\-]+", "_", name.lstrip("\ufeff").strip().lower())
-
-
-def write_rejected(rejected: Iterable[pl.DataFrame], path: str | Path) -> Path:
-    """Write the rejected-rows report (CSV, ``REJECTED_COLUMNS``), header even when empty."""
-    frames = [frame.select(REJECTED_COLUMNS).cast(REJECTED_SCHEMA) for frame in rejected]
-    report = pl.concat([pl.DataFrame(schema=REJECTED_SCHEMA), *frames])
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    report.sort("entity", "file", "row", maintain_order=True).write_csv(target)
-    return target
+    Example:
+        >>> customers = load_customers("erp/customers.csv")  # doctest: +SKIP
+        >>> invoices = load_invoices("erp/invoices.csv", customers=customers)  # doctest: +SKIP
+    """
+    if customers is not None and known_customer_refs is not None:
+        raise ValueError("give either customers or known_customer_refs, not both")
+    lookup = _customer_lookup(customers, known_customer_refs)
+    return _load("invoices", path, mapping, customers=lookup, ceiling=_ceiling(max_invoice_amount))
 
 
 def check_rejection_threshold(
@@ -136,25 +192,68 @@ def check_rejection_threshold(
     )
 
 
+def _ceiling(value: Decimal | int | str) -> Decimal:
+    """``max_invoice_amount`` as a Decimal, or ``ValueError`` saying what is allowed."""
+    try:
+        amount = Decimal(value)
+        exact = amount == amount.quantize(Decimal("0.01"))
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"max_invoice_amount {value!r} is not a decimal amount such as 100000000.00"
+        ) from exc
+    if not exact or not Decimal(0) < amount <= MAX_CEILING:
+        raise ValueError(
+            f"max_invoice_amount must be above 0, at most {MAX_CEILING} and have at most 2 decimals; "
+            f"got {value!r}"
+        )
+    return amount
+
+
+def _customer_lookup(
+    customers: LoadResult | None, refs: pl.Series | Iterable[str] | None
+) -> tuple[pl.LazyFrame, pl.LazyFrame] | None:
+    """Valid customers (``customer_key`` -> ``__known_ref``) and rejected ones (-> their reasons)."""
+    rejected = pl.LazyFrame(schema={"customer_key": pl.String, "__customer_rejection": pl.String})
+    if customers is not None:
+        known = customers.valid.lazy().select("customer_key", pl.col("customer_ref").alias("__known_ref"))
+        rejected = (
+            customers.rejected.lazy()
+            .with_columns(normalise_key_expr(pl.col("key")).alias("customer_key"))
+            .filter(pl.col("customer_key").is_not_null())
+            .group_by("customer_key")
+            .agg(
+                pl.format("row {}: {}", "row", "reason")
+                .sort_by("row")
+                .str.join("; ")
+                .alias("__customer_rejection")
+            )
+        )
+        return known, rejected
+    if refs is not None:
+        series = refs if isinstance(refs, pl.Series) else pl.Series(list(refs), dtype=pl.String)
+        known = (
+            pl.LazyFrame({"__known_ref": series.cast(pl.String)})
+            .select(normalise_key_expr(pl.col("__known_ref")).alias("customer_key"), "__known_ref")
+            .unique("customer_key", keep="first", maintain_order=True)
+        )
+        return known, rejected
+    return None
+
+
 def _load(
     entity: Entity,
     path: str | Path,
     mapping: Mapping[str, str] | None,
-    known_customer_refs: pl.Series | Iterable[str] | None,
+    *,
+    customers: tuple[pl.LazyFrame, pl.LazyFrame] | None,
+    ceiling: Decimal,
 ) -> LoadResult:
     file = str(path)
+    what = f"The {entity} file {file}"
     fields = _FIELDS[entity]
-    raw = _scan(Path(path), entity)
-    try:
-        found = raw.collect_schema().names()
-    except pl.exceptions.PolarsError as exc:
-        suffix = Path(path).suffix.lower()
-        raise InputFileError(
-            f"The {entity} file {file} is not a readable {suffix[1:].upper()} file ({_first_line(exc)}); "
-            f"{_WHAT_TO_DO.get(suffix, 'export it again')}."
-        ) from exc
-    renames = _canonical_columns(found, fields, mapping, file, entity)
-    lf = raw.with_row_index(SOURCE_ROW, offset=2).select(
+    raw = read_raw(Path(path), what)
+    renames = _canonical_columns(raw, fields, mapping, file, entity)
+    lf = raw.frame.with_row_index(SOURCE_ROW, offset=2).select(
         pl.col(SOURCE_ROW).cast(pl.Int64), *(pl.col(src).alias(dst) for src, dst in renames.items())
     )
     schema = lf.collect_schema()
@@ -162,213 +261,201 @@ def _load(
     dtypes = {f.name: schema.get(f.name, pl.String()) for f in fields}
     # Spreadsheets often export trailing blank rows; they are nobody's data, so skip them.
     blank = [raw_text(c, dtypes[c]).str.strip_chars().fill_null("") == "" for c in renames.values()]
-    checked = lf.filter(~pl.all_horizontal(blank))
-    checked = checked.with_columns(
-        *(raw_text(f.name, dtypes[f.name]).alias(f"__raw_{f.name}") for f in fields),
-        *(field_problem(f, dtypes[f.name]).alias(f"__bad_{f.name}") for f in fields),
-    ).with_columns(field_value(f, dtypes[f.name]).alias(f.name) for f in fields)
-    checked = checked.with_columns(_cross_checks(entity, known_customer_refs))
-    df = _collect(checked, Path(path), entity)
-
-    problems = [f.name for f in fields]
-    bad = pl.any_horizontal(pl.col(f"__bad_{c}").is_not_null() for c in problems)
-    rejected = pl.concat(
-        [pl.DataFrame(schema=REJECTED_SCHEMA)]
-        + [
-            df.filter(pl.col(f"__bad_{c}").is_not_null()).select(
-                entity=pl.lit(entity),
-                file=pl.lit(file),
-                row=pl.col(SOURCE_ROW),
-                column=pl.lit(c),
-                reason=pl.col(f"__bad_{c}"),
-                value=pl.col(f"__raw_{c}"),
-            )
-            for c in problems
-        ]
-    ).sort("row", maintain_order=True)
-    valid = df.filter(~bad).select(*(pl.col(f.name).cast(f.dtype) for f in fields), SOURCE_ROW)
-    return LoadResult(entity, file, valid, rejected, df.height, rejected["row"].n_unique())
-
-
-def _cross_checks(entity: Entity, known: pl.Series | Iterable[str] | None) -> list[pl.Expr]:
-    """Problems that need more than one cell: duplicate keys, unknown customers, due before issue."""
-    key = _KEY[entity]
-    seen = pl.len().over(key)
-    duplicate = pl.when(pl.col(key).is_not_null() & (seen > 1)).then(
-        pl.format(
-            "duplicate {}: {} rows share this value (first at row {}); all of them are rejected",
-            pl.lit(key),
-            seen,
-            pl.col(SOURCE_ROW).min().over(key),
+    # Three steps, so that every cell is parsed once: raw text and parsed values, then the problems
+    # (reading those columns), then the values take the canonical names.
+    checked = (
+        lf.filter(~pl.all_horizontal(blank))
+        .with_columns(
+            *(raw_text(f.name, dtypes[f.name]).alias(f"__raw_{f.name}") for f in fields),
+            *(text_value(f.name, dtypes[f.name]).alias(f"__text_{f.name}") for f in fields),
+            *(field_value(f, dtypes[f.name]).alias(f"__value_{f.name}") for f in fields),
+            *(
+                normalise_key_expr(raw_text(src, dtypes[src])).alias(key)
+                for src, key in _KEY_COLUMNS[entity].items()
+            ),
         )
+        .with_columns(
+            field_problem(
+                f,
+                dtypes[f.name],
+                ceiling=ceiling,
+                value=pl.col(f"__value_{f.name}"),
+                text=pl.col(f"__text_{f.name}"),
+            ).alias(f"__bad_{f.name}")
+            for f in fields
+        )
+        .with_columns(pl.col(f"__value_{f.name}").alias(f.name) for f in fields)
     )
-    exprs = [pl.coalesce(f"__bad_{key}", duplicate).alias(f"__bad_{key}")]
+    checked, extra = _duplicates(checked, entity)
     if entity == "invoices":
-        early = pl.col("due_date") < pl.col("invoice_date")
-        exprs.append(
-            pl.coalesce(
-                "__bad_due_date",
-                pl.when(early).then(pl.format("due_date is before invoice_date {}", "invoice_date")),
-            ).alias("__bad_due_date")
-        )
-        if known is not None:
-            refs = known if isinstance(known, pl.Series) else pl.Series(list(known), dtype=pl.String)
-            unknown = pl.when(
-                pl.col("customer_ref").is_not_null() & ~pl.col("customer_ref").is_in(refs.implode())
-            )
-            exprs.append(
-                pl.coalesce(
-                    "__bad_customer_ref",
-                    unknown.then(pl.lit("unknown customer_ref: not a valid row of the customer file")),
-                ).alias("__bad_customer_ref")
-            )
-    return exprs
+        checked, more = _invoice_checks(checked, customers, ceiling)
+        extra += more
+    df = collect(checked, Path(path), what)
 
-
-def _scan(path: Path, entity: Entity) -> pl.LazyFrame:
-    """A lazy frame over the raw file, or ``InputFileError`` for a file that cannot be read at all."""
-    what = f"The {entity} file {path}"
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        hint = " Legacy .xls is not supported: save it as .xlsx or CSV UTF-8." if suffix == ".xls" else ""
-        raise InputFileError(
-            f"{what} has an unsupported extension {suffix!r}; use .csv, .parquet or .xlsx.{hint}"
-        )
-    if not path.is_file():
-        raise InputFileError(f"{what} does not exist; check the path or the ERP export job.")
-    if path.stat().st_size == 0:
-        raise InputFileError(f"{what} is empty (0 bytes); the ERP export probably failed: export again.")
-    if suffix == ".csv":
-        _check_utf8(path, what)
-    try:
-        if suffix == ".csv":
-            return pl.scan_csv(path, infer_schema=False)
-        if suffix == ".parquet":
-            return pl.scan_parquet(path)
-        return pl.read_excel(path, sheet_id=1).lazy()
-    except Exception as exc:  # fastexcel raises its own types, polars its own: both mean "unreadable"
-        raise InputFileError(
-            f"{what} is not a readable {suffix[1:].upper()} file ({_first_line(exc)}); {_WHAT_TO_DO[suffix]}."
-        ) from exc
-
-
-def _first_line(exc: BaseException) -> str:
-    """The first line of a library's error, for a one-line message (polars and calamine add pages)."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
-
-
-def _check_utf8(path: Path, what: str) -> None:
-    """Fail with a clear message unless the CSV is UTF-8 text (a UTF-8 BOM is fine)."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    line = 1
-    with path.open("rb") as handle:
-        head = handle.read(2)
-        if head in _UTF16_BOMS:
-            raise InputFileError(f"{what} is UTF-16 ('Unicode text'); re-export it as CSV UTF-8.")
-        chunk = head + handle.read(1 << 20)
-        _check_text(chunk[:4096], what)
-        while chunk:
-            try:
-                decoder.decode(chunk, final=len(chunk) < 2)
-            except UnicodeDecodeError as exc:
-                line += chunk[: exc.start].count(b"\n")
-                raise InputFileError(
-                    f"{what} is not UTF-8 (first bad byte on line {line}); it is probably Windows-1252 "
-                    "or Latin-1: re-export it as CSV UTF-8."
-                ) from exc
-            line += chunk.count(b"\n")
-            chunk = handle.read(1 << 20)
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError as exc:
-            raise InputFileError(f"{what} ends in a cut UTF-8 character; re-export it as CSV UTF-8.") from exc
-
-
-def _check_text(sample: bytes, what: str) -> None:
-    """Tell binary content and UTF-16 without a BOM from text: CSV text never holds NUL bytes."""
-    if sample.startswith(_ZIP_MAGIC):
-        raise InputFileError(
-            f"{what} is a ZIP archive (an .xlsx workbook?), not CSV text: name it .xlsx, or save it as "
-            "CSV UTF-8."
-        )
-    nul = sample.find(b"\x00")
-    if nul < 0:
-        return
-    # ASCII text in UTF-16 has a NUL in every other byte.
-    if max(sample[0::2].count(0), sample[1::2].count(0)) >= len(sample) // 4:
-        raise InputFileError(f"{what} is UTF-16 text without a byte-order mark; re-export it as CSV UTF-8.")
-    raise InputFileError(
-        f"{what} is not a text file (binary data, a NUL byte at offset {nul}); check that the path points "
-        "at the ERP's CSV export, and export it again as CSV UTF-8."
+    checks = []
+    for f in fields:
+        checks.append(_Check(f.name, f"__bad_{f.name}", f"__bad_{f.name}", f"__raw_{f.name}"))
+        checks += [c for c in extra if c.column == f.name or (f.name == "igst" and c.column == TOTAL_COLUMN)]
+    problems = _problems(df, entity, file, checks)
+    bad = pl.any_horizontal(pl.col(c.reason).is_not_null() for c in checks)
+    customer_ref = pl.col("customer_ref")
+    if "__known_ref" in df.columns:
+        customer_ref = pl.coalesce("__known_ref", "customer_ref")
+    valid = df.filter(~bad).select(
+        *(
+            (customer_ref if f.name == "customer_ref" else pl.col(f.name)).cast(f.dtype).alias(f.name)
+            for f in fields
+        ),
+        *_KEY_COLUMNS[entity].values(),
+        SOURCE_ROW,
     )
+    rejected = records(problems.drop("rule"))
+    return LoadResult(entity, file, valid, rejected, df.height, rejected.height, problems)
+
+
+def _duplicates(lf: pl.LazyFrame, entity: Entity) -> tuple[pl.LazyFrame, list[_Check]]:
+    """Rows whose key collides with another row's once normalised: the reason lists those rows."""
+    key, norm = _KEY[entity], next(iter(_KEY_COLUMNS[entity].values()))
+    shown = pl.format("{} '{}'", SOURCE_ROW, show_invisible_expr(pl.col(f"__raw_{key}")))
+    shared = (
+        lf.filter(pl.col(norm).is_not_null() & (pl.len().over(norm) > 1))
+        .group_by(norm)
+        .agg(
+            pl.len().cast(pl.Int64).alias("__dup_rows"),
+            shown.sort_by(SOURCE_ROW).head(_LISTED_ROWS).str.join(", ").alias("__dup_list"),
+        )
+    )
+    unlisted = pl.col("__dup_rows") - _LISTED_ROWS
+    more = pl.when(unlisted > 0).then(pl.format(" and {} more", unlisted)).otherwise(pl.lit(""))
+    lf = lf.join(shared, on=norm, how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("__dup_rows").is_not_null()).then(pl.lit(DUPLICATE_KEY)).alias("__rule_dup"),
+        pl.format(
+            "duplicate: rows {}{} hold the same key (case, spaces around it and invisible characters "
+            "ignored); all of them are rejected",
+            "__dup_list",
+            more,
+        ).alias("__bad_dup"),
+    )
+    return lf, [_Check(key, "__bad_dup", "__rule_dup", f"__raw_{key}")]
+
+
+def _invoice_checks(
+    lf: pl.LazyFrame, customers: tuple[pl.LazyFrame, pl.LazyFrame] | None, ceiling: Decimal
+) -> tuple[pl.LazyFrame, list[_Check]]:
+    """Checks across cells of an invoice (dates, total) and against the customer file."""
+    early = pl.col("due_date") < pl.col("invoice_date")
+    amounts_ok = pl.all_horizontal(pl.col(f"__bad_{a}").is_null() for a in _AMOUNTS)
+    total = pl.sum_horizontal(pl.col(a).cast(pl.Decimal(38, 2)) for a in _AMOUNTS)
+    over = f"invoice total above the ceiling of {ceiling:.2f} per invoice: check the amounts in the ERP"
+    lf = lf.with_columns(
+        pl.when(early).then(pl.lit(DUE_BEFORE_ISSUE)).alias("__rule_due"),
+        pl.when(early).then(pl.format("{} {}", pl.lit(DUE_BEFORE_ISSUE), "invoice_date")).alias("__bad_due"),
+        total.cast(pl.String).alias("__total"),
+        pl.when(amounts_ok & (total > ceiling)).then(pl.lit(over)).alias("__rule_total"),
+    ).with_columns(pl.format("{} (total {})", "__rule_total", "__total").alias("__bad_total"))
+    checks = [
+        _Check("due_date", "__bad_due", "__rule_due", "__raw_due_date"),
+        _Check(TOTAL_COLUMN, "__bad_total", "__rule_total", "__total"),
+    ]
+    if customers is None:
+        return lf, checks
+    known, rejected = customers
+    lf = (
+        lf.join(known, on="customer_key", how="left", maintain_order="left")
+        .join(rejected, on="customer_key", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("__customer_rejection").is_not_null())
+            .then(pl.lit(CUSTOMER_REJECTED))
+            .alias("__rule_customer"),
+            pl.format("customer {} was rejected ({})", "customer_ref", "__customer_rejection").alias(
+                "__bad_customer"
+            ),
+            pl.when(
+                pl.col("customer_key").is_not_null()
+                & pl.col("__known_ref").is_null()
+                & pl.col("__customer_rejection").is_null()
+            )
+            .then(pl.lit(UNKNOWN_CUSTOMER))
+            .alias("__unknown_customer"),
+        )
+    )
+    checks += [
+        _Check("customer_ref", "__bad_customer", "__rule_customer", "__raw_customer_ref"),
+        _Check("customer_ref", "__unknown_customer", "__unknown_customer", "__raw_customer_ref"),
+    ]
+    return lf, checks
+
+
+def _problems(df: pl.DataFrame, entity: Entity, file: str, checks: list[_Check]) -> pl.DataFrame:
+    """One line per broken rule (``PROBLEM_SCHEMA``), in row order, then in ``checks`` order."""
+    parts = [
+        df.filter(pl.col(check.reason).is_not_null()).select(
+            pl.lit(entity).alias("entity"),
+            pl.lit(file).alias("file"),
+            pl.col(SOURCE_ROW).alias("row"),
+            pl.col(f"__raw_{_KEY[entity]}").alias("key"),
+            pl.lit(check.column).alias("column"),
+            pl.col(check.rule).alias("rule"),
+            pl.col(check.reason).alias("reason"),
+            pl.col(check.value).alias("value"),
+            pl.lit(order).alias("__order"),
+        )
+        for order, check in enumerate(checks)
+    ]
+    empty = pl.DataFrame(schema=PROBLEM_SCHEMA | {"__order": pl.Int32})
+    return pl.concat([empty, *parts], how="vertical_relaxed").sort("row", "__order").drop("__order")
+
+
+def _column_letter(index: int) -> str:
+    """A 0-based column index as a spreadsheet names the column (0 -> A, 26 -> AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def _canonical_columns(
-    found: list[str], fields: tuple[Field, ...], mapping: Mapping[str, str] | None, file: str, entity: Entity
+    raw: RawFile, fields: tuple[Field, ...], mapping: Mapping[str, str] | None, file: str, entity: Entity
 ) -> dict[str, str]:
-    """Source column -> canonical name, or ``InputFileError`` naming the missing required columns."""
+    """Source column -> canonical name; ``InputFileError`` for repeated or missing columns."""
+    what = f"The {entity} file {file}"
     names = {f.name for f in fields}
     wanted = {normalise_header(k): v for k, v in (mapping or {}).items()}
     if stray := sorted(set(wanted.values()) - names):
         raise InputFileError(
             f"The mapping for {file} targets {stray}, which are not {entity} columns: {sorted(names)}."
         )
-    renames: dict[str, str] = {}
-    for src in found:
-        dst = wanted.get(normalise_header(src), normalise_header(src))
-        if dst in names:
-            if dst in renames.values():
-                raise InputFileError(f"{file}: two columns both give {dst!r}; keep one or fix the mapping.")
-            renames[src] = dst
-    missing = [f.name for f in fields if f.required and f.name not in renames.values()]
+    sources = raw.frame.collect_schema().names()  # unique names, in the same order as raw.headers
+    found: dict[str, list[int]] = {}
+    for index, header in enumerate(raw.headers):
+        target = wanted.get(normalise_header(header), normalise_header(header))
+        if target in names:
+            found.setdefault(target, []).append(index)
+    if repeated := {target: at for target, at in found.items() if len(at) > 1}:
+        listing = "; ".join(
+            f"{target} from " + " and ".join(f"{raw.headers[i]!r} (column {_column_letter(i)})" for i in at)
+            for target, at in repeated.items()
+        )
+        raise InputFileError(
+            f"{what} has more than one column for the same field: {listing}. Which one the ERP meant "
+            "cannot be known: keep one of them (delete or rename the others) and export again, or "
+            "correct the column mapping."
+        )
+    missing = [f.name for f in fields if f.required and f.name not in found]
     if missing:
         hints = [
             f"{m!r} looks like {close[0]!r}"
             for m in missing
-            if (close := difflib.get_close_matches(m, [normalise_header(c) for c in found], 1, 0.6))
+            if (close := difflib.get_close_matches(m, [normalise_header(c) for c in raw.headers], 1, 0.6))
         ]
         near = f" ({'; '.join(hints)})" if hints else ""
         option = f"{entity[:-1]}_columns"
         raise InputFileError(
-            f"The {entity} file {file} lacks required columns {missing}{near}. Columns found: {found}. "
+            f"{what} lacks required columns {missing}{near}. Columns found: {raw.headers}. "
             f"Rename them in the export, or give a column mapping (ERP header -> canonical name): the "
             f"{option} option of the flow, or on the command line --{option[:-1].replace('_', '-')} "
             f"'ERP header={missing[0]}'."
         )
-    return renames
-
-
-def _collect(lf: pl.LazyFrame, path: Path, entity: Entity) -> pl.DataFrame:
-    """Run the plan once, turning a polars failure into a message about the file (and row)."""
-    try:
-        return lf.collect()
-    except pl.exceptions.PolarsError as exc:
-        ragged = _ragged_row(path) if path.suffix.lower() == ".csv" else None
-        if ragged is not None:
-            row, fields, expected = ragged
-            raise InputFileError(
-                f"The {entity} file {path} could not be parsed: row {row} has {fields} fields where the "
-                f"header has {expected}. Check that row (a comma inside a value that is not in quotes?) "
-                "and export again."
-            ) from exc
-        raise InputFileError(
-            f"The {entity} file {path} could not be parsed ({_first_line(exc)}); check that it is a "
-            "well-formed export (same number of fields on every line, one header row)."
-        ) from exc
-
-
-def _ragged_row(path: Path) -> tuple[int, int, int] | None:
-    """The first row (as a spreadsheet numbers it) whose field count differs from the header's.
-
-    Only called after polars refused the file, so a slow pure-Python pass costs nothing on good files.
-    """
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            return None
-        for record in reader:
-            if len(record) != len(header) and any(cell.strip() for cell in record):
-                return reader.line_num, len(record), len(header)
-    return None
+    return {sources[at[0]]: target for target, at in found.items()}

@@ -20,6 +20,7 @@ from typing import Final
 import polars as pl
 
 from ar_sync.convergence import customer_keepers
+from ar_sync.erp_fields import AMOUNT_DTYPE
 from enkash_ar.frames import customers_frame
 from enkash_ar.models import Customer
 
@@ -194,7 +195,8 @@ def _erp_invoice_fields() -> list[pl.Expr]:
         pl.col("invoice_number").alias("invoiceNumber"),
         pl.col("invoice_date").cast(pl.Date).alias("invoiceDate"),
         pl.col("due_date").cast(pl.Date).alias("dueDate"),
-        *(pl.col(a).cast(pl.Float64).round(2).alias(INVOICE_FIELD_MAP[a]) for a in _AMOUNTS),
+        # Exact decimals: the bulk file carries the ERP's text ("4053.14"), never a float's rounding.
+        *(pl.col(a).cast(AMOUNT_DTYPE).alias(INVOICE_FIELD_MAP[a]) for a in _AMOUNTS),
         pl.col("description").cast(pl.String).alias("description"),
         pl.col("po_number").cast(pl.String).alias("poNumber"),
         pl.col("partial_payment_allowed").cast(pl.Boolean).alias("partialPaymentAllowed"),
@@ -224,7 +226,12 @@ def plan_invoices(
     )
     known = enkash_invoices.select(list(ENKASH_INVOICE_COLUMNS)).with_columns(
         pl.col("invoiceDate").dt.date(),
-        *(pl.col(a).round(2) for a in ("baseAmount", "cgst", "sgst", "igst")),
+        # EnKash answers in JSON floats: their shortest text is the decimal we sent ("4053.14"), so
+        # "unchanged" is an exact match (a float-to-decimal cast would round 2.675 up to 2.68).
+        *(
+            pl.col(a).cast(pl.String).str.to_decimal(scale=2).cast(AMOUNT_DTYPE, strict=False)
+            for a in ("baseAmount", "cgst", "sgst", "igst")
+        ),
     )
     joined = rows.join(known, on="externalId", how="left", suffix="_ek")
     new = joined.filter(pl.col("invoiceId").is_null())

@@ -6,11 +6,13 @@ import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from ar_sync.erp_fields import DEFAULT_MAX_INVOICE_AMOUNT
 from ar_sync.erp_input import (
     InputFileError,
     LoadResult,
@@ -47,14 +49,17 @@ def _content_key(
     invoices_file: str | None,
     customer_columns: Mapping[str, str] | None,
     invoice_columns: Mapping[str, str] | None,
+    max_invoice_amount: Decimal,
 ) -> str | None:
-    """What the files hold and how they are mapped (never their path or mtime); None if unreadable."""
+    """What the files hold and how they are read (never their path or mtime); None if unreadable."""
     try:
         files = [_file_digest(p) for p in (customers_file, invoices_file) if p]
     except OSError:
         return None  # a missing file is reported by the loader itself, with its name
     mappings = repr(sorted((customer_columns or {}).items())) + repr(sorted((invoice_columns or {}).items()))
-    return hashlib.blake2b("|".join([*files, mappings]).encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(
+        "|".join([*files, mappings, str(max_invoice_amount)]).encode(), digest_size=16
+    ).hexdigest()
 
 
 # Loading is pure preparation, so it is safe to reuse: nightly_ar_cycle loads the export once and
@@ -87,18 +92,20 @@ def load_erp_inputs(
     invoices_file: str | None,
     customer_columns: Mapping[str, str] | None = None,
     invoice_columns: Mapping[str, str] | None = None,
+    max_invoice_amount: Decimal = DEFAULT_MAX_INVOICE_AMOUNT,
 ) -> ErpInputs:
     """Load and validate the customer and invoice files of the ERP export.
 
     Invoices are checked against the customers that validated, so an invoice of a rejected or unknown
-    customer is rejected too, with that reason. A file with a header but no data rows fails the run:
+    customer is rejected too, naming the customer's row and reasons. An invoice whose amount or total
+    is above ``max_invoice_amount`` is rejected. A file with a header but no data rows fails the run:
     the ERP's export is the whole ledger, never empty, so an empty one means the export job broke, and
     going on would make EnKash "match" a ledger we never saw.
 
     Example:
         >>> inputs = load_erp_inputs("erp/customers.csv", "erp/invoices.csv")  # doctest: +SKIP
     """
-    key = _content_key(customers_file, invoices_file, customer_columns, invoice_columns)
+    key = _content_key(customers_file, invoices_file, customer_columns, invoice_columns, max_invoice_amount)
     if (known := _remembered(key)) is not None:
         return known
     customers = _not_empty(load_customers(customers_file, mapping=customer_columns))
@@ -107,8 +114,9 @@ def load_erp_inputs(
         invoices = _not_empty(
             load_invoices(
                 invoices_file,
-                known_customer_refs=customers.valid.get_column("customer_ref"),
+                customers=customers,
                 mapping=invoice_columns,
+                max_invoice_amount=max_invoice_amount,
             )
         )
     inputs = ErpInputs(customers=customers, invoices=invoices)
@@ -129,7 +137,8 @@ def _not_empty(result: LoadResult) -> LoadResult:
 def report_rejected_rows(inputs: ErpInputs, out_dir: str, threshold: float) -> str:
     """Write ``rejected_rows.csv`` to ``out_dir``, then fail if too many rows were rejected.
 
-    The report is written first, so that the error can point the user at it.
+    The report has one line per rejected record with every reason (:mod:`ar_sync.rejections`), its
+    formula-like cells escaped. It is written first, so that the error can point the user at it.
     """
     path = write_rejected([r.rejected for r in inputs.results()], Path(out_dir) / REJECTED_ROWS_FILE)
     for result in inputs.results():

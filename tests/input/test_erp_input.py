@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -36,11 +37,11 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-def rejected(file: Path, entity: str, rows: list[tuple[int, str, str, str | None]]) -> pl.DataFrame:
+def rejected(file: Path, entity: str, rows: list[tuple[int, str, str, str, str]]) -> pl.DataFrame:
     return pl.DataFrame([(entity, str(file), *row) for row in rows], schema=REJECTED_SCHEMA, orient="row")
 
 
-def test_bad_customer_cells_are_reported_one_entry_per_problem(tmp_path: Path) -> None:
+def test_a_bad_customer_is_one_report_line_with_every_reason(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "customers.csv",
@@ -51,11 +52,18 @@ def test_bad_customer_cells_are_reported_one_entry_per_problem(tmp_path: Path) -
         path,
         "customers",
         [
-            (3, "legal_name", "legal_name is required but empty", None),
-            (3, "mobile", "not a mobile number: expected 10 digits, optionally with a +91 prefix", "12345"),
-            (3, "email", "not an e-mail address", "not-mail"),
-            (3, "gstin", "GSTIN check character does not match: re-check the number", "27AAPFU0939F1ZA"),
-            (3, "pin_code", "not a PIN code: expected 6 digits, the first not 0", "012345"),
+            (
+                3,
+                "C2",
+                "legal_name | mobile | email | gstin | pin_code",
+                "legal_name: legal_name is required but empty"
+                " | mobile: not a mobile number: expected 10 digits, optionally after +91, 91 or 0"
+                " (spaces and hyphens are fine)"
+                " | email: not an e-mail address"
+                " | gstin: GSTIN check character does not match: re-check the number"
+                " | pin_code: not a PIN code: expected 6 digits, the first not 0",
+                "(empty) | 12345 | not-mail | 27AAPFU0939F1ZA | 012345",
+            ),
         ],
     )
     assert_frame_equal(result.rejected, expected)
@@ -70,7 +78,7 @@ def test_every_row_sharing_a_duplicate_key_is_rejected(tmp_path: Path) -> None:
     result = load_customers(path)
     assert result.valid["customer_ref"].to_list() == ["C2"]
     assert result.rejected["row"].to_list() == [2, 4]
-    assert result.rejected["reason"].str.contains("first at row 2").all()
+    assert result.rejected["reason"].str.contains("rows 2 'C1', 4 'C1' hold the same key").all()
 
 
 def test_blank_rows_are_skipped_and_rows_keep_their_spreadsheet_numbers(tmp_path: Path) -> None:
@@ -129,7 +137,7 @@ def test_header_only_file_loads_as_empty_typed_frames(tmp_path: Path) -> None:
     result = load_invoices(write(tmp_path, "i.csv", INVOICE_HEADER), known_customer_refs=None)
     assert (result.total_rows, result.rejected_rows, result.valid.height) == (0, 0, 0)
     assert result.valid.schema["due_date"] == pl.Date
-    assert result.valid.schema["base_amount"] == pl.Float64
+    assert result.valid.schema["base_amount"] == pl.Decimal(18, 2)
 
 
 def test_invoice_rules(tmp_path: Path) -> None:
@@ -145,27 +153,41 @@ def test_invoice_rules(tmp_path: Path) -> None:
         "customer_ref": "C1",
         "invoice_date": date(2026, 1, 1),
         "due_date": date(2026, 1, 31),
-        "base_amount": 123456.5,
-        "cgst": 9.0,
-        "sgst": 9.0,
+        "base_amount": Decimal("123456.50"),
+        "cgst": Decimal("9.00"),
+        "sgst": Decimal("9.00"),
         "igst": None,
         "description": None,
         "po_number": None,
         "partial_payment_allowed": True,
+        "invoice_key": "i1",
+        "customer_key": "c1",
         "source_row": 2,
     }
     expected = rejected(
         path,
         "invoices",
         [
-            (3, "customer_ref", "unknown customer_ref: not a valid row of the customer file", "C9"),
-            (3, "due_date", "due_date is before invoice_date 2026-01-05", "2026-01-04"),
-            (3, "base_amount", "must be at least 0.1", "0.05"),
-            (3, "cgst", "must not be negative", "-1"),
-            (3, "partial_payment_allowed", "not a yes/no value: use true/false, yes/no or 1/0", "maybe"),
-            (4, "invoice_date", "not a date: expected yyyy-MM-dd", "2026-1-5"),
-            (4, "due_date", "not a date: expected yyyy-MM-dd", "31/01/2026"),
-            (4, "base_amount", "not a number: expected a plain decimal such as 1234.50", "1e5"),
+            (
+                3,
+                "I2",
+                "customer_ref | due_date | base_amount | cgst | partial_payment_allowed",
+                "customer_ref: unknown customer_ref: not in the customer file"
+                " | due_date: due_date is before invoice_date 2026-01-05"
+                " | base_amount: must be at least 0.1"
+                " | cgst: must not be negative"
+                " | partial_payment_allowed: not a yes/no value: use true/false, yes/no or 1/0",
+                "C9 | 2026-01-04 | 0.05 | -1 | maybe",
+            ),
+            (
+                4,
+                "I3",
+                "invoice_date | due_date | base_amount",
+                "invoice_date: not a date: expected yyyy-MM-dd, a date cell or an Excel date"
+                " | due_date: not a date: expected yyyy-MM-dd, a date cell or an Excel date"
+                " | base_amount: not a number: expected a plain decimal such as 1234.50",
+                "2026-1-5 | 31/01/2026 | 1e5",
+            ),
         ],
     )
     assert_frame_equal(result.rejected, expected)
