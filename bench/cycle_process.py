@@ -25,7 +25,7 @@ def main() -> None:
             {
                 "peak_rss_mib": round(peak_kib / 1024, 1),
                 "cycle_seconds": round(elapsed, 1),
-                "invoices_uploaded": summary["invoices_uploaded"],
+                "invoices_uploaded": summary.invoices_uploaded,
             }
         )
     )

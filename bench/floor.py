@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from ar_sync import exactly_once as eo
 from ar_sync.erp_input import load_customers, load_invoices, write_rejected
+from ar_sync.exactly_once import Night
+from ar_sync.night_summary import NightSummary
 from ar_sync.planner import (
     customer_id_map,
     invoices_to_dispatch,
@@ -24,8 +25,9 @@ from ar_sync.planner import (
 )
 from ar_sync.receivables import credit_sales, open_invoices_frame
 from ar_sync.reminder_policy import DEFAULT_SCHEDULE, ensure_reminders, on_schedule
+from ar_sync.results import empty_results
 from ar_sync.run_ledger import RunLedger
-from ar_sync.summaries import build_summary
+from ar_sync.summaries import build_night_summary
 from enkash_ar.client import EnkashClient
 
 
@@ -36,11 +38,12 @@ def run_floor(
     as_of: date,
     out_dir: Path,
     ledger_path: Path,
-) -> dict[str, Any]:
+) -> NightSummary:
     """One night with the client only; returns the summary."""
     out_dir.mkdir(parents=True, exist_ok=True)
     results = []
-    with RunLedger(ledger_path) as ledger:
+    with RunLedger(ledger_path) as book:
+        ledger = Night(book, client.seller_id, as_of.isoformat())
         client.warm_token()
         customers = load_customers(customers_file)
         invoices = load_invoices(
@@ -67,10 +70,11 @@ def run_floor(
 
         enkash_customers = planning_customers(client.search_all_customers())
         all_invoices = client.search_invoices_frame()
-        return build_summary(
-            pl.concat([eo.empty_results(), *results]),
+        return build_night_summary(
+            pl.concat([empty_results(), *results]),
             open_invoices_frame(all_invoices, enkash_customers),
             as_of,
+            seller_id=client.seller_id,
             customers_rejected=customers.rejected_rows,
             invoices_rejected=invoices.rejected_rows,
             credit_sales=credit_sales(all_invoices, as_of),

@@ -27,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from ar_sync.night_summary import NightSummary
 from bench.common import (
     WRITE_OPERATIONS,
     SandboxProcess,
@@ -58,7 +59,7 @@ def _client(sandbox: SandboxProcess) -> EnkashClient:
     )
 
 
-def _cycle(customers: Path, invoices: Path, work: Path) -> tuple[float, dict[str, Any]]:
+def _cycle(customers: Path, invoices: Path, work: Path) -> tuple[float, NightSummary]:
     from flows.nightly_ar_cycle import nightly_ar_cycle
     from flows.options import CycleOptions
 
@@ -110,7 +111,7 @@ def s1_s3(sandbox: SandboxProcess, scale: int, work: Path) -> dict[str, Any]:
     sandbox.reset()
     cycle_s, summary = _cycle(customers, invoices, work)
     cycle_calls = sandbox.request_counts()
-    uploaded = summary["invoices_uploaded"]
+    uploaded = summary.invoices_uploaded
     log(f"S1: cycle {cycle_s:.1f} s")
     s1 = {
         "customers": n_customers,
@@ -200,9 +201,9 @@ def s2(sandbox: SandboxProcess, scale: int, work: Path) -> dict[str, Any]:
 
 
 def _summary_seconds(rows: int) -> dict[str, float]:
-    """Time build_summary over ``rows`` bulk-result rows and ``rows`` open invoices (synthetic)."""
-    from ar_sync.exactly_once import RESULT_SCHEMA
-    from ar_sync.summaries import OPEN_INVOICE_SCHEMA, build_summary
+    """Time build_night_summary over ``rows`` result rows and ``rows`` open invoices (synthetic)."""
+    from ar_sync.results import RESULT_SCHEMA
+    from ar_sync.summaries import OPEN_INVOICE_SCHEMA, build_night_summary
 
     i = pl.int_range(rows, eager=True)
     results = pl.DataFrame(
@@ -210,11 +211,12 @@ def _summary_seconds(rows: int) -> dict[str, float]:
             "stage": pl.Series(["invoices_upload", "invoices_dispatch"]).gather(i % 2),
             "key": "INV" + i.cast(pl.String),
             "outcome": pl.Series(["success"] * 99 + ["failure"]).gather(i % 100),
+            "origin": pl.lit("sent"),
             "amount": (1000 + i % 5000).cast(pl.Float64),
             "reason": pl.Series([None] * 99 + ["dueDate must not be before invoiceDate"]).gather(i % 100),
             "remote_id": "KI" + i.cast(pl.String),
         }
-    ).cast(RESULT_SCHEMA)  # type: ignore[arg-type]
+    ).cast(RESULT_SCHEMA)
     open_invoices = pl.DataFrame(
         {
             "invoice_number": "INV" + i.cast(pl.String),
@@ -227,10 +229,10 @@ def _summary_seconds(rows: int) -> dict[str, float]:
         }
     ).cast(dict(OPEN_INVOICE_SCHEMA))  # type: ignore[arg-type]
     start = time.perf_counter()
-    build_summary(results, pl.DataFrame(schema=OPEN_INVOICE_SCHEMA), AS_OF)
+    build_night_summary(results, pl.DataFrame(schema=OPEN_INVOICE_SCHEMA), AS_OF, seller_id="CEKSANDBX1")
     results_only = time.perf_counter() - start
     start = time.perf_counter()
-    build_summary(results, open_invoices, AS_OF, credit_sales=1.0)
+    build_night_summary(results, open_invoices, AS_OF, seller_id="CEKSANDBX1", credit_sales=1.0)
     both = time.perf_counter() - start
     return {
         "summary_seconds_over_results": round(results_only, 3),
