@@ -96,7 +96,7 @@ def test_a_night_over_every_bad_case_sends_only_exact_single_records_and_names_e
     summary = asyncio.run(nightly_ar_cycle(str(customers_file), str(invoices_file), AS_OF, options))
 
     # EnKash: the accepted invoices only, once each, with exactly the ERP's amounts, under one customer.
-    client = enkash_client()
+    client = enkash_client(ledger_path=options.ledger_path)
     held = client.search_invoices_frame()
     enkash_customers = client.search_customers_frame()
     ref_of = dict(zip(enkash_customers["customerId"], enkash_customers["uniqueRefNo"], strict=True))

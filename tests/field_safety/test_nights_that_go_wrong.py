@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
-import time
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,8 +19,9 @@ from ar_sync.night_summary import NeedsAttentionError
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from sandbox.server import RunningSandbox
-from tests.cli.cli_helpers import REPO, cli_env, cycle_args, error_lines, run_cli
+from tests.cli.cli_helpers import cli_env, cycle_args, error_lines, run_cli
 from tests.enkash_checks import ErpExport, erp_export, exactly_once_problems
+from tests.field_safety.cycle_process import Cycle, wait_until
 
 #: Starts processes (the enkash-ar command) against a Prefect server: end to end.
 pytestmark = pytest.mark.e2e
@@ -156,30 +154,17 @@ def test_a_password_rotated_mid_run_costs_one_token_attempt_and_is_not_tried_the
 ) -> None:
     env = cli_env(sandbox, tmp_path / "storage")
     faults(sandbox, latency_ms=20)
-    args = cycle_args(
-        export.customers_file, export.invoices_file, tmp_path / "out", AS_OF, "--chunk-size", "10"
-    )
-    cycle = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", *args],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while state(sandbox)["request_counts"].get("invoiceBulkUpload", 0) < 1:
-        assert time.monotonic() < deadline and cycle.poll() is None, "the cycle never reached the upload"
-        time.sleep(0.05)
+    cycle = Cycle(env, export, tmp_path / "out", AS_OF, "--chunk-size", "10")
+    wait_until(lambda: state(sandbox)["request_counts"].get("invoiceBulkUpload", 0) >= 1, "the first upload")
     # The password is rotated on the portal, and the run's token dies: it must renew with the old one.
     httpx.post(f"{sandbox.base_url}/_sandbox/password", json={"password": "rotated-on-the-portal"})
     tokens_before = state(sandbox)["request_counts"].get("getAuthenticationToken", 0)
     faults(sandbox, expire_tokens=True)
-    out, err = cycle.communicate(timeout=180)
+    code = cycle.finish()
 
-    assert cycle.returncode == 1, out + err
+    assert code == 1, cycle.output
     assert state(sandbox)["request_counts"]["getAuthenticationToken"] == tokens_before + 1
-    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    lines = [line for line in cycle.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "Bad credentials" in lines[0] and "not retried" in lines[0]
 
     # The next night, nobody has updated ENKASH_PASSWORD yet: the stale password is not sent again.

@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -25,8 +23,9 @@ from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
 from sandbox.server import RunningSandbox
-from tests.cli.cli_helpers import REPO, cli_env, cycle_args
+from tests.cli.cli_helpers import REPO, cli_env
 from tests.enkash_checks import ErpExport, erp_export, exactly_once_problems
+from tests.field_safety.cycle_process import Cycle, wait_until
 
 AS_OF = date(2026, 11, 24)
 #: How slowly the sandbox answers while the second night gets going: the first night crawls.
@@ -40,40 +39,6 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> ErpExport:
     return erp_export(tmp_path_factory.mktemp("overlap"), customers=20, invoices=120, seed=21, as_of=AS_OF)
 
 
-class Cycle:
-    """``enkash-ar cycle`` running as its own process, its output read as it comes."""
-
-    def __init__(self, env: dict[str, str], export: ErpExport, out: Path, *extra: str) -> None:
-        args = cycle_args(
-            export.customers_file, export.invoices_file, out, AS_OF, "--chunk-size", "40", *extra
-        )
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", *args],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def finish(self, timeout: float = 300) -> int:
-        code = self.process.wait(timeout=timeout)
-        self._reader.join(timeout=10)
-        return code
-
-
 def set_latency(sandbox: RunningSandbox, ms: int) -> None:
     httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"latency_ms": ms}).raise_for_status()
 
@@ -83,13 +48,6 @@ def writes_started(sandbox: RunningSandbox) -> bool:
         "request_counts"
     ]
     return counts.get("createBulkCustomer", 0) > 0
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
-        time.sleep(0.05)
 
 
 def hold_until_waiting(
@@ -120,7 +78,10 @@ def test_same_ledger_started_at_once_one_night_waits_and_then_sends_nothing(
 ) -> None:
     env = cli_env(sandbox, tmp_path / "storage")
     ledger = str(tmp_path / "shared" / "ledger.sqlite3")
-    nights = [Cycle(env, export, tmp_path / x / "out", "--ledger", ledger) for x in ("a", "b")]
+    nights = [
+        Cycle(env, export, tmp_path / x / "out", AS_OF, "--chunk-size", "40", "--ledger", ledger)
+        for x in ("a", "b")
+    ]
     hold_until_waiting(sandbox, nights)
     codes = [night.finish() for night in nights]
 
@@ -138,9 +99,9 @@ def test_different_ledgers_the_prefect_limit_keeps_them_apart_and_names_the_hold
     sandbox: RunningSandbox, prefect_server: None, export: ErpExport, tmp_path: Path
 ) -> None:
     env = cli_env(sandbox, tmp_path / "storage")
-    first = Cycle(env, export, tmp_path / "a" / "out")
+    first = Cycle(env, export, tmp_path / "a" / "out", AS_OF, "--chunk-size", "40")
     wait_until(lambda: writes_started(sandbox), "the first night's first write")
-    second = Cycle(env, export, tmp_path / "b" / "out", "--lock-timeout", "3")
+    second = Cycle(env, export, tmp_path / "b" / "out", AS_OF, "--chunk-size", "40", "--lock-timeout", "3")
     # The first night crawls until the second has given up waiting for it.
     set_latency(sandbox, CRAWL_MS)
     try:
@@ -182,7 +143,7 @@ def test_a_deployment_run_and_a_cli_run_of_one_seller_never_overlap(
         flow_run = run_deployment(deployment, parameters=parameters, timeout=0)
         wait_until(lambda: writes_started(sandbox), "the deployment's first write")
         # The deployment's night is writing: a CLI night of the same seller starts now.
-        cli = Cycle(env, export, tmp_path / "cli" / "out")
+        cli = Cycle(env, export, tmp_path / "cli" / "out", AS_OF, "--chunk-size", "40")
         hold_until_waiting(sandbox, [cli])
         code = cli.finish()
         state = _wait_for_state(flow_run.id, lambda state: state.is_final())
