@@ -66,6 +66,11 @@ def _count(value: int) -> str:
     return summaries.format_inr(value).removeprefix("₹").removesuffix(".00")
 
 
+def _plural(count: int, word: str) -> str:
+    """``1 night``, ``2 nights``: the count grouped the Indian way."""
+    return f"{_count(count)} {word}{'' if count == 1 else 's'}"
+
+
 def _days(value: float | None) -> str:
     return "n/a" if value is None else f"{value:,.1f} days"
 
@@ -231,7 +236,7 @@ def _kpis(summary: NightSummary, trend: Sequence[TrendPoint]) -> str:
         _kpi(
             "Open receivables",
             _rupees(summary.open_amount),
-            f"{_count(summary.open_invoices)} open invoices<br>{open_delta}",
+            f"{_plural(summary.open_invoices, 'open invoice')}<br>{open_delta}",
             key="open",
         ),
         _kpi("Overdue", _rupees(overdue), share, key="overdue"),
@@ -251,7 +256,7 @@ def _kpis(summary: NightSummary, trend: Sequence[TrendPoint]) -> str:
         _kpi(
             "Failed",
             _count(failed),
-            f"{_count(rejected)} input rows rejected",
+            f"{_plural(rejected, 'input row')} rejected",
             bad=failed > 0 or bool(summary.attention()),
             key="failed",
         ),
@@ -275,7 +280,7 @@ def _aging_panel(summary: NightSummary) -> str:
                 tone=tone,
             )
         )
-    chart = bar_chart(bars, chart_id="aging-chart", title="Open balance by days past due", height=360)
+    chart = bar_chart(bars, chart_id="aging-chart", title="Open balance by days past due", height=400)
     return (
         '<section class="panel"><h2>Aging</h2>'
         f'<p class="caption">Open balance by days past due on {_day(summary.as_of)}; '
@@ -304,7 +309,7 @@ def _trend_panel(trend: Sequence[TrendPoint]) -> str:
     )
     skipped = nights - len(dso)
     note = (
-        f'<p class="more">{skipped} nights without a DSO (no credit sales) are left out.</p>'
+        f'<p class="more">{_plural(skipped, "night")} without a DSO (no credit sales) left out.</p>'
         if skipped
         else ""
     )
@@ -426,7 +431,7 @@ def _rejected_panel(rejected: pl.DataFrame, max_rows: int) -> str:
     if rejected.is_empty():
         return f'<section class="panel">{title}<p class="empty">No ERP row was rejected.</p></section>'
     per_entity = ", ".join(
-        f"{_count(n)} {escape(entity)}"
+        f"{escape(entity)}: {_count(n)}"
         for entity, n in rejected.group_by("entity").len().sort("entity").iter_rows()
     )
     table = _table(
@@ -454,7 +459,7 @@ def _rejected_panel(rejected: pl.DataFrame, max_rows: int) -> str:
         css_class="rejected-rows",
     )
     return (
-        f'<section class="panel table-panel">{title}<p class="caption">{rejected.height} records '
+        f'<section class="panel table-panel">{title}<p class="caption">{_plural(rejected.height, "record")} '
         f"({per_entity}) were not sent: fix them in the ERP and the next night sends them.</p>{table}"
         f"{_more(min(max_rows, rejected.height), rejected.height, f'<code>{REJECTED_ROWS_FILE}</code>')}"
         "</section>"

@@ -196,7 +196,7 @@ def test_the_trend_shows_every_night_and_the_change_since_the_last() -> None:
     assert len(amounts.findall(f".//{SVG}polyline")[0].attrib["points"].split()) == 3
     assert {"₹10 L", "₹25 L", "₹23.5 L"} <= {t.text for t in amounts.iter(f"{SVG}text")}
     assert len(list(found["dso-chart"].iter(f"{SVG}circle"))) == 2
-    assert "1 nights without a DSO" in page
+    assert "1 night without a DSO" in page
     assert "▼ ₹1,54,322 since 23 Nov" in page
 
 
