@@ -29,7 +29,7 @@ from ar_sync.csv_safety import escape_formula
 from ar_sync.night_history import TrendPoint
 from ar_sync.night_summary import NightSummary
 from ar_sync.output_files import REJECTED_ROWS_FILE, run_report_file
-from ar_sync.rejections import REJECTED_SCHEMA
+from ar_sync.rejections import REJECTED_COLUMNS, REJECTED_SCHEMA
 from ar_sync.report_charts import Bar, Point, bar_chart, line_chart
 from ar_sync.results import RowOutcome, Stage, empty_results
 
@@ -539,10 +539,13 @@ def _footer(summary: NightSummary) -> str:
 
 
 def read_rejected(path: Path) -> pl.DataFrame:
-    """The rejected-rows report at ``path`` (``REJECTED_SCHEMA``), empty when the file is missing."""
+    """The rejected-rows report at ``path`` (``REJECTED_SCHEMA``), empty when the file is missing.
+
+    Columns are picked by name, so a report that gains a column still reads.
+    """
     if not path.is_file():
         return pl.DataFrame(schema=REJECTED_SCHEMA)
-    return pl.read_csv(path, schema=REJECTED_SCHEMA)
+    return pl.read_csv(path, infer_schema=False).select(REJECTED_COLUMNS).cast(REJECTED_SCHEMA)
 
 
 def write_run_report(

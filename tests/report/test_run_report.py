@@ -240,6 +240,10 @@ def test_the_report_is_written_beside_the_nights_files(tmp_path: Path) -> None:
     )
     page = path.read_text(encoding="utf-8")
     assert page.count("INV-&lt;9&gt;") == 2
+    # A rejected-rows report with a column more (a later release) still shows its rows.
+    wider = pl.read_csv(tmp_path / "rejected_rows.csv").with_columns(pl.lit("x").alias("severity"))
+    wider.write_csv(tmp_path / "rejected_rows.csv")
+    assert write_run_report(tmp_path, busy_night()).read_text(encoding="utf-8").count("INV-&lt;9&gt;") == 2
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
