@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine with only Python 3.11+ and pip:
 #   make demo   installs everything, then runs the demo against the embedded sandbox
-#   make test   installs everything, then runs lint, type check and all tests
+#   make test   installs everything, then runs lint, type check and all tests (what CI runs)
+# and one for the inner loop:
+#   make test-fast   the tests that need no Prefect server and start no process (under a minute)
 # The environment is locked (uv.lock) and rebuilt from it exactly (uv sync --frozen).
 
 PYTHON ?= python3
@@ -10,7 +12,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen
 
-.PHONY: install demo test lint typecheck pytest bench clean
+.PHONY: install demo test test-fast lint typecheck pytest bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,6 +36,9 @@ typecheck: install
 
 pytest: install
 	$(RUN) pytest
+
+test-fast: install
+	$(RUN) pytest -m "not e2e" -q
 
 test: lint typecheck pytest
 

@@ -23,6 +23,16 @@ from tasks.connection import close_all
 # The test server has no internet: its telemetry heartbeat would only log errors.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+#: A test that uses one of these needs a Prefect server: it is end to end (``make test`` only).
+_E2E_FIXTURES = frozenset({"prefect_server", "enkash_env"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs a Prefect server ``e2e``; tests that start processes say so themselves."""
+    for item in items:
+        if _E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.e2e)
+
 
 def read_state(sandbox: RunningSandbox, *, summary: bool = False) -> dict[str, Any]:
     """The sandbox's ``/_sandbox/state`` (``summary`` leaves out the record lists)."""

@@ -27,6 +27,9 @@ from ar_sync.erp_input import load_customers, load_invoices
 from sandbox.sample_data import generate_erp_files, sample_customers, sample_invoices, write_frame
 from tests.cli.cli_helpers import cli_env, cycle_args, error_lines, run_cli, writes
 
+#: Starts processes (the enkash-ar command) against a Prefect server: end to end.
+pytestmark = pytest.mark.e2e
+
 AS_OF = date(2026, 11, 24)
 
 

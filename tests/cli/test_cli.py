@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -19,6 +18,9 @@ from prefect.client.orchestration import get_client
 from blocks.credentials import EnkashCredentials
 from sandbox.sample_data import generate_erp_files
 from tests.cli.cli_helpers import REPO, cli_env, cycle_args, error_lines, run_cli, writes
+
+#: Starts processes (the enkash-ar command) against a Prefect server: end to end.
+pytestmark = pytest.mark.e2e
 
 AS_OF = date(2026, 11, 24)
 
@@ -91,35 +93,6 @@ def test_a_failing_cycle_exits_1_with_one_clear_line(
     assert line.startswith("error: the cycle failed: getAuthenticationToken failed (HTTP ")
     assert "ENKASH_PASSWORD" in line and "not retried" in line
     assert sandbox_state(summary=True)["request_counts"] == {"getAuthenticationToken": 1}
-
-
-@pytest.mark.parametrize(
-    ("change", "expected"),
-    [
-        ({"--as-of": "2026-13-45"}, "error: --as-of '2026-13-45' is not a date; use YYYY-MM-DD."),
-        ({"--customers": "nowhere/customers.csv"}, "error: nowhere/customers.csv: no such file."),
-        (
-            {"--customer-column": "Cust Code"},
-            "error: --customer-column 'Cust Code' is not 'ERP header=canonical_name'",
-        ),
-    ],
-    ids=["as-of", "missing-file", "mapping"],
-)
-def test_bad_arguments_are_refused_before_anything_runs(
-    change: dict[str, str], expected: str, erp_files: tuple[Path, Path], tmp_path: Path
-) -> None:
-    customers, invoices = erp_files
-    options = {"--customers": str(customers), "--invoices": str(invoices), **change}
-    args = ["cycle", *(part for pair in options.items() for part in pair)]
-    # No ENKASH_* and no Prefect server: the arguments are checked first.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ENKASH_")}
-
-    result = run_cli(*args, env={**env, "COLUMNS": "80", "NO_COLOR": "1"}, timeout=60)
-
-    assert result.returncode == 1
-    assert "Traceback" not in result.stdout + result.stderr
-    [line] = error_lines(result)
-    assert line.startswith(expected)
 
 
 def test_sandbox_serve_prints_its_url_and_credentials_and_answers(tmp_path: Path) -> None:

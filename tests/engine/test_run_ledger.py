@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -108,12 +106,15 @@ def test_a_lease_is_held_until_released_expired_or_its_process_is_gone(ledger: R
 
 def test_the_lease_of_a_killed_process_on_this_host_is_taken_at_once(tmp_path: Path) -> None:
     path = tmp_path / "ledger.sqlite3"
-    script = (
-        "import sys; from datetime import timedelta; from ar_sync.run_ledger import RunLedger;"
-        f"RunLedger(sys.argv[1]).try_lease('{SELLER}', 'dead', 'killed run', timedelta(hours=1), host='here')"
-    )
-    subprocess.run([sys.executable, "-c", script, str(path)], check=True, cwd=Path(__file__).parents[2])
     with RunLedger(path) as ledger:
-        lease = ledger.try_lease(SELLER, "alive", "new run", timedelta(minutes=1), host="here")
-        assert lease is None
+        assert ledger.try_lease(SELLER, "dead", "killed run", timedelta(hours=1), host="here") is None
+    # The holder was SIGKILLed: its pid no longer exists (no pid can exceed the kernel's pid_max).
+    dead_pid = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE seller_leases SET pid = ?", (dead_pid,))
+    with RunLedger(path) as ledger:
+        assert (
+            ledger.try_lease(SELLER, "alive", "new run", timedelta(minutes=1), host="elsewhere") is not None
+        )
+        assert ledger.try_lease(SELLER, "alive", "new run", timedelta(minutes=1), host="here") is None
         assert ledger.try_lease(SELLER, "third", "x", timedelta(minutes=1), host="here") is not None

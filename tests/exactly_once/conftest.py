@@ -1,4 +1,4 @@
-"""Fixtures of the exactly-once tests: a 5k-invoice ERP export and the exactly-once check of EnKash.
+"""Fixtures of the exactly-once tests: a 1k-invoice ERP export and the exactly-once check of EnKash.
 
 The check reads the sandbox's own records (``/_sandbox/state``), i.e. what a finance-ops user would
 see on the EnKash portal: one customer per valid ``customer_ref``, one invoice per valid
@@ -17,19 +17,14 @@ import pytest
 
 from sandbox.server import RunningSandbox
 from tests.enkash_checks import ErpExport, erp_export, exactly_once_problems
-
-AS_OF = date(2026, 11, 24)
-#: The size of the night every exactly-once test runs: 5 bulk files of 1,000 invoices and 5 dispatch
-#: calls. Reminders are set one customer at a time (4 calls each), so the customer count is what
-#: drives the wall time under latency and backoff; 200 keep each case well under a minute.
-CUSTOMERS, INVOICES = 200, 5000
+from tests.exactly_once.eo_night import AS_OF, CUSTOMERS, INVOICES
 
 
 @pytest.fixture(scope="session")
-def erp_5k(tmp_path_factory: pytest.TempPathFactory) -> ErpExport:
-    """200 customers and 5,000 invoices (with the generator's few bad rows), written once per session."""
+def erp_night(tmp_path_factory: pytest.TempPathFactory) -> ErpExport:
+    """40 customers and 1,000 invoices (with the generator's few bad rows), written once per session."""
     return erp_export(
-        tmp_path_factory.mktemp("erp-5k"), customers=CUSTOMERS, invoices=INVOICES, seed=5, as_of=AS_OF
+        tmp_path_factory.mktemp("erp-night"), customers=CUSTOMERS, invoices=INVOICES, seed=5, as_of=AS_OF
     )
 
 

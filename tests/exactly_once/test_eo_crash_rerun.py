@@ -26,9 +26,11 @@ import pytest
 from prefect.settings import PREFECT_API_URL
 
 from sandbox.server import RunningSandbox
+from tests.exactly_once.eo_night import CHUNK_SIZE
 
-#: Rows per bulk file in these runs, so that every stage takes several chunks (5 invoice uploads).
-CHUNK_SIZE = 1000
+#: Starts processes (the enkash-ar command) against a Prefect server: end to end.
+pytestmark = pytest.mark.e2e
+
 #: How long one killed-or-completed run may take before the test gives up on it.
 RUN_TIMEOUT = 240.0
 POLL_INTERVAL = 0.02
@@ -44,7 +46,7 @@ class KillPoint:
     name: str
     reached: Callable[[Counts, Counts], bool]
     #: Sandbox latency (ms) during the run: wide windows for the bulk stages, small for the
-    #: one-by-one reminder calls (2,000 of them).
+    #: one-by-one reminder calls.
     latency_ms: int = 40
 
 
@@ -178,13 +180,13 @@ def test_a_night_killed_at_every_stage_and_rerun_ends_exactly_once(
     ledger_kept: bool,
     sandbox: RunningSandbox,
     cycle_env: dict[str, str],
-    erp_5k: Any,
+    erp_night: Any,
     as_of: date,
     check_exactly_once: Callable[[Any], None],
     tmp_path: Path,
 ) -> None:
-    cycle = _cycle(sandbox, cycle_env, erp_5k, as_of, tmp_path)
-    points = _kill_points(len(erp_5k.customer_refs))
+    cycle = _cycle(sandbox, cycle_env, erp_night, as_of, tmp_path)
+    points = _kill_points(len(erp_night.customer_refs))
 
     for number, point in enumerate(points, start=1):
         status = cycle.run(number, kill_at=point)
@@ -200,4 +202,4 @@ def test_a_night_killed_at_every_stage_and_rerun_ends_exactly_once(
     assert final == 0, f"the rerun after the last kill failed:\n{log[-3000:]}"
     assert "invoices_uploaded" in log  # the summary was printed
     assert (tmp_path / "out" / "summary.json").exists()
-    check_exactly_once(erp_5k)
+    check_exactly_once(erp_night)

@@ -1,4 +1,4 @@
-"""Exactly-once under faults: a 5k-invoice night while EnKash answers 500s and 429s, drops answers it
+"""Exactly-once under faults: a 1k-invoice night while EnKash answers 500s and 429s, drops answers it
 has already acted on, is slow, or expires tokens mid-run.
 
 Every case runs the whole nightly cycle against the sandbox with one kind of fault injected on up to
@@ -22,6 +22,7 @@ from ar_sync.night_summary import NightSummary
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from sandbox.server import RunningSandbox
+from tests.exactly_once.eo_night import CHUNK_SIZE
 
 logger = logging.getLogger(__name__)
 
@@ -57,21 +58,21 @@ def _run_night(export: Any, options: CycleOptions, as_of: date) -> NightSummary:
 def test_a_faulty_night_ends_with_enkash_holding_the_export_exactly_once(
     faults: dict[str, Any],
     enkash_env: RunningSandbox,
-    erp_5k: Any,
+    erp_night: Any,
     set_faults: Callable[..., None],
     check_exactly_once: Callable[[Any], None],
     as_of: date,
     tmp_path: Path,
 ) -> None:
     options = CycleOptions(
-        out_dir=str(tmp_path / "out"), ledger_path=str(tmp_path / "ledger.sqlite3"), chunk_size=1000
+        out_dir=str(tmp_path / "out"), ledger_path=str(tmp_path / "ledger.sqlite3"), chunk_size=CHUNK_SIZE
     )
     set_faults(seed=20261124, **faults)
 
     failures: list[str] = []
     for _attempt in range(1 + MAX_RERUNS):
         try:
-            summary = _run_night(erp_5k, options, as_of)
+            summary = _run_night(erp_night, options, as_of)
         except Exception as exc:  # a failed night is what the user reruns
             failures.append(f"{type(exc).__name__}: {exc}")
             logger.warning("night failed under %s, rerunning: %s", faults, failures[-1])
@@ -80,9 +81,9 @@ def test_a_faulty_night_ends_with_enkash_holding_the_export_exactly_once(
     else:
         pytest.fail(f"the night still failed after {MAX_RERUNS} reruns: {failures}")
 
-    check_exactly_once(erp_5k)
+    check_exactly_once(erp_night)
     # The night's numbers are true however many attempts and lost answers it took.
-    assert summary.customers_created == len(erp_5k.customer_refs)
-    assert summary.invoices_uploaded == summary.invoices_dispatched == len(erp_5k.invoice_numbers)
-    assert summary.reminders_set == len(erp_5k.customer_refs)
+    assert summary.customers_created == len(erp_night.customer_refs)
+    assert summary.invoices_uploaded == summary.invoices_dispatched == len(erp_night.invoice_numbers)
+    assert summary.reminders_set == len(erp_night.customer_refs)
     assert summary.invoices_already_present == summary.invoices_already_dispatched == 0

@@ -25,6 +25,9 @@ from sandbox.server import RunningSandbox
 from tests.cli.cli_helpers import REPO, cli_env, cycle_args, error_lines, run_cli
 from tests.enkash_checks import ErpExport, erp_export, exactly_once_problems
 
+#: Starts processes (the enkash-ar command) against a Prefect server: end to end.
+pytestmark = pytest.mark.e2e
+
 AS_OF = date(2026, 11, 24)
 
 

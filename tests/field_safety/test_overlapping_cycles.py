@@ -166,6 +166,9 @@ def test_a_deployment_run_and_a_cli_run_of_one_seller_never_overlap(
 #: A deployment served by its own process, as `prefect deploy` + a worker would run it.
 SERVE = """
 from flows.nightly_ar_cycle import nightly_ar_cycle
+
+#: Starts processes (the enkash-ar command) against a Prefect server: end to end.
+pytestmark = pytest.mark.e2e
 nightly_ar_cycle.serve(name="overlap-test", limit=2)
 """
 

@@ -29,6 +29,8 @@ from tests.report.browser import WINDOW, Capture, capture, capture_with_chromium
 from tests.report.png_pixels import colours
 
 AS_OF = date(2026, 11, 24)
+#: Every test here starts Chromium (and the real night a Prefect server): end to end, ``make test`` only.
+pytestmark = pytest.mark.e2e
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "run-report.png"
 #: Fills of run_report.css that only the charts use: the aging bars, and the DSO line and points.
 BAR_FILLS = {
