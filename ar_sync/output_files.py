@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Final
 
 #: The night's summary (``NightSummary``), JSON.
@@ -10,3 +11,8 @@ SUMMARY_FILE: Final = "summary.json"
 BULK_RESULTS_FILE: Final = "bulk_results.parquet"
 #: One row per ERP record that input validation rejected, CSV.
 REJECTED_ROWS_FILE: Final = "rejected_rows.csv"
+
+
+def run_report_file(seller_id: str, night: date) -> str:
+    """The night's HTML run report, one per seller and night: ``ar-report-<seller>-<yyyy-mm-dd>.html``."""
+    return f"ar-report-{seller_id}-{night.isoformat()}.html"

@@ -18,15 +18,19 @@ A *night* is one seller's business date (``as_of``). Every batch belongs to a ni
 night: a retried or rerun night reports what the night did in total. A row sent by the night stays
 "sent" even when a later attempt finds it already in EnKash.
 
+It also keeps each night's summary (``summary.json``: counts, amounts, the top overdue customers), one
+per seller and night, so a night's report can show the trend of the nights before it.
+
 The ledger also remembers refused credentials (a salted scrypt fingerprint, never the secret) and holds
 the per-seller lease that keeps two cycles of one seller from running at once on this ledger.
 
-The ledger holds keys (invoice numbers, customer refs), EnKash ids, counts and reasons: never a token,
-a secret or a full request body. SQLite, one file per installation, safe for several processes (WAL).
+The ledger holds keys (invoice numbers, customer refs), EnKash ids, counts, amounts and reasons: never a
+token, a secret or a full request body. SQLite, one file per installation, safe for several processes (WAL).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -36,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import polars as pl
 
@@ -91,6 +95,13 @@ CREATE TABLE IF NOT EXISTS night_results (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (seller_id, night, stage, key)
 );
+CREATE TABLE IF NOT EXISTS night_summaries (
+    seller_id  TEXT NOT NULL,
+    night      TEXT NOT NULL,
+    summary    TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (seller_id, night)
+);
 CREATE TABLE IF NOT EXISTS refused_credentials (
     seller_id   TEXT NOT NULL,
     salt        BLOB NOT NULL,
@@ -108,6 +119,14 @@ CREATE TABLE IF NOT EXISTS seller_leases (
     lease_until TEXT NOT NULL
 );
 """
+_INSERT_SUMMARY: Final = (
+    "INSERT INTO night_summaries (seller_id, night, summary, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (seller_id, night) "
+)
+_REPLACE_SUMMARY: Final = (
+    _INSERT_SUMMARY + "DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at"
+)
+_KEEP_SUMMARY: Final = _INSERT_SUMMARY + "DO NOTHING"
 
 
 @dataclass(frozen=True)
@@ -382,6 +401,29 @@ class RunLedger:
             )
             rows = cur.fetchall()
         return pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row")
+
+    def record_night_summary(
+        self, seller_id: str, night: str, summary_json: str, *, replace: bool = True
+    ) -> bool:
+        """Keep the night's summary (``summary.json`` text) for the trend; True when it was stored.
+
+        A rerun of a night replaces its summary; with ``replace=False`` a summary already kept wins (an
+        older copy found on disk must not overwrite what the night itself recorded).
+        """
+        query = _REPLACE_SUMMARY if replace else _KEEP_SUMMARY
+        with self._transaction() as conn:
+            return conn.execute(query, (seller_id, night, summary_json, _now())).rowcount > 0
+
+    def night_summaries(self, seller_id: str, *, until: str, limit: int = 30) -> list[dict[str, Any]]:
+        """The kept summaries of the ``limit`` last nights up to ``until`` (included), oldest first."""
+        with self._lock:
+            cur = self._conn.execute(
+                "SELECT summary FROM night_summaries WHERE seller_id = ? AND night <= ?"
+                " ORDER BY night DESC LIMIT ?",
+                (seller_id, until, limit),
+            )
+            rows = cur.fetchall()
+        return [json.loads(text) for (text,) in reversed(rows)]
 
     # ---- refused credentials -------------------------------------------------------------------
 

@@ -9,15 +9,17 @@ from typing import Any
 
 import polars as pl
 from prefect import task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from ar_sync import summaries
 from ar_sync.convergence import customer_twins, invoice_twins
+from ar_sync.night_history import night_trend, remember_night
 from ar_sync.night_summary import NightSummary
 from ar_sync.output_files import BULK_RESULTS_FILE, REJECTED_ROWS_FILE, SUMMARY_FILE
 from ar_sync.receivables import credit_sales, open_invoices_frame
 from ar_sync.results import empty_results
+from ar_sync.run_report import write_run_report
 from tasks.connection import run_ledger
 
 
@@ -47,7 +49,8 @@ def publish_summary(
     dry_run: bool = False,
     planned: Mapping[str, int] | None = None,
 ) -> NightSummary:
-    """Build the night's summary with polars and publish it (artifacts, summary.json, bulk_results.parquet).
+    """Build the night's summary with polars and publish it (artifacts, summary.json, bulk_results.parquet,
+    the HTML run report, linked from the artifacts).
 
     The counts are the night's record in the run ledger, over every attempt of the night; the amounts
     are ``enkash_invoices`` (all of the seller's invoices, one copy per invoice number counted: extra
@@ -82,14 +85,27 @@ def publish_summary(
         dry_run=dry_run,
         planned=planned,
     )
+    # Before summary.json is replaced: the earlier night it holds joins the trend if the ledger lacks it.
+    remember_night(run_ledger(ledger_path), summary, left_behind=folder / SUMMARY_FILE)
     results.write_parquet(folder / BULK_RESULTS_FILE)
     (folder / SUMMARY_FILE).write_text(summary.to_json(), encoding="utf-8")
+    report = write_run_report(
+        folder, summary, trend=night_trend(run_ledger(ledger_path), summary), results=results
+    )
 
     stage_counts = summaries.stage_counts(results)
     aging = summaries.aging(open_invoices, night)
     top = summaries.top_overdue_customers(open_invoices, night)
+    create_link_artifact(
+        report.resolve().as_uri(),
+        link_text=f"AR run report of {night.isoformat()} ({report.name})",
+        key="ar-run-report",
+        description=f"The night's HTML report (charts, failures, rejected rows), in {folder.resolve()}",
+        _sync=True,  # type: ignore[call-arg]
+    )
     create_markdown_artifact(
-        summaries.summary_markdown(summary, stage_counts, aging, top),
+        summaries.summary_markdown(summary, stage_counts, aging, top)
+        + f"\n**Run report:** [{report.name}]({report.resolve().as_uri()}) in `{folder.resolve()}`\n",
         key="ar-cycle-summary",
         description=f"EnKash AR night {night.isoformat()} of {seller_id}",
         _sync=True,  # type: ignore[call-arg]
