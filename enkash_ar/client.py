@@ -409,18 +409,19 @@ class EnkashClient(BaseClient):
 
     # ---- result files --------------------------------------------------------------------------
 
+    def result_file_content(self, url: str) -> bytes:
+        """The bytes of a bulk result file as EnKash serves it (the token only on the API's own host)."""
+        route = Route("downloadResultFile", "GET", url, OperationKind.IDEMPOTENT)
+        return self._send(route).content
+
     def download_result_file(self, url: str) -> pl.DataFrame:
         """Download a bulk result file (success or failure) as a frame of text columns, as EnKash wrote it.
 
-        The token is sent only when ``url`` is on the API's own host. :meth:`bulk_results` also
-        normalizes the columns.
+        CSV or XLSX (recognised by its content). :meth:`bulk_results` also normalizes the columns.
         """
-        route = Route("downloadResultFile", "GET", url, OperationKind.IDEMPOTENT)
-        response = self._send(route)
-        xlsx = url.lower().split("?")[0].endswith(".xlsx") or "spreadsheetml" in response.headers.get(
-            "content-type", ""
+        return decode_result_file(
+            self.result_file_content(url), xlsx=url.lower().split("?")[0].endswith(".xlsx")
         )
-        return decode_result_file(response.content, xlsx=xlsx)
 
     def bulk_results(self, bulk_response: BulkResponse) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The success and failure files of a bulk upload, as ``(success_df, failure_df)``.
