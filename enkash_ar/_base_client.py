@@ -365,9 +365,11 @@ class BaseClient:
         try:
             return _adapter(payload_type).validate_python(payload, context={PROFILE_CONTEXT: self.profile})
         except PydanticValidationError as exc:
+            # The message names the first problems; pydantic's own error (one entry per record, each with
+            # the record's values) would only bury it in a log.
             raise self._unreadable(
                 route, f"the answer's payload does not match the contract: {_short(exc)}"
-            ) from exc
+            ) from None
 
     def _body(self, route: Route, response: httpx.Response) -> Any:
         try:
