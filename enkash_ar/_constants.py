@@ -6,7 +6,8 @@ from typing import Final
 
 import httpx
 
-#: The documented test host (NOTES.md section 2); production is ``https://api.enkash.in``.
+#: EnKash's test host as its Payouts pages publish it (NOTES.md section 2): the portal publishes no AR
+#: host, so using it for AR is an assumption. Production is ``https://api.enkash.in`` (same caveat).
 DEFAULT_BASE_URL: Final = "https://ekpayout-uat.enkash.in"
 
 #: A slow bulk upload is still answered within a minute; connecting should be quick.

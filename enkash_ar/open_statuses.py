@@ -44,7 +44,7 @@ def check_open_statuses(
     held = invoices.filter(pl.col("externalId").is_in(list(open_external_ids)))
     if held.is_empty() or held.filter(pl.col("receivableStatus").is_in(_OPEN)).height:
         return
-    seen = held.group_by("receivableStatus").len().sort("len", descending=True)
+    seen = held.group_by("receivableStatus").len().sort(["len", "receivableStatus"], descending=[True, False])
     described = ", ".join(
         f"{profile.wire_status(status) if status else 'no status'} ({count})"
         for status, count in seen.iter_rows()

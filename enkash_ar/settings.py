@@ -60,7 +60,8 @@ class ConnectionFields(BaseModel):
 
     base_url: str = Field(
         default=DEFAULT_BASE_URL,
-        description="Base URL of the EnKash API (the UAT host by default; https://api.enkash.in for live).",
+        description="Base URL of the EnKash API. Default: the UAT host EnKash publishes for Payouts (no AR "
+        "host is published; https://api.enkash.in is the live one).",
     )
     client_id: str = Field(description="OAuth client id sent with HTTP Basic auth to /oauth/token.")
     client_secret: SecretStr = Field(description="OAuth client secret sent with HTTP Basic auth.")

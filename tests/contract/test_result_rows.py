@@ -63,6 +63,6 @@ def test_open_invoices_that_read_as_settled_stop_the_night() -> None:
     with pytest.raises(ContractMismatchError) as caught:
         check_open_statuses(frame, ["A", "B"], profile)
     assert "PENDING, PARTIALLY_RECEIVED" in str(caught.value)
-    assert "PAID (1), VOID (1)" in str(caught.value)
+    assert "they read as VOID (1), PAID (1)" in str(caught.value)
     check_open_statuses(frame, ["A", "Z"], profile)  # one of them reads as open: nothing to say
     check_open_statuses(frame, ["NOT-IN-ENKASH"], ContractProfile())  # none held yet: nothing to say

@@ -91,3 +91,28 @@ def test_each_guessed_operation_says_why_in_the_spec(operation_id: str) -> None:
         if method in METHODS and op.get("operationId") == operation_id
     ]
     assert reasons and reasons[0]
+
+
+def profile_settings_named_in_the_spec(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["x-profile-setting"]] if "x-profile-setting" in node else []
+        return own + [s for v in node.values() for s in profile_settings_named_in_the_spec(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in profile_settings_named_in_the_spec(v)]
+    return []
+
+
+def test_the_spec_names_an_existing_profile_setting_for_each_guess() -> None:
+    named = profile_settings_named_in_the_spec(SPEC)
+    document = SHIPPED_PROFILE.model_dump(mode="json")
+    for setting in named:
+        node: Any = document
+        for part in setting.split("."):
+            assert isinstance(node, dict) and part in node, (
+                f"x-profile-setting {setting!r} is not a profile setting"
+            )
+            node = node[part]
+    assert {f"operations.{op}" for op in INFERRED_OPERATIONS} <= set(named)
+    assert {"search", "result_files", "receivable_statuses", "token.expires_in", "errors.http_status"} <= set(
+        named
+    )
