@@ -213,32 +213,21 @@ def _check_guessed_reads(probes: ReadOnlyProbes, customers: list[dict[str, Any]]
         route = probes.client.profile.operations[operation]
         assumption = f"{route.method} {route.path} is {operation}"
         critical = operation in _CYCLE_READS
-        if customer_id is None:
+        needs_reminder = "reminderId" in route.placeholders()
+        missing = (
+            "no customer found"
+            if customer_id is None
+            else "no reminder found"
+            if needs_reminder and reminder is None
+            else None
+        )
+        if missing is not None:
             findings.append(
-                Finding(
-                    assumption,
-                    f"operations.{operation}",
-                    "HTTP 200",
-                    "not checkable",
-                    "no customer found",
-                    critical,
-                )
+                Finding(assumption, f"operations.{operation}", "HTTP 200", "not checkable", missing, critical)
             )
             continue
         params = {"customerId": str(customer_id)}
-        if "reminderId" in route.placeholders():
-            if reminder is None:
-                findings.append(
-                    Finding(
-                        assumption,
-                        f"operations.{operation}",
-                        "HTTP 200",
-                        "not checkable",
-                        "no reminder found",
-                        critical,
-                    )
-                )
-                continue
+        if needs_reminder and reminder is not None:
             params = {"customerId": str(reminder[0]), "reminderId": str(reminder[1])}
         got = probes.call(operation, path_params=params)
         verdict: Verdict = "confirmed" if got.succeeded else "different"

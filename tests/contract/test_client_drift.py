@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -19,6 +18,20 @@ from enkash_ar import (
 INVOICE = {"customer_id": "KC0000000000ABCD", "due_date": "2030-01-31", "base_amount": 100.0}
 
 
+def client_of(handle: Callable[[httpx.Request], httpx.Response], password: str = "p") -> EnkashClient:  # noqa: S107
+    """A client whose every request ``handle`` answers."""
+    return EnkashClient(
+        base_url="https://enkash.test",
+        client_id="c",
+        client_secret="s",
+        username="u",
+        password=password,
+        seller_id="CEKSANDBX1",
+        transport=httpx.MockTransport(handle),
+        sleeper=lambda _: None,
+    )
+
+
 def client_answering(answer: Callable[[httpx.Request], httpx.Response], seen: list[str]) -> EnkashClient:
     """A client whose API answers tokens normally and everything else with ``answer``."""
 
@@ -28,16 +41,7 @@ def client_answering(answer: Callable[[httpx.Request], httpx.Response], seen: li
             return httpx.Response(200, json={"access_token": "t0k3n", "expires_in": 300})
         return answer(request)
 
-    return EnkashClient(
-        base_url="https://enkash.test",
-        client_id="c",
-        client_secret="s",
-        username="u",
-        password="p",
-        seller_id="CEKSANDBX1",
-        transport=httpx.MockTransport(handle),
-        sleeper=lambda _: None,
-    )
+    return client_of(handle)
 
 
 def envelope_error(error_type: str) -> httpx.Response:
@@ -82,17 +86,7 @@ def test_a_token_refusal_answered_200_is_a_refusal_and_is_not_repeated() -> None
         seen.append(request.url.path)
         return envelope_error("UNAUTHORIZED")
 
-    client = EnkashClient(
-        base_url="https://enkash.test",
-        client_id="c",
-        client_secret="s",
-        username="u",
-        password="wrong-password",
-        seller_id="CEKSANDBX1",
-        transport=httpx.MockTransport(handle),
-        sleeper=lambda _: None,
-    )
-    with client, pytest.raises(AuthenticationError) as caught:
+    with client_of(handle, password="wrong-password") as client, pytest.raises(AuthenticationError) as caught:
         client.search_customer()
     assert caught.value.status_code == 401
     assert "wrong-password" not in str(caught.value)
@@ -100,17 +94,8 @@ def test_a_token_refusal_answered_200_is_a_refusal_and_is_not_repeated() -> None
 
 
 def test_a_token_answer_with_a_lifetime_of_zero_gets_the_default() -> None:
-    def token(request: httpx.Request) -> Any:
+    def token(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json={"access_token": "t", "expires_in": 0})
 
-    client = EnkashClient(
-        base_url="https://enkash.test",
-        client_id="c",
-        client_secret="s",
-        username="u",
-        password="p",
-        seller_id="CEKSANDBX1",
-        transport=httpx.MockTransport(token),
-    )
-    with client:
+    with client_of(token) as client:
         assert client.get_authentication_token().expires_in == client.profile.token.default_lifetime_seconds
