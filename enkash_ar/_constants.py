@@ -30,8 +30,6 @@ MAX_RETRY_AFTER: Final = 60.0
 TOKEN_SAFETY_MARGIN_MAX: Final = 30.0
 TOKEN_SAFETY_MARGIN_FRACTION: Final = 0.1
 
-#: Largest search page the API accepts (contract.MAX_SEARCH_LIMIT); the default for paging.
-DEFAULT_PAGE_SIZE: Final = 5000
 #: One page of a plain search when the caller gives no limit.
 DEFAULT_SEARCH_LIMIT: Final = 100
 
