@@ -271,12 +271,26 @@ def sandbox_serve(
     fault_expire_token: Annotated[float, typer.Option(help="Fraction whose token is expired first.")] = 0.0,
     latency_ms: Annotated[int, typer.Option(help="Latency added to every request (ms).")] = 0,
     retry_after: Annotated[int, typer.Option(help="Retry-After seconds sent with 429.")] = 1,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Contract profile to play: a profile file, or shipped, spring-page, page-index, "
+            "capped-limit, result-files-xlsx, other-status-names, no-expires-in, errors-200."
+        ),
+    ] = None,
 ) -> None:
     """Serve the EnKash AR sandbox in the foreground (Ctrl-C stops it)."""
     from dataclasses import replace
 
+    from enkash_ar.errors import ConfigurationError
+    from enkash_ar.profile_files import load_profile
     from sandbox.config import FaultConfig, SandboxConfig
     from sandbox.server import serve
+
+    try:
+        played = load_profile(profile)
+    except ConfigurationError as exc:
+        raise _fail(f"--profile: {exc}") from None
 
     base = SandboxConfig()
     given = {
@@ -310,8 +324,84 @@ def sandbox_serve(
         token_ttl=token_ttl,
         seed=seed,
         faults=faults,
+        profile=played,
     )
     serve(config)
+
+
+_VERDICT_STYLE = {"confirmed": "green", "different": "bold red", "failed": "bold red", "not checkable": "dim"}
+
+
+@app.command()
+def doctor(
+    block: Annotated[
+        str | None, typer.Option(help="EnkashCredentials block name (default: ENKASH_* settings).")
+    ] = None,
+    result_file: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Success or failure file (URL or path) of an upload you made, to check the result-file "
+            "layout; give both files of one upload (repeatable)."
+        ),
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="Check this contract profile (file or shipped name) instead of the configured one."
+        ),
+    ] = None,
+    profile_out: Annotated[
+        Path, typer.Option(help="Where to write the contract profile that fits what doctor saw.")
+    ] = Path("enkash-contract-profile.yaml"),
+) -> None:
+    """Check what we assume about EnKash against its API, reading only; write the profile that fits.
+
+    One token request (never repeated: three refusals lock the account), the searches, getInvoice and
+    the guessed GET paths; every answer validated against spec/openapi.yaml. Exit status 1 when an
+    assumption the nightly cycle depends on is contradicted, 2 when doctor could not check (no token).
+    """
+    from pydantic import ValidationError as PydanticValidationError
+
+    from enkash_ar.doctor import run_doctor
+    from enkash_ar.errors import ConfigurationError
+
+    try:
+        if block:
+            from blocks.credentials import EnkashCredentials
+
+            fields: Any = EnkashCredentials.load(block, _sync=True)  # type: ignore[call-arg]
+        else:
+            from enkash_ar.settings import EnkashSettings
+
+            fields = EnkashSettings()
+        if profile is not None:
+            fields = fields.model_copy(update={"contract_profile": profile})
+        report = run_doctor(fields, result_files=result_file or [])
+    except (ConfigurationError, PydanticValidationError, ValueError, OSError) as exc:
+        raise _fail(f"doctor cannot start: {exc}") from None
+    table = Table(title=f"What we assume about EnKash, checked against {report.base_url}")
+    for column in ("assumption", "setting", "we assume", "verdict", "seen"):
+        table.add_column(column, overflow="fold")
+    for f in report.findings:
+        style = _VERDICT_STYLE[f.verdict] if f.critical or f.verdict != "different" else "yellow"
+        table.add_row(
+            escape(f.assumption),
+            escape(f.setting),
+            escape(f.expected),
+            f"[{style}]{f.verdict}[/]",
+            escape(f.seen),
+        )
+    console.print(table)
+    written = report.write_profile(profile_out)
+    console.print(report.summary())
+    console.print(
+        f"The profile that fits is in {written}: use it with ENKASH_CONTRACT_PROFILE={written} "
+        "(or the credentials block's contract_profile), then run doctor again."
+    )
+    if report.exit_code:
+        for f in report.contradicted:
+            err_console.print(f"[bold red]contradicted:[/] {escape(f.setting)}: {escape(f.seen)}")
+        raise typer.Exit(code=report.exit_code)
 
 
 @blocks_app.command("register")

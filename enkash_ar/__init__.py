@@ -9,10 +9,12 @@ Example:
 from enkash_ar.auth import TokenInfo
 from enkash_ar.bulk_files import BulkFileError
 from enkash_ar.client import EnkashClient
+from enkash_ar.contract_profile import SHIPPED_PROFILE, ContractProfile
 from enkash_ar.errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
+    ContractMismatchError,
     EnkashError,
     ForbiddenError,
     InvalidAccessError,
@@ -48,9 +50,11 @@ from enkash_ar.models import (
     UpdateCustomerRequest,
     UpdateInvoiceRequest,
 )
+from enkash_ar.profile_files import load_profile
 from enkash_ar.settings import EnkashSettings
 
 __all__ = [
+    "SHIPPED_PROFILE",
     "APIError",
     "ApiEnvelope",
     "AuthenticationError",
@@ -59,6 +63,8 @@ __all__ = [
     "BulkFileError",
     "BulkResponse",
     "ChangeInvoiceStatusRequest",
+    "ContractMismatchError",
+    "ContractProfile",
     "CreateCustomerRequest",
     "CreateInvoiceRequest",
     "Customer",
@@ -90,4 +96,5 @@ __all__ = [
     "UpdateCustomerRequest",
     "UpdateInvoiceRequest",
     "ValidationError",
+    "load_profile",
 ]

@@ -30,23 +30,28 @@ from enkash_ar.auth import (
     fingerprint,
     token_from_response,
 )
+from enkash_ar.contract_profile import SHIPPED_PROFILE, ContractProfile
 from enkash_ar.errors import (
+    CONTRACT_PROFILE_HINT,
     AuthenticationError,
     EnkashError,
     OutcomeUnknownError,
     TransportError,
     UnexpectedResponseError,
     make_api_error,
+    status_of_error_type,
 )
+from enkash_ar.models import PROFILE_CONTEXT
 from enkash_ar.retry import (
     Decision,
+    OperationKind,
     Sleeper,
     classify_exception,
     classify_status,
     provably_not_sent,
     retry_delay,
 )
-from enkash_ar.routes import ROUTES, Route
+from enkash_ar.routes import Route, routes_for
 from enkash_ar.settings import check_base_url
 
 log = logging.getLogger("enkash_ar")
@@ -85,11 +90,16 @@ class BaseClient:
         transport: httpx.BaseTransport | None = None,
         sleeper: Sleeper = time.sleep,
         token_guard: TokenGuard | None = None,
+        profile: ContractProfile | None = None,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be >= 0")
         check_base_url(base_url)
         self.seller_id = seller_id
+        #: What this client assumes about EnKash where the portal is silent (paths, paging, statuses ...).
+        self.profile = profile or SHIPPED_PROFILE
+        self._routes = routes_for(self.profile)
+        self._last_token_answer: dict[str, Any] | None = None
         self.max_retries = max_retries
         self._client_id = client_id
         self._client_secret = _as_secret(client_secret)
@@ -166,8 +176,35 @@ class BaseClient:
             "clientId": self.seller_id,
         }
         basic = httpx.BasicAuth(self._client_id, self._client_secret.get_secret_value())
-        response = self._send(ROUTES[TOKEN_OPERATION], data=form, auth=basic)
-        return token_from_response(_json(response, TOKEN_OPERATION), now_monotonic=started)
+        response = self._send(self._routes[TOKEN_OPERATION], data=form, auth=basic)
+        body = _json(response, TOKEN_OPERATION)
+        self._last_token_answer = _redacted(body)
+        err = body.get("errorResponse") if isinstance(body, dict) else None
+        if isinstance(err, dict) and err.get("errorType"):
+            # An API that answers errors with HTTP 200: the envelope, not the status, is the refusal.
+            refusal = authentication_error(
+                response, (self._password.get_secret_value(), self._client_secret.get_secret_value())
+            )
+            refusal.status_code = status_of_error_type(str(err["errorType"]))
+            raise refusal
+        settings = self.profile.token
+        token = token_from_response(
+            body, now_monotonic=started, default_lifetime=settings.default_lifetime_seconds
+        )
+        if not token.lifetime_given and settings.expires_in:
+            log.warning(
+                "%s: the answer has no expires_in; assuming %.0f s (contract profile "
+                "token.default_lifetime_seconds). If that is how EnKash answers, set token.expires_in: "
+                "false in the contract profile.",
+                TOKEN_OPERATION,
+                settings.default_lifetime_seconds,
+            )
+        return token
+
+    @property
+    def last_token_answer(self) -> dict[str, Any] | None:
+        """The last token answer's members, with the token values replaced by ``"***"`` (for doctor)."""
+        return self._last_token_answer
 
     # ---- sending -------------------------------------------------------------------------------
 
@@ -258,25 +295,119 @@ class BaseClient:
         log.info("%s: %s, retry %d/%d in %.2fs", op, reason, attempt + 1, self.max_retries, delay)
         self._sleep(delay)
 
+    def probe(
+        self,
+        operation_id: str,
+        *,
+        path_params: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """Send one request of ``operation_id`` and return its raw answer, whatever its status.
+
+        For diagnostics (``enkash-ar doctor``): no retry, no envelope decoding, no error mapping; the
+        token, the URL and the seller scoping are those of every other call.
+        """
+        route = self._routes[operation_id]
+        url = self._url(route, path_params)
+        request = self._http.build_request(route.method, url, params=self._scoped(route, params), json=json)
+        return self._http.send(request, auth=self._auth)
+
+    def _payload(self, route: Route, **send_args: Any) -> tuple[Any, httpx.Response]:
+        """Send, and unwrap the envelope: its ``payload`` (or ``"already deleted"``) and the response.
+
+        An envelope carrying ``errorType`` is an error whatever the HTTP status (some APIs answer their
+        errors with 200): it is raised as the status the errorType stands for.
+        """
+        response = self._send(route, **send_args)
+        if response.status_code == 404:  # a retried delete whose first attempt did the work
+            return "already deleted", response
+        body = self._body(route, response)
+        self._raise_envelope_error(route, response, body)
+        return (body.get("payload") if isinstance(body, dict) else None), response
+
+    def _raise_envelope_error(self, route: Route, response: httpx.Response, body: Any) -> None:
+        """Raise the error an envelope carries (``errorResponse.errorType``), if it carries one.
+
+        Some APIs answer their errors with HTTP 200: then the error is raised as the status its
+        errorType stands for, and a server error after a creating write is an unknown outcome.
+        """
+        err = body.get("errorResponse") if isinstance(body, dict) else None
+        if not (isinstance(err, dict) and err.get("errorType")):
+            return
+        op = route.operation_id
+        request_id = err.get("requestId") or response.headers.get("x-request-id")
+        status = response.status_code
+        if response.is_success:
+            status = status_of_error_type(str(err["errorType"]))
+            if status >= 500 and route.kind is OperationKind.CREATING:
+                raise OutcomeUnknownError(
+                    f"{op}: answered {err['errorType']} with HTTP {response.status_code} (requestId "
+                    f"{request_id}); it may or may not have been processed: look up what EnKash holds "
+                    "before sending it again.",
+                    operation=op,
+                    status_code=status,
+                )
+        raise make_api_error(op, status, body, request_id=request_id)
+
     def _call(self, route: Route, payload_type: type[P] | Any, **send_args: Any) -> P:
         """Send, unwrap the envelope and validate the payload as ``payload_type``."""
-        response = self._send(route, **send_args)
-        op = route.operation_id
-        if response.status_code == 404:  # a retried delete whose first attempt did the work
-            return _adapter(payload_type).validate_python("already deleted")
-        body = _json(response, op)
-        err = body.get("errorResponse") if isinstance(body, dict) else None
-        if isinstance(err, dict) and err.get("errorType"):
-            raise make_api_error(
-                op, response.status_code, body, request_id=response.headers.get("x-request-id")
-            )
-        payload = body.get("payload") if isinstance(body, dict) else None
+        payload, _ = self._payload(route, **send_args)
+        return self._validate(route, payload_type, payload)
+
+    def _validate(self, route: Route, payload_type: type[P] | Any, payload: Any) -> P:
+        """``payload`` as ``payload_type``, read with this client's contract profile.
+
+        Raises:
+            UnexpectedResponseError: a read's answer does not fit.
+            OutcomeUnknownError: a write's answer does not fit: the server may have applied it.
+        """
         try:
-            return _adapter(payload_type).validate_python(payload)
+            return _adapter(payload_type).validate_python(payload, context={PROFILE_CONTEXT: self.profile})
         except PydanticValidationError as exc:
-            raise UnexpectedResponseError(
-                f"{op}: the answer's payload does not match the contract: {exc}", operation=op
+            # The message names the first problems; pydantic's own error (one entry per record, each with
+            # the record's values) would only bury it in a log.
+            raise self._unreadable(
+                route, f"the answer's payload does not match the contract: {_short(exc)}"
+            ) from None
+
+    def _body(self, route: Route, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise self._unreadable(
+                route,
+                f"HTTP {response.status_code} answer is not JSON "
+                f"(content-type {response.headers.get('content-type')!r})",
             ) from exc
+
+    def _unreadable(self, route: Route, what: str) -> EnkashError:
+        """The error for an answer that cannot be read: after a write, its outcome is unknown."""
+        op = route.operation_id
+        if route.reads_only:
+            return UnexpectedResponseError(f"{op}: {what}. {CONTRACT_PROFILE_HINT}", operation=op)
+        return OutcomeUnknownError(
+            f"{op}: {what}. The server may have applied the request: look up what EnKash holds before "
+            f"sending it again. {CONTRACT_PROFILE_HINT}",
+            operation=op,
+        )
+
+
+def _short(exc: PydanticValidationError) -> str:
+    """The first few problems of a validation error, by member path, without pydantic's URLs."""
+    problems = [
+        f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {str(e['msg']).removeprefix('Value error, ')}"
+        for e in exc.errors()[:3]
+    ]
+    more = f" (and {exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+    return "; ".join(problems) + more
+
+
+def _redacted(body: Any) -> Any:
+    """A token answer with the token values replaced, so that it can be shown and validated."""
+    if not isinstance(body, dict):
+        return body
+    return {k: ("***" if k in ("access_token", "refresh_token") and v else v) for k, v in body.items()}
 
 
 def _json_or_none(response: httpx.Response) -> Any:

@@ -6,7 +6,8 @@ from typing import Final
 
 import httpx
 
-#: The documented test host (NOTES.md section 2); production is ``https://api.enkash.in``.
+#: EnKash's test host as its Payouts pages publish it (NOTES.md section 2): the portal publishes no AR
+#: host, so using it for AR is an assumption. Production is ``https://api.enkash.in`` (same caveat).
 DEFAULT_BASE_URL: Final = "https://ekpayout-uat.enkash.in"
 
 #: A slow bulk upload is still answered within a minute; connecting should be quick.
@@ -29,8 +30,6 @@ MAX_RETRY_AFTER: Final = 60.0
 TOKEN_SAFETY_MARGIN_MAX: Final = 30.0
 TOKEN_SAFETY_MARGIN_FRACTION: Final = 0.1
 
-#: Largest search page the API accepts (contract.MAX_SEARCH_LIMIT); the default for paging.
-DEFAULT_PAGE_SIZE: Final = 5000
 #: One page of a plain search when the caller gives no limit.
 DEFAULT_SEARCH_LIMIT: Final = 100
 

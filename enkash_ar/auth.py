@@ -48,6 +48,8 @@ class TokenInfo(BaseModel):
     expires_at: datetime
     scope: str | None = None
     refresh_token: SecretStr | None = None
+    #: False when the answer gave no usable ``expires_in`` and ``expires_in`` is the assumed default.
+    lifetime_given: bool = True
     #: ``time.monotonic()`` reading after which the token is renewed (expiry minus a safety margin).
     renew_after: float = Field(default=0.0, repr=False)
 
@@ -94,15 +96,21 @@ def safety_margin(lifetime: float) -> float:
     return min(TOKEN_SAFETY_MARGIN_MAX, TOKEN_SAFETY_MARGIN_FRACTION * max(lifetime, 0.0))
 
 
-def token_from_response(body: Any, *, now_monotonic: float, now: datetime | None = None) -> TokenInfo:
+def token_from_response(
+    body: Any, *, now_monotonic: float, now: datetime | None = None, default_lifetime: float = 300.0
+) -> TokenInfo:
     """Build a TokenInfo from the token endpoint's JSON answer.
+
+    An answer without a positive ``expires_in`` gets ``default_lifetime`` (the contract profile's
+    ``token.default_lifetime_seconds``): taking it as 0 would fetch a new token for every request.
 
     Raises:
         AuthenticationError: the answer has no ``access_token`` (its values are not echoed).
     """
     if not isinstance(body, dict) or not body.get("access_token"):
         raise AuthenticationError(f"{TOKEN_OPERATION} answered without an access_token")
-    lifetime = float(body.get("expires_in") or 0)
+    given = _positive_seconds(body.get("expires_in"))
+    lifetime = given if given is not None else default_lifetime
     issued = now or datetime.now(UTC)
     refresh = body.get("refresh_token")
     return TokenInfo(
@@ -112,8 +120,17 @@ def token_from_response(body: Any, *, now_monotonic: float, now: datetime | None
         expires_at=issued + timedelta(seconds=lifetime),
         scope=body.get("scope"),
         refresh_token=SecretStr(str(refresh)) if refresh else None,
+        lifetime_given=given is not None,
         renew_after=now_monotonic + lifetime - safety_margin(lifetime),
     )
+
+
+def _positive_seconds(value: Any) -> float | None:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if seconds > 0 else None
 
 
 def authentication_error(response: httpx.Response, secrets: Iterable[str]) -> AuthenticationError:
@@ -150,8 +167,22 @@ def authentication_error(response: httpx.Response, secrets: Iterable[str]) -> Au
     )
 
 
+def _unauthorized_in_body(response: httpx.Response) -> bool:
+    """A 200 answer whose envelope says UNAUTHORIZED (an API that answers its errors with HTTP 200)."""
+    # The byte search keeps the JSON parse off every ordinary answer.
+    if response.status_code != 200 or b"UNAUTHORIZED" not in response.content:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    err = body.get("errorResponse") if isinstance(body, dict) else None
+    return isinstance(err, dict) and err.get("errorType") == "UNAUTHORIZED"
+
+
 class TokenAuth(httpx.Auth):
-    """Bearer-token authentication with in-memory caching, renewal and one replay on 401.
+    """Bearer-token authentication with in-memory caching, renewal and one replay on 401 (or on an
+    HTTP 200 whose envelope says UNAUTHORIZED).
 
     Args:
         fetch: returns a fresh token (the client's retrying token call).
@@ -243,7 +274,7 @@ class TokenAuth(httpx.Auth):
         token = self.token()
         request.headers["Authorization"] = f"Bearer {token.access_token.get_secret_value()}"
         response = yield request
-        if response.status_code == 401:
+        if response.status_code == 401 or _unauthorized_in_body(response):
             token = self.renew(stale=token)
             request.headers["Authorization"] = f"Bearer {token.access_token.get_secret_value()}"
             yield request

@@ -1,17 +1,20 @@
-"""The bulk upload file template: the one place that says which columns a bulk file has.
+"""The bulk upload file templates: the members a bulk file can carry, by the SDK's names.
 
 The EnKash portal publishes no template for createBulkCustomer, bulkUpdate or invoiceBulkUpload
 (NOTES.md section 9). This layout is our assumption (x-inferred): one row per record, the header row
 uses the member names of createCustomer, updateCustomer and createInvoice. The one key contact that
 createCustomer requires is flattened into ``customerKeyContacts.<member>`` columns.
 
-The client writes files with these columns and the sandbox reads them with these columns; if the real
-template turns out to differ, change it here and both follow.
+Frames handed to the client always use these names. Which of them the real file carries, under which
+headers and in which format, is the contract profile's ``bulk_files`` (shipped: all of them, named as
+here, CSV); the client writes and the sandbox reads by it, so a user who learns the real template
+changes a profile file, not this module.
 
 Cells are text in the file. An empty cell means "not given" (for bulkUpdate: "leave unchanged").
 Booleans are ``true``/``false``; dates ``yyyy-MM-dd``; amounts plain decimals.
 
-Result files (served by the sandbox at ``success_file_url`` / ``failure_file_url``, CSV):
+Result files, in the shape the client returns them whatever the profile's ``result_files`` layout
+(shipped: exactly this, CSV):
 
 - success file: ``rowNumber`` + the record's id column (``customerId`` / ``invoiceId``) + the original
   row's columns;

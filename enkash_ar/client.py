@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -10,12 +10,19 @@ import polars as pl
 from pydantic import BaseModel
 
 from enkash_ar._base_client import BaseClient
-from enkash_ar._constants import DEFAULT_PAGE_SIZE, DEFAULT_SEARCH_LIMIT
+from enkash_ar._constants import DEFAULT_SEARCH_LIMIT
 from enkash_ar.auth import TokenInfo
-from enkash_ar.bulk_files import FileFormat, decode_result_file, empty_result_frame, encode_bulk_file
+from enkash_ar.bulk_files import (
+    FileFormat,
+    decode_result_file,
+    empty_result_frame,
+    encode_bulk_file,
+    normalize_result_frame,
+)
 from enkash_ar.bulk_template import CUSTOMER_CREATE, CUSTOMER_UPDATE, INVOICE_CREATE, TEMPLATES, BulkTemplate
 from enkash_ar.contract import SortDirection
-from enkash_ar.errors import make_api_error
+from enkash_ar.contract_profile import SearchOperation
+from enkash_ar.errors import ContractMismatchError, OutcomeUnknownError, make_api_error
 from enkash_ar.frames import INVOICE_SCHEMA, concat_frames, customers_frame, invoices_frame, unique_rows
 from enkash_ar.models import (
     BcEnvelope,
@@ -35,9 +42,11 @@ from enkash_ar.models import (
     UpdateCustomerRequest,
     UpdateInvoiceRequest,
 )
-from enkash_ar.paging import collect_pages, iter_pages, paging_params, unique_by
+from enkash_ar.paging import SearchPage, offset_parameter, paging_params, unique_by, walk_pages
+from enkash_ar.profile_files import load_profile
 from enkash_ar.retry import OperationKind
-from enkash_ar.routes import ROUTES, Route
+from enkash_ar.routes import Route
+from enkash_ar.search_answers import search_page
 from enkash_ar.settings import ConnectionFields, EnkashSettings
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,9 +93,13 @@ class EnkashClient(BaseClient):
         """Build a client from any ``ConnectionFields`` (the settings or the Prefect block).
 
         Args:
-            s: the connection.
+            s: the connection; its ``contract_profile`` (a file or a shipped name) is loaded here.
             **options: further keyword options of the constructor (``transport``, ``token_guard`` ...).
+
+        Raises:
+            ConfigurationError: the contract profile cannot be loaded (the message says why).
         """
+        options.setdefault("profile", load_profile(s.contract_profile))
         return cls(
             base_url=s.base_url,
             client_id=s.client_id,
@@ -98,6 +111,11 @@ class EnkashClient(BaseClient):
             max_retries=s.max_retries,
             **options,
         )
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        #: Searches whose reading of ``offset`` was probed (once per client and search).
+        self._offsets_checked: set[str] = set()
 
     def __enter__(self) -> EnkashClient:
         return self
@@ -123,27 +141,29 @@ class EnkashClient(BaseClient):
         model = _model(CreateCustomerRequest, request)
         if model.company_id is None:
             model = model.model_copy(update={"company_id": self.seller_id})
-        return self._call(ROUTES["createCustomer"], Customer, json=_create_body(model))
+        return self._call(self._routes["createCustomer"], Customer, json=_create_body(model))
 
     def update_customer(self, customer_id: str, changes: UpdateCustomerRequest | Body) -> Customer:
         """updateCustomer (PATCH): only the members present in ``changes`` are sent; None clears."""
         body = _patch_body(_model(UpdateCustomerRequest, changes))
         return self._call(
-            ROUTES["updateCustomer"], Customer, path_params={"customerId": customer_id}, json=body
+            self._routes["updateCustomer"], Customer, path_params={"customerId": customer_id}, json=body
         )
 
     def activate_customer(self, customer_id: str) -> Customer:
         """activateCustomer: set the customer ACTIVE."""
-        return self._call(ROUTES["activateCustomer"], Customer, path_params={"customerId": customer_id})
+        return self._call(self._routes["activateCustomer"], Customer, path_params={"customerId": customer_id})
 
     def deactivate_customer(self, customer_id: str) -> Customer:
         """deactivateCustomer: set the customer INACTIVE."""
-        return self._call(ROUTES["deactivateCustomer"], Customer, path_params={"customerId": customer_id})
+        return self._call(
+            self._routes["deactivateCustomer"], Customer, path_params={"customerId": customer_id}
+        )
 
     def delete_customer_by_customer_id(self, customer_id: str) -> str:
         """deleteCustomerByCustomerId; returns the server's message."""
         return self._call(
-            ROUTES["deleteCustomerByCustomerId"],
+            self._routes["deleteCustomerByCustomerId"],
             str,
             path_params={"customerId": customer_id},
             missing_means_done=True,
@@ -152,7 +172,7 @@ class EnkashClient(BaseClient):
     def get_customer_contact_details(self, customer_id: str) -> list[CustomerKeyContact]:
         """getCustomerContactDetails: the key contacts of a customer."""
         return self._call(
-            ROUTES["getCustomerContactDetails"],
+            self._routes["getCustomerContactDetails"],
             list[CustomerKeyContact],
             path_params={"customerId": customer_id},
         )
@@ -162,57 +182,65 @@ class EnkashClient(BaseClient):
         filters: CustomerSearchFilters | Body | None = None,
         *,
         offset: int = 0,
-        limit: int = DEFAULT_SEARCH_LIMIT,
+        limit: int | None = None,
         order_by: str | None = None,
         direction: SortDirection | str | None = None,
     ) -> list[Customer]:
-        """searchCustomer: one page of customers matching ``filters`` (e.g. ``{"uniqueRefNos": [...]}``)."""
+        """searchCustomer: one page of customers matching ``filters`` (e.g. ``{"uniqueRefNos": [...]}``).
+
+        ``offset`` counts rows; ``limit`` defaults to 100 and may not exceed the page size the contract
+        profile says this EnKash honours.
+        """
         body = _create_body(_model(CustomerSearchFilters, filters or {}))
-        return self._call(
-            ROUTES["searchCustomer"],
-            list[Customer],
-            json=body,
-            params=paging_params(offset, limit, order_by, direction),
-        )
+        page = self._search_page("searchCustomer", Customer, body, offset, limit, order_by, direction)
+        return list(page.items)
 
     def search_all_customers(
         self,
         filters: CustomerSearchFilters | Body | None = None,
         *,
-        page_size: int = DEFAULT_PAGE_SIZE,
+        page_size: int | None = None,
         order_by: str | None = "customerId",
     ) -> list[Customer]:
-        """Every customer matching ``filters``, paged through with ``offset`` until a short page."""
-        pages = collect_pages(
-            lambda offset, limit: self.search_customer(
-                filters, offset=offset, limit=limit, order_by=order_by, direction=SortDirection.ASC
-            ),
-            page_size,
-        )
-        return unique_by(pages, "customer_id")
+        """Every customer matching ``filters``, paged through to an empty page or the server's total.
+
+        ``page_size`` defaults to (and is capped at) the profile's ``search.max_page_size``.
+
+        Raises:
+            ContractMismatchError: the server pages otherwise than the contract profile says (a silent
+                cap, offsets read as pages ...): no partial list is returned.
+        """
+        body = _create_body(_model(CustomerSearchFilters, filters or {}))
+        pages = self._walk("searchCustomer", Customer, body, page_size, order_by)
+        return unique_by([c for page in pages for c in page], "customer_id")
 
     def search_customers_frame(
         self,
         filters: CustomerSearchFilters | Body | None = None,
         *,
-        page_size: int = DEFAULT_PAGE_SIZE,
+        page_size: int | None = None,
         order_by: str | None = "customerId",
     ) -> pl.DataFrame:
         """Every customer matching ``filters`` as a frame (``frames.CUSTOMER_SCHEMA``)."""
         return customers_frame(self.search_all_customers(filters, page_size=page_size, order_by=order_by))
 
-    def create_bulk_customer(self, rows: pl.DataFrame, *, file_format: FileFormat = "csv") -> BulkResponse:
+    def create_bulk_customer(
+        self, rows: pl.DataFrame, *, file_format: FileFormat | None = None
+    ) -> BulkResponse:
         """createBulkCustomer: upload ``rows`` (template ``bulk_template.CUSTOMER_CREATE``).
+
+        The file's columns, headers and format (unless ``file_format`` is given) are the contract
+        profile's ``bulk_files.customer_create``.
 
         Raises:
             BulkFileError: the frame's columns do not fit the template (nothing was sent).
             OutcomeUnknownError: the answer was lost; search by ``uniqueRefNo`` before resending.
         """
-        return self._upload(ROUTES["createBulkCustomer"], CUSTOMER_CREATE, rows, file_format)
+        return self._upload(self._routes["createBulkCustomer"], CUSTOMER_CREATE, rows, file_format)
 
-    def bulk_update(self, rows: pl.DataFrame, *, file_format: FileFormat = "csv") -> BulkResponse:
+    def bulk_update(self, rows: pl.DataFrame, *, file_format: FileFormat | None = None) -> BulkResponse:
         """bulkUpdate: upload customer changes (template ``CUSTOMER_UPDATE``; empty cell = unchanged)."""
-        return self._upload(ROUTES["bulkUpdate"], CUSTOMER_UPDATE, rows, file_format)
+        return self._upload(self._routes["bulkUpdate"], CUSTOMER_UPDATE, rows, file_format)
 
     # ---- invoices ------------------------------------------------------------------------------
 
@@ -226,15 +254,19 @@ class EnkashClient(BaseClient):
         model = _model(CreateInvoiceRequest, request)
         if model.seller_id is None:
             model = model.model_copy(update={"seller_id": self.seller_id})
-        return self._call(ROUTES["createInvoice"], Invoice, json=_create_body(model))
+        return self._call(
+            self._routes["createInvoice"], Invoice, json=self._with_wire_status(_create_body(model))
+        )
 
-    def invoice_bulk_upload(self, rows: pl.DataFrame, *, file_format: FileFormat = "csv") -> BulkResponse:
+    def invoice_bulk_upload(
+        self, rows: pl.DataFrame, *, file_format: FileFormat | None = None
+    ) -> BulkResponse:
         """invoiceBulkUpload: upload invoices (template ``bulk_template.INVOICE_CREATE``).
 
         Raises:
             OutcomeUnknownError: the answer was lost; search by ``externalIds`` before resending.
         """
-        return self._upload(ROUTES["invoiceBulkUpload"], INVOICE_CREATE, rows, file_format)
+        return self._upload(self._routes["invoiceBulkUpload"], INVOICE_CREATE, rows, file_format)
 
     def dispatch_invoice_collection(
         self, invoice_ids: Sequence[str], *, partial_payment_allowed: bool | None = None
@@ -247,52 +279,53 @@ class EnkashClient(BaseClient):
         body: dict[str, Any] = {"invoiceIds": list(invoice_ids)}
         if partial_payment_allowed is not None:
             body["partialPaymentAllowed"] = partial_payment_allowed
-        return self._call(ROUTES["dispatchInvoiceCollection"], InvoiceBulkActionResult, json=body)
+        return self._call(self._routes["dispatchInvoiceCollection"], InvoiceBulkActionResult, json=body)
 
     def delete_invoice_collection(self, invoice_ids: Sequence[str]) -> InvoiceBulkActionResult:
         """deleteInvoiceCollection: delete several invoices."""
         body = {"invoiceIds": list(invoice_ids)}
-        return self._call(ROUTES["deleteInvoiceCollection"], InvoiceBulkActionResult, json=body)
+        return self._call(self._routes["deleteInvoiceCollection"], InvoiceBulkActionResult, json=body)
 
     def search_collection_invoices(
         self,
         filters: InvoiceSearchFilters | Body | None = None,
         *,
         offset: int = 0,
-        limit: int = DEFAULT_SEARCH_LIMIT,
+        limit: int | None = None,
         order_by: str | None = None,
         direction: SortDirection | str | None = None,
     ) -> list[Invoice]:
-        """searchCollectionInvoices: one page of invoices (``limit`` <= 5000)."""
-        body = _create_body(_model(InvoiceSearchFilters, filters or {}))
-        return self._call(
-            ROUTES["searchCollectionInvoices"],
-            list[Invoice],
-            json=body,
-            params=paging_params(offset, limit, order_by, direction),
+        """searchCollectionInvoices: one page of invoices (``offset`` counts rows; ``limit`` as for
+        :meth:`search_customer`). ``receivableStatuses`` filters take the canonical names.
+        """
+        body = self._invoice_filters(filters)
+        page = self._search_page(
+            "searchCollectionInvoices", Invoice, body, offset, limit, order_by, direction
         )
+        return list(page.items)
 
     def search_all_invoices(
         self,
         filters: InvoiceSearchFilters | Body | None = None,
         *,
-        page_size: int = DEFAULT_PAGE_SIZE,
+        page_size: int | None = None,
         order_by: str | None = "createdOn",
     ) -> list[Invoice]:
-        """Every invoice matching ``filters``, paged through with ``offset`` until a short page."""
-        pages = collect_pages(
-            lambda offset, limit: self.search_collection_invoices(
-                filters, offset=offset, limit=limit, order_by=order_by, direction=SortDirection.ASC
-            ),
-            page_size,
+        """Every invoice matching ``filters``, paged through to an empty page or the server's total.
+
+        Raises:
+            ContractMismatchError: as for :meth:`search_all_customers`.
+        """
+        pages = self._walk(
+            "searchCollectionInvoices", Invoice, self._invoice_filters(filters), page_size, order_by
         )
-        return unique_by(pages, "invoice_id")
+        return unique_by([i for page in pages for i in page], "invoice_id")
 
     def search_invoices_frame(
         self,
         filters: InvoiceSearchFilters | Body | None = None,
         *,
-        page_size: int = DEFAULT_PAGE_SIZE,
+        page_size: int | None = None,
         order_by: str | None = "createdOn",
     ) -> pl.DataFrame:
         """Every invoice matching ``filters`` as a frame (``frames.INVOICE_SCHEMA``).
@@ -300,11 +333,8 @@ class EnkashClient(BaseClient):
         Each page becomes a frame as it arrives (its models are dropped at once), so memory is bounded
         by one page of models plus the frame itself, not by every invoice as a model.
         """
-        pages = iter_pages(
-            lambda offset, limit: self.search_collection_invoices(
-                filters, offset=offset, limit=limit, order_by=order_by, direction=SortDirection.ASC
-            ),
-            page_size,
+        pages = self._walk(
+            "searchCollectionInvoices", Invoice, self._invoice_filters(filters), page_size, order_by
         )
         frame = concat_frames([invoices_frame(page) for page in pages], INVOICE_SCHEMA)
         # A record created while paging can shift a page boundary and show up twice: keep the first.
@@ -312,12 +342,14 @@ class EnkashClient(BaseClient):
 
     def get_invoice(self, invoice_id: str) -> Invoice:
         """getInvoice."""
-        return self._call(ROUTES["getInvoice"], Invoice, path_params={"invoiceId": invoice_id})
+        return self._call(self._routes["getInvoice"], Invoice, path_params={"invoiceId": invoice_id})
 
     def update_invoice(self, invoice_id: str, changes: UpdateInvoiceRequest | Body) -> Invoice:
         """updateInvoice (PATCH): only the members present in ``changes`` are sent; None clears."""
-        body = _patch_body(_model(UpdateInvoiceRequest, changes))
-        return self._call(ROUTES["updateInvoice"], Invoice, path_params={"invoiceId": invoice_id}, json=body)
+        body = self._with_wire_status(_patch_body(_model(UpdateInvoiceRequest, changes)))
+        return self._call(
+            self._routes["updateInvoice"], Invoice, path_params={"invoiceId": invoice_id}, json=body
+        )
 
     # ---- reminders -----------------------------------------------------------------------------
 
@@ -327,7 +359,7 @@ class EnkashClient(BaseClient):
         """createCustomerReminder: add a reminder schedule to a customer."""
         body = _create_body(_model(CustomerReminderCreate, reminder))
         return self._call(
-            ROUTES["createCustomerReminder"],
+            self._routes["createCustomerReminder"],
             CustomerReminder,
             path_params={"customerId": customer_id},
             json=body,
@@ -336,13 +368,15 @@ class EnkashClient(BaseClient):
     def get_customer_reminders(self, customer_id: str) -> list[CustomerReminder]:
         """getCustomerReminders: every reminder schedule of a customer."""
         return self._call(
-            ROUTES["getCustomerReminders"], list[CustomerReminder], path_params={"customerId": customer_id}
+            self._routes["getCustomerReminders"],
+            list[CustomerReminder],
+            path_params={"customerId": customer_id},
         )
 
     def get_customer_reminder(self, customer_id: str, reminder_id: str) -> CustomerReminder:
         """getCustomerReminder."""
         ids = {"customerId": customer_id, "reminderId": reminder_id}
-        return self._call(ROUTES["getCustomerReminder"], CustomerReminder, path_params=ids)
+        return self._call(self._routes["getCustomerReminder"], CustomerReminder, path_params=ids)
 
     def update_customer_reminder(
         self, customer_id: str, reminder_id: str, reminder: CustomerReminderCreate | Body
@@ -350,70 +384,185 @@ class EnkashClient(BaseClient):
         """updateCustomerReminder (PUT): replace the reminder with ``reminder``."""
         ids = {"customerId": customer_id, "reminderId": reminder_id}
         body = _create_body(_model(CustomerReminderCreate, reminder))
-        return self._call(ROUTES["updateCustomerReminder"], CustomerReminder, path_params=ids, json=body)
+        return self._call(
+            self._routes["updateCustomerReminder"], CustomerReminder, path_params=ids, json=body
+        )
 
     def delete_reminder(self, customer_id: str, reminder_id: str) -> str:
         """deleteReminder; returns the server's message."""
         ids = {"customerId": customer_id, "reminderId": reminder_id}
-        return self._call(ROUTES["deleteReminder"], str, path_params=ids, missing_means_done=True)
+        return self._call(self._routes["deleteReminder"], str, path_params=ids, missing_means_done=True)
 
     # ---- Bharat Connect 2.0 --------------------------------------------------------------------
 
     def payment_confirmation_request(self, request: PaymentConfirmationRequest | Body) -> BcEnvelope:
         """paymentConfirmationRequest: the supplier confirms a buyer's payment."""
         body = _create_body(_model(PaymentConfirmationRequest, request))
-        return self._bc_call(ROUTES["paymentConfirmationRequest"], body)
+        return self._bc_call(self._routes["paymentConfirmationRequest"], body)
 
     def change_invoice_status_request(self, request: ChangeInvoiceStatusRequest | Body) -> BcEnvelope:
         """changeInvoiceStatusRequest: the supplier changes the invoices' status."""
         body = _create_body(_model(ChangeInvoiceStatusRequest, request))
-        return self._bc_call(ROUTES["changeInvoiceStatusRequest"], body)
+        # The caller names the status canonically (PAID ...); EnKash is sent its own name for it.
+        body["status"] = self.profile.wire_status(body["status"])
+        return self._bc_call(self._routes["changeInvoiceStatusRequest"], body)
 
     # ---- result files --------------------------------------------------------------------------
 
-    def download_result_file(self, url: str) -> pl.DataFrame:
-        """Download a bulk result file (success or failure) as a frame of text columns.
-
-        The token is sent only when ``url`` is on the API's own host.
-        """
+    def result_file_content(self, url: str) -> bytes:
+        """The bytes of a bulk result file as EnKash serves it (the token only on the API's own host)."""
         route = Route("downloadResultFile", "GET", url, OperationKind.IDEMPOTENT)
-        response = self._send(route)
-        xlsx = url.lower().split("?")[0].endswith(".xlsx") or "spreadsheetml" in response.headers.get(
-            "content-type", ""
+        return self._send(route).content
+
+    def download_result_file(self, url: str) -> pl.DataFrame:
+        """Download a bulk result file (success or failure) as a frame of text columns, as EnKash wrote it.
+
+        CSV or XLSX (recognised by its content). :meth:`bulk_results` also normalizes the columns.
+        """
+        return decode_result_file(
+            self.result_file_content(url), xlsx=url.lower().split("?")[0].endswith(".xlsx")
         )
-        return decode_result_file(response.content, xlsx=xlsx)
 
     def bulk_results(self, bulk_response: BulkResponse) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The success and failure files of a bulk upload, as ``(success_df, failure_df)``.
 
-        A file the answer does not point to (nothing succeeded, or nothing failed) is an empty frame.
+        Whatever layout the contract profile's ``result_files`` describes, the frames come back in one
+        shape: ``rowNumber`` (the uploaded row, counted from 1) and ``customerId`` / ``invoiceId`` in the
+        success frame, ``rowNumber``, ``field`` and ``reason`` in the failure frame, then the file's other
+        columns. A file the answer does not point to (nothing succeeded, or nothing failed) is an empty
+        frame with those columns.
+
+        Raises:
+            OutcomeUnknownError: a file does not have the layout the profile describes. The upload was
+                accepted, so which rows EnKash created is not known: look them up before resending.
         """
         template = TEMPLATES.get(bulk_response.kind) if bulk_response.kind else None
-        success = (
-            self.download_result_file(bulk_response.success_file_url)
-            if bulk_response.success_file_url
-            else empty_result_frame(template, "success")
-        )
-        failure = (
-            self.download_result_file(bulk_response.failure_file_url)
-            if bulk_response.failure_file_url
-            else empty_result_frame(template, "failure")
-        )
-        return success, failure
+        frames = []
+        for which, url in (
+            ("success", bulk_response.success_file_url),
+            ("failure", bulk_response.failure_file_url),
+        ):
+            if not url:
+                frames.append(empty_result_frame(template, which))  # type: ignore[arg-type]
+                continue
+            raw = self.download_result_file(url)
+            try:
+                frames.append(normalize_result_frame(raw, self.profile.result_files, template, which))  # type: ignore[arg-type]
+            except ContractMismatchError as exc:
+                raise OutcomeUnknownError(
+                    f"{exc} The upload itself was accepted, so which rows EnKash created is not known: "
+                    "look them up before sending any again.",
+                    operation=exc.operation,
+                ) from exc
+        return frames[0], frames[1]
 
     # ---- helpers -------------------------------------------------------------------------------
 
+    def _page_limit(self, operation: SearchOperation, limit: int | None) -> int:
+        largest = self.profile.page_size(operation)
+        if limit is None:
+            return min(DEFAULT_SEARCH_LIMIT, largest)
+        if limit > largest:
+            raise ValueError(
+                f"{operation}: limit {limit} is more than the {largest} rows this EnKash answers per page "
+                f"(contract profile search.max_page_size.{operation}); page with a smaller limit, or use "
+                "the search_all_* methods, which page for you"
+            )
+        return limit
+
+    def _search_page(
+        self,
+        operation: SearchOperation,
+        model: type[M],
+        body: dict[str, Any],
+        offset: int,
+        limit: int | None,
+        order_by: str | None,
+        direction: SortDirection | str | None,
+    ) -> SearchPage[M]:
+        """One page, ``offset`` counted in rows whatever the server counts."""
+        size = self._page_limit(operation, limit)
+        parameter = offset_parameter(offset, size, self.profile.search.offset)
+        return self._fetch_page(operation, model, body, parameter, size, order_by, direction)
+
+    def _fetch_page(
+        self,
+        operation: SearchOperation,
+        model: type[M],
+        body: dict[str, Any],
+        parameter: int,
+        limit: int,
+        order_by: str | None,
+        direction: SortDirection | str | None,
+    ) -> SearchPage[M]:
+        """One page by the ``offset`` parameter as sent; its records read with the contract profile."""
+        route = self._routes[operation]
+        payload, _ = self._payload(
+            route, json=body, params=paging_params(parameter, limit, order_by, direction)
+        )
+        page = search_page(payload, self.profile.search, operation)
+        items: list[M] = self._validate(route, list[model], page.items)  # type: ignore[valid-type]
+        return SearchPage(items, page.total)
+
+    def _walk(
+        self,
+        operation: SearchOperation,
+        model: type[M],
+        body: dict[str, Any],
+        page_size: int | None,
+        order_by: str | None,
+    ) -> Iterator[Sequence[M]]:
+        """Every page of a search (``paging.walk_pages``), ascending by ``order_by``."""
+        size = min(page_size or self.profile.page_size(operation), self.profile.page_size(operation))
+        id_attr = "customer_id" if operation == "searchCustomer" else "invoice_id"
+        checked = operation in self._offsets_checked
+        pages = walk_pages(
+            lambda parameter, limit: self._fetch_page(
+                operation, model, body, parameter, limit, order_by, SortDirection.ASC
+            ),
+            size,
+            mode=self.profile.search.offset,
+            key=lambda record: getattr(record, id_attr),
+            operation=operation,
+            check_offsets=not checked,
+        )
+        for number, page in enumerate(pages):
+            if number == 1:
+                # The walk probed the offsets before its second page: one probe per client is enough.
+                self._offsets_checked.add(operation)
+            yield page
+
+    def _invoice_filters(self, filters: InvoiceSearchFilters | Body | None) -> dict[str, Any]:
+        """The search body, receivable statuses given by canonical name sent by EnKash's names."""
+        body = _create_body(_model(InvoiceSearchFilters, filters or {}))
+        if body.get("receivableStatuses"):
+            body["receivableStatuses"] = [
+                name for status in body["receivableStatuses"] for name in self._wire_names(status)
+            ]
+        return body
+
+    def _wire_names(self, status: str) -> list[str]:
+        return self.profile.wire_names(status) or [status]
+
     def _upload(
-        self, route: Route, template: BulkTemplate, rows: pl.DataFrame, file_format: FileFormat
+        self, route: Route, template: BulkTemplate, rows: pl.DataFrame, file_format: FileFormat | None
     ) -> BulkResponse:
-        name, content, content_type = encode_bulk_file(rows, template, file_format)
+        layout = self.profile.bulk_files[template.kind]
+        name, content, content_type = encode_bulk_file(rows, template, file_format, layout)
         result: BulkResponse = self._call(route, BulkResponse, files={"file": (name, content, content_type)})
         result._kind = template.kind
         return result
 
     def _bc_call(self, route: Route, body: dict[str, Any]) -> BcEnvelope:
         response = self._send(route, json=body)
-        envelope = _model(BcEnvelope, response.json())
-        if envelope.response_code not in (0, None):
-            raise make_api_error(route.operation_id, response.status_code, response.json())
-        return envelope
+        answer = self._body(route, response)
+        self._raise_envelope_error(route, response, answer)
+        if isinstance(answer, dict) and answer.get("response_code") not in (0, None):
+            raise make_api_error(route.operation_id, response.status_code, answer)
+        return self._validate(route, BcEnvelope, answer)
+
+    def _with_wire_status(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A create / update body whose ``receivableStatus`` (canonical) is sent by EnKash's name."""
+        if body.get("receivableStatus"):
+            body["receivableStatus"] = self.profile.wire_status(body["receivableStatus"])
+        return body

@@ -28,7 +28,8 @@ CUSTOMER_ID_RE: Final = re.compile(CUSTOMER_ID_PATTERN)
 
 #: createInvoice ``baseAmount`` minimum.
 MIN_BASE_AMOUNT: Final = 0.1
-#: searchCollectionInvoices ``limit`` maximum (documented); used for searchCustomer too.
+#: searchCollectionInvoices ``limit`` maximum (documented for invoices); the contract profile's page
+#: sizes (``search.max_page_size``) may not exceed it, for searchCustomer too.
 MAX_SEARCH_LIMIT: Final = 5000
 
 #: ``dueDate`` on the wire.

@@ -65,6 +65,27 @@ class UnexpectedResponseError(EnkashError):
         self.operation = operation
 
 
+class ContractMismatchError(UnexpectedResponseError):
+    """EnKash answered in a way the contract profile does not describe (another page shape, a status
+    name it does not know, a capped page size ...). ``setting`` names the profile setting to change.
+
+    Raised instead of going on with what may be a partial or misread answer: a wrong guess must stop a
+    night, never end it quietly with records missing.
+    """
+
+    def __init__(self, message: str, *, operation: str, setting: str) -> None:
+        super().__init__(message, operation=operation)
+        self.setting = setting
+
+
+#: What to do about a ContractMismatchError, for its message.
+CONTRACT_PROFILE_HINT = (
+    "Set it in the contract profile (a YAML file named by ENKASH_CONTRACT_PROFILE or the credentials "
+    "block's contract_profile); `enkash-ar doctor` checks every guess against your EnKash and writes "
+    "a profile that fits."
+)
+
+
 class APIError(EnkashError):
     """The API answered with an error status or an error envelope."""
 
@@ -154,6 +175,30 @@ _BY_STATUS: dict[int, type[APIError]] = {
     422: UnprocessableError,
     429: RateLimitError,
 }
+
+
+#: The HTTP status an errorType stands for, for an API that answers its errors with HTTP 200.
+_STATUS_OF_ERROR_TYPE: dict[str, int] = {
+    ErrorType.VALIDATION_ERROR: 400,
+    ErrorType.CLIENT_REQUEST_ERROR: 400,
+    ErrorType.CLIENT_REQUEST_ABORT: 400,
+    ErrorType.UNAUTHORIZED: 401,
+    ErrorType.INVALID_ACCESS: 403,
+    ErrorType.RECORD_NOT_FOUND: 404,
+    ErrorType.UNPROCESSABLE_REQUEST: 422,
+    ErrorType.SYSTEM_ERROR: 500,
+    ErrorType.UNKNOWN_ERROR: 500,
+}
+
+
+def status_of_error_type(error_type: str) -> int:
+    """The HTTP status an ``errorType`` means (500 for a type the contract does not list).
+
+    Example:
+        >>> status_of_error_type("RECORD_NOT_FOUND")
+        404
+    """
+    return _STATUS_OF_ERROR_TYPE.get(error_type, 500)
 
 
 def error_class(status_code: int, error_type: str | None) -> type[APIError]:

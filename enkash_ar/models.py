@@ -10,9 +10,9 @@ Request bodies live in ``enkash_ar.request_models`` (re-exported here); the toke
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from enkash_ar.bulk_template import BulkKind
 from enkash_ar.request_models import (
@@ -29,7 +29,13 @@ from enkash_ar.request_models import (
     UpdateInvoiceRequest,
 )
 
+if TYPE_CHECKING:
+    from enkash_ar.contract_profile import ContractProfile
+
 T = TypeVar("T")
+
+#: Validation context key: the contract profile an answer is read with (``model_validate(..., context=)``).
+PROFILE_CONTEXT: Final = "contract_profile"
 
 
 class WireModel(BaseModel):
@@ -178,6 +184,27 @@ class Invoice(WireModel):
     created_on: datetime | None = None
     modified_on: datetime | None = None
 
+    @field_validator("receivable_status", mode="after")
+    @classmethod
+    def _canonical_receivable_status(
+        cls, value: StatusValue | None, info: ValidationInfo
+    ) -> StatusValue | None:
+        """Give the status its canonical name (``ReceivableStatus``) when read with a contract profile.
+
+        The sync engine counts what is owed by these names; a name the profile does not know must stop
+        the read, or an invoice EnKash calls by another name would silently count as settled.
+        """
+        profile: ContractProfile | None = (info.context or {}).get(PROFILE_CONTEXT)
+        if profile is None or value is None or value.name is None:
+            return value
+        meaning = profile.meaning_of(value.name)
+        if meaning is None:
+            raise ValueError(
+                f"receivableStatus {value.name!r} is not a name the contract profile knows "
+                f"({profile.describe_statuses()}); add it to receivable_statuses with what it means"
+            )
+        return value.model_copy(update={"name": meaning.value})
+
 
 class InvoiceResultItem(WireModel):
     """One invoice's outcome in a dispatch / delete answer."""
@@ -218,6 +245,7 @@ class BulkResponse(WireModel):
 
 
 __all__ = [
+    "PROFILE_CONTEXT",
     "ApiEnvelope",
     "BcEnvelope",
     "BulkResponse",

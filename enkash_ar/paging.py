@@ -1,13 +1,44 @@
-"""Search paging: the query parameters of one page, and walking offsets until a short page."""
+"""Search paging: the query parameters of one page, and walking every page without trusting a short one.
+
+How EnKash pages is a guess (contract profile ``search``): ``offset`` may count rows or pages, a
+limit above the server's maximum may be refused or silently capped, and a page may or may not carry
+a total. So the walk never takes a short page for the end:
+
+- it goes on until an empty page, or until the server's total (a Spring ``Page``'s ``totalElements``)
+  is reached;
+- a short page followed by more rows means the server answers fewer rows than asked without saying
+  so (a silent cap): :class:`~enkash_ar.errors.ContractMismatchError`, never a partial result;
+- before the walk leaves its first full page, one small probe (offset 1, limit 2) checks that the
+  server reads ``offset`` as the profile says; a server that reads it otherwise would hand out a
+  different slice of the records for every page.
+
+Only one page is held at a time, so a caller that reduces each page (to a frame, a count ...) keeps
+its memory bounded by a page however many records the search matches.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
 
 from enkash_ar.contract import MAX_SEARCH_LIMIT, SortDirection
+from enkash_ar.errors import CONTRACT_PROFILE_HINT, ContractMismatchError
 
 R = TypeVar("R")
+OffsetMode = Literal["row", "page"]
+
+
+@dataclass(frozen=True)
+class SearchPage(Generic[R]):
+    """One answered page: its records, and the server's count of every match when it gives one."""
+
+    items: Sequence[R]
+    total: int | None = None
+
+
+#: Fetches one page: (offset parameter as sent, limit) -> the page.
+Fetch = Callable[[int, int], SearchPage[R]]
 
 
 def paging_params(
@@ -26,29 +57,137 @@ def paging_params(
     }
 
 
-def iter_pages(fetch: Callable[[int, int], Sequence[R]], page_size: int) -> Iterator[Sequence[R]]:
-    """Yield ``fetch(offset, limit)`` pages with growing offsets until a page comes back short.
+def offset_parameter(row_offset: int, limit: int, mode: OffsetMode) -> int:
+    """The ``offset`` to send for the page starting at ``row_offset`` (a row count, or a page index).
 
-    Only one page is held at a time, so a caller that reduces each page (to a frame, a count ...)
-    keeps its memory bounded by a page however many records the search matches.
+    Raises:
+        ValueError: ``mode`` is "page" and ``row_offset`` is not a multiple of ``limit``.
+
+    Example:
+        >>> offset_parameter(200, 100, "page")
+        2
+    """
+    if mode == "row":
+        return row_offset
+    if row_offset % limit:
+        raise ValueError(
+            f"this EnKash pages by page index (contract profile search.offset: page): offset {row_offset} "
+            f"must be a multiple of limit {limit}"
+        )
+    return row_offset // limit
+
+
+def walk_pages(
+    fetch: Fetch[R],
+    page_size: int,
+    *,
+    mode: OffsetMode,
+    key: Callable[[R], Hashable],
+    operation: str,
+    check_offsets: bool = True,
+) -> Iterator[Sequence[R]]:
+    """Yield every page of a search, checking as it goes that the server pages as the profile says.
+
+    Args:
+        fetch: one page by (offset parameter, limit).
+        page_size: the limit of every page (at most the server's maximum, per the profile).
+        mode: what ``offset`` counts on this server (profile ``search.offset``).
+        key: the identity of a record (its id), to compare the probe with the first page.
+        operation: the search's operationId, for messages.
+        check_offsets: probe how ``offset`` is read before the second page (once per client is enough).
+
+    Raises:
+        ContractMismatchError: a silent cap, a total that the pages do not reach, more rows than
+            asked, or an ``offset`` read otherwise than the profile says.
     """
     if not 1 <= page_size <= MAX_SEARCH_LIMIT:
         raise ValueError(f"page_size must be within 1..{MAX_SEARCH_LIMIT}, got {page_size}")
-    offset = 0
+    parameter, seen, short_at = 0, 0, None
+    previous: set[Hashable] = set()
     while True:
-        page = fetch(offset, page_size)
-        yield page
-        if len(page) < page_size:
+        page = fetch(parameter, page_size)
+        count = len(page.items)
+        keys = [key(r) for r in page.items]
+        if previous.intersection(keys):
+            raise _mismatch(
+                operation,
+                f"the page at offset {parameter} repeats records of the page before it: the server does not "
+                f"read offset as the profile's search.offset: {mode} says. Set search.offset: "
+                f"{'page' if mode == 'row' else 'row'}",
+                "search.offset",
+            )
+        previous = set(keys)
+        if count > page_size:
+            raise _mismatch(
+                operation,
+                f"asked for {page_size} rows and got {count}: the server does not honour limit",
+                "search.max_page_size",
+            )
+        if count and short_at is not None:
+            raise _capped(operation, page_size, short_at)
+        if not count:
+            if page.total is not None and seen < page.total:
+                raise _mismatch(
+                    operation,
+                    f"the server counts {page.total} matches but its pages ended after {seen} "
+                    f"(offset {parameter} came back empty)",
+                    "search.offset",
+                )
             return
-        offset += page_size
+        if parameter == 0 and count == page_size and check_offsets:
+            _check_offsets(fetch, page.items, mode=mode, key=key, operation=operation)
+        yield page.items
+        seen += count
+        if page.total is not None and seen >= page.total:
+            return
+        if count < page_size:
+            if page.total is not None:
+                raise _capped(operation, page_size, count, total=page.total)
+            short_at = count
+        parameter += count if mode == "row" else 1
 
 
-def collect_pages(fetch: Callable[[int, int], Sequence[R]], page_size: int) -> list[R]:
-    """Call ``fetch(offset, limit)`` with growing offsets until a page comes back short."""
-    rows: list[R] = []
-    for page in iter_pages(fetch, page_size):
-        rows.extend(page)
-    return rows
+def _check_offsets(
+    fetch: Fetch[R], first: Sequence[R], *, mode: OffsetMode, key: Callable[[R], Hashable], operation: str
+) -> None:
+    """Ask for offset 1, limit 2 and compare with the rows of the first page the profile expects."""
+    as_rows, as_pages = [key(r) for r in first[1:3]], [key(r) for r in first[2:4]]
+    expected = as_rows if mode == "row" else as_pages
+    if len(expected) < 2:
+        return  # the first page is too small to tell; doctor checks it on a bigger one
+    got = [key(r) for r in fetch(1, 2).items]
+    if got == expected:
+        return
+    if got == (as_pages if mode == "row" else as_rows):
+        reading = "a page index" if mode == "row" else "a row count"
+        wanted = "page" if mode == "row" else "row"
+    else:
+        reading, wanted = "neither a row count nor a page index", "row or page"
+    raise _mismatch(
+        operation,
+        f"offset 1 with limit 2 did not answer what the profile's search.offset: {mode} predicts; "
+        f"the server reads offset as {reading}. Set search.offset: {wanted}",
+        "search.offset",
+    )
+
+
+def _capped(operation: str, asked: int, got: int, *, total: int | None = None) -> ContractMismatchError:
+    more = f"the server counts {total} matches" if total is not None else "the next page had more"
+    return _mismatch(
+        operation,
+        f"asked for {asked} rows and got {got}, yet {more}: the server caps limit at {got} without "
+        f"saying so. Set search.max_page_size.{operation}: {got} and search.over_max: cap",
+        f"search.max_page_size.{operation}",
+    )
+
+
+def _mismatch(operation: str, what: str, setting: str) -> ContractMismatchError:
+    return ContractMismatchError(
+        f"{operation}: {what}. Nothing was taken from this search, since its pages cannot be trusted. "
+        f"{CONTRACT_PROFILE_HINT}",
+        operation=operation,
+        setting=setting,
+    )
 
 
 def unique_by(records: list[R], attr: str) -> list[R]:

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from enkash_ar._constants import DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_SECONDS
 from enkash_ar.contract import COMPANY_ID_PATTERN
 from enkash_ar.errors import ConfigurationError
+from enkash_ar.profile_files import load_profile
 
 
 def is_loopback(host: str) -> bool:
@@ -59,7 +60,8 @@ class ConnectionFields(BaseModel):
 
     base_url: str = Field(
         default=DEFAULT_BASE_URL,
-        description="Base URL of the EnKash API (the UAT host by default; https://api.enkash.in for live).",
+        description="Base URL of the EnKash API. Default: the UAT host EnKash publishes for Payouts (no AR "
+        "host is published; https://api.enkash.in is the live one).",
     )
     client_id: str = Field(description="OAuth client id sent with HTTP Basic auth to /oauth/token.")
     client_secret: SecretStr = Field(description="OAuth client secret sent with HTTP Basic auth.")
@@ -75,18 +77,32 @@ class ConnectionFields(BaseModel):
     max_retries: int = Field(
         default=DEFAULT_MAX_RETRIES, ge=0, description="Retries of a transient HTTP failure per call."
     )
+    contract_profile: str | None = Field(
+        default=None,
+        description="What to assume where the EnKash portal is silent (paths, bulk and result file layouts, "
+        "paging, status names): a profile file (YAML) or a shipped profile's name; empty for the shipped "
+        "guesses. `enkash-ar doctor` writes one that fits your EnKash.",
+    )
 
     @field_validator("base_url")
     @classmethod
     def _safe_base_url(cls, value: str) -> str:
         return check_base_url(value)
 
+    @field_validator("contract_profile")
+    @classmethod
+    def _loadable_profile(cls, value: str | None) -> str | None:
+        # Read it now, so a typo in the file or its name stops the run before any request is sent.
+        load_profile(value)
+        return value or None
+
 
 class EnkashSettings(ConnectionFields, BaseSettings):
     """The connection read from ``ENKASH_*`` environment variables (or a ``.env`` file).
 
     Variables: ``ENKASH_BASE_URL``, ``ENKASH_CLIENT_ID``, ``ENKASH_CLIENT_SECRET``, ``ENKASH_USERNAME``,
-    ``ENKASH_PASSWORD``, ``ENKASH_SELLER_ID``, ``ENKASH_TIMEOUT`` (seconds), ``ENKASH_MAX_RETRIES``.
+    ``ENKASH_PASSWORD``, ``ENKASH_SELLER_ID``, ``ENKASH_TIMEOUT`` (seconds), ``ENKASH_MAX_RETRIES``,
+    ``ENKASH_CONTRACT_PROFILE`` (a contract profile file or name).
 
     Example:
         >>> s = EnkashSettings(client_id="c", client_secret="s", username="u", password="p",

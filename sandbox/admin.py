@@ -8,7 +8,7 @@
 - ``POST /_sandbox/unlock``: lift every login lock-out;
 - ``GET|POST /_sandbox/faults``: read or change the fault settings (``FaultConfig`` member names);
   ``{"expire_tokens": true}`` expires every token now;
-- ``GET /_sandbox/files/{name}``: a bulk result file (CSV).
+- ``GET /_sandbox/files/{name}``: a bulk result file (CSV, or XLSX when the profile says so).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sandbox.errors import ApiError, SubError, validation_error
 from sandbox.state import SandboxState
 
 router = APIRouter(prefix="/_sandbox", include_in_schema=False)
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _state(request: Request) -> SandboxState:
@@ -105,6 +106,7 @@ async def set_faults(request: Request) -> dict[str, Any]:
 def get_file(request: Request, name: str) -> Response:
     """A bulk result file."""
     content = _state(request).backend.result_file(name)
+    media_type = XLSX_MEDIA_TYPE if name.endswith(".xlsx") else "text/csv"
     return Response(
-        content, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        content, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )

@@ -1,9 +1,10 @@
 """How the sandbox words its answers: envelopes, errors, and the wire shape of what the backend returns.
 
-``Answers`` is the one place that knows the shapes the portal documents; the backend returns plain
-data and the handlers hand it here. A contract profile that words answers differently (a Spring Page
-around search results, other status names, a token answer without ``expires_in``, errors answered 200)
-is a subclass that overrides the methods concerned.
+``Answers`` is the one place that knows the wire shapes; the backend returns plain data (receivable
+statuses by their canonical names) and the handlers hand it here. Where the portal is silent, the
+shape is the contract profile's (``enkash_ar.contract_profile``) that this sandbox plays: search
+results as an array or a Spring Page, EnKash's names of the receivable statuses (both ways), a token
+answer with or without ``expires_in``, business errors with their HTTP status or as HTTP 200.
 
 Request ids, one scheme everywhere:
 
@@ -33,7 +34,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
-from enkash_ar.contract import TIMESTAMP_FORMAT
+from enkash_ar.contract import TIMESTAMP_FORMAT, ReceivableStatus
+from enkash_ar.contract_profile import SHIPPED_PROFILE, ContractProfile
 from sandbox.backend.bulk_ingest import BulkOutcome
 from sandbox.backend.invoice_table import InvoiceRecord
 from sandbox.backend.invoices import BulkActionResult
@@ -75,7 +77,10 @@ class Answer:
 
 
 class Answers:
-    """The answers of the EnKash portal as the contract (spec/openapi.yaml) documents them."""
+    """The answers of the EnKash API as ``profile`` has it (the shipped one: spec/openapi.yaml)."""
+
+    def __init__(self, profile: ContractProfile = SHIPPED_PROFILE) -> None:
+        self.profile = profile
 
     def success(self, payload: Any, request_id: str, envelope: EnvelopeKind = "api") -> Answer:
         """The 200 answer around ``payload``."""
@@ -99,8 +104,20 @@ class Answers:
             }
         return Answer(200, body, headers)
 
-    def error(self, error: ApiError, request_id: str, envelope: EnvelopeKind = "api") -> Answer:
-        """The answer of ``error``: its status, the error envelope (see the module docstring)."""
+    def error(
+        self,
+        error: ApiError,
+        request_id: str,
+        envelope: EnvelopeKind = "api",
+        *,
+        infrastructure: bool = False,
+    ) -> Answer:
+        """The answer of ``error``: its status, the error envelope (see the module docstring).
+
+        A profile whose errors are answered HTTP 200 keeps the real status for ``infrastructure``
+        errors (injected faults, unknown paths): a gateway or the web framework answers those, not
+        the application.
+        """
         body: dict[str, Any] = {
             "errorResponse": {
                 "apiSubErrors": [s.as_json() for s in error.sub_errors],
@@ -114,15 +131,28 @@ class Answers:
         }
         if envelope == "bc":
             body["payload"] = ""
-        return Answer(error.status, body, {REQUEST_ID_HEADER: request_id, **error.headers})
+        status = error.status
+        if self.profile.errors.http_status == "always-200" and not infrastructure:
+            status = 200
+        return Answer(status, body, {REQUEST_ID_HEADER: request_id, **error.headers})
 
     def token(self, grant: Mapping[str, Any]) -> Any:
         """The OAuthTokenResponse of a password grant (``sandbox.auth.TokenBook.login``)."""
+        if not self.profile.token.expires_in:
+            return {k: v for k, v in grant.items() if k != "expires_in"}
         return grant
 
     def status_value(self, name: str) -> dict[str, str]:
         """An EnumResponse ``{label, name}`` for a status name."""
         return {"label": name.replace("_", " ").title(), "name": name}
+
+    def receivable_status_in(self, wire_name: str) -> ReceivableStatus | None:
+        """The canonical status a request's ``wire_name`` means in this profile, or None."""
+        return self.profile.meaning_of(wire_name)
+
+    def receivable_names(self) -> list[str]:
+        """The receivable status names this profile answers and accepts."""
+        return list(self.profile.receivable_statuses)
 
     def invoice(self, record: InvoiceRecord) -> dict[str, Any]:
         """The Invoice of a backend record; members without a value are left out."""
@@ -131,6 +161,8 @@ class Answers:
             value = record[member]
             if value is None:
                 continue
+            if member == "receivableStatus":
+                value = self.profile.wire_status(value)
             answer[member] = self.status_value(value) if member in _STATUS_MEMBERS else value
         if record["customerLegalName"] is not None:
             answer["customerLegalName"] = record["customerLegalName"]
@@ -139,16 +171,48 @@ class Answers:
         return answer
 
     def invoices(self, page: Page[InvoiceRecord]) -> Any:
-        """The payload of an invoice search: the page's Invoices."""
-        return [self.invoice(r) for r in page.items]
+        """The payload of an invoice search: the page's Invoices (in a Spring Page if the profile says)."""
+        return self._search_payload([self.invoice(r) for r in page.items], page)
 
     def customer(self, customer: dict[str, Any]) -> Any:
         """The Customer of a backend customer (its document with ``customerReminders``)."""
         return customer
 
     def customers(self, page: Page[dict[str, Any]]) -> Any:
-        """The payload of a customer search: the page's Customers."""
-        return [self.customer(c) for c in page.items]
+        """The payload of a customer search: the page's Customers (in a Spring Page if the profile says)."""
+        return self._search_payload([self.customer(c) for c in page.items], page)
+
+    def wants_total(self) -> bool:
+        """Whether search answers carry the count of every match (a Spring Page does)."""
+        return self.profile.search.response == "page"
+
+    def _search_payload(self, records: list[Any], page: Page[Any]) -> Any:
+        settings = self.profile.search
+        if settings.response == "list":
+            return records
+        size, total = page.request.limit, page.total or 0
+        number = page.request.offset // size
+        sort = {"sorted": True, "unsorted": False, "empty": False}
+        return {
+            settings.content_member: records,
+            "pageable": {
+                "pageNumber": number,
+                "pageSize": size,
+                "offset": page.request.offset,
+                "paged": True,
+                "unpaged": False,
+                "sort": sort,
+            },
+            settings.total_member: total,
+            "totalPages": -(-total // size),
+            "last": page.request.offset + len(records) >= total,
+            "first": page.request.offset == 0,
+            "size": size,
+            "number": number,
+            "numberOfElements": len(records),
+            "sort": sort,
+            "empty": not records,
+        }
 
     def bulk_action(self, result: BulkActionResult) -> Any:
         """InvoiceBulkActionResult: the per-invoice outcome of a dispatch or delete."""
@@ -181,5 +245,5 @@ class Answers:
         return f"Payment {response} recorded for {count} invoice(s)"
 
     def status_set(self, status: str, count: int) -> str:
-        """The payload of changeInvoiceStatusRequest."""
-        return f"Status {status} set for {count} invoice(s)"
+        """The payload of changeInvoiceStatusRequest (the status by this profile's name)."""
+        return f"Status {self.profile.wire_status(status)} set for {count} invoice(s)"

@@ -30,7 +30,7 @@ from sandbox.call import Call
 from sandbox.config import SandboxConfig
 from sandbox.errors import ApiError, SubError, validation_error
 from sandbox.faults import FaultMiddleware
-from sandbox.routes import ROUTES, Route, operation_of
+from sandbox.routes import OperationResolver, Route, routes_for
 from sandbox.state import SandboxState
 
 logger = logging.getLogger(__name__)
@@ -41,10 +41,17 @@ def _response(answer: Answer) -> JSONResponse:
 
 
 def error_response(
-    answers: Answers, error: ApiError, request_id: str | None = None, envelope: EnvelopeKind = "api"
+    answers: Answers,
+    error: ApiError,
+    request_id: str | None = None,
+    envelope: EnvelopeKind = "api",
+    *,
+    infrastructure: bool = False,
 ) -> JSONResponse:
-    """The JSON response of an ApiError, with the request id header."""
-    return _response(answers.error(error, request_id or new_request_id(), envelope))
+    """The JSON response of an ApiError, with the request id header (``Answers.error``)."""
+    return _response(
+        answers.error(error, request_id or new_request_id(), envelope, infrastructure=infrastructure)
+    )
 
 
 async def _read_body(request: Request, route: Route, call: Call) -> None:
@@ -97,12 +104,13 @@ def _endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
 
 
 def create_app(config: SandboxConfig) -> FastAPI:
-    """A new sandbox application with its own (empty or file-backed) state."""
+    """A new sandbox application with its own (empty or file-backed) state, playing ``config.profile``."""
     state = SandboxState(config)
     answers = state.answers
+    routes = routes_for(config.profile)
     app = FastAPI(title="EnKash AR sandbox", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.sandbox = state
-    for route in ROUTES:
+    for route in routes:
         app.add_api_route(
             route.path,
             _endpoint(route),
@@ -137,19 +145,22 @@ def create_app(config: SandboxConfig) -> FastAPI:
             if exc.status_code in (404, 405)
             else str(exc.detail)
         )
-        return error_response(answers, ApiError(exc.status_code, error_type, message))
+        # The web framework answers an unknown path or method, whatever the application does with errors.
+        return error_response(answers, ApiError(exc.status_code, error_type, message), infrastructure=True)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         logger.exception("sandbox bug while answering %s %s", request.method, request.url.path)
         return error_response(
-            answers, ApiError(500, ErrorType.SYSTEM_ERROR, f"Sandbox error: {type(exc).__name__}")
+            answers,
+            ApiError(500, ErrorType.SYSTEM_ERROR, f"Sandbox error: {type(exc).__name__}"),
+            infrastructure=True,
         )
 
     app.add_middleware(
         FaultMiddleware,
         injector=lambda: state.faults,
-        resolve=operation_of,
+        resolve=OperationResolver(routes),
         expire_token=state.tokens.expire,
         answers=answers,
     )

@@ -2,9 +2,10 @@
 
 The generic endpoint (``sandbox.app``) fills a ``Call`` from the HTTP request: the token's company, path
 and query parameters, the parsed body or upload. Handlers read what the operation needs from it and
-call the backend. Reading ``offset``/``limit``/``orderBy``/``direction`` is here, because another
-contract profile would read paging differently (page indexes, a limit capped instead of refused)
-while the backend's ``PageRequest`` stays the same.
+call the backend. Reading ``offset``/``limit``/``orderBy``/``direction`` is here, because the contract
+profile decides how paging reads (``offset`` as rows or as a page index, a limit above the maximum
+refused or silently capped) while the backend's ``PageRequest`` stays the same; so is reading the
+receivable status names a request carries, which are the profile's.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from enkash_ar.contract import MAX_SEARCH_LIMIT, SortDirection
+from enkash_ar.contract import SortDirection
+from enkash_ar.contract_profile import SHIPPED_PROFILE, SearchSettings
 from sandbox.answers import Answers
 from sandbox.backend import ArBackend
 from sandbox.backend.bulk_files import Upload
@@ -54,9 +56,37 @@ class Call:
         """Check the company a query parameter (``sellerId``, ``parentCompanyId``, ``companyId``) names."""
         check_company(name, self.query.get(name), self.company_id, required=required)
 
-    def paging(self, orderable: Collection[str]) -> PageRequest:
-        """The page the query asks for; 400 listing every bad paging parameter."""
-        return read_paging(self.query, orderable)
+    def paging(self, orderable: Collection[str], operation: str) -> PageRequest:
+        """The page the query asks for, read as this sandbox's profile pages; 400 listing every bad
+        paging parameter."""
+        answers = self.answers
+        return read_paging(
+            self.query,
+            orderable,
+            settings=answers.profile.search,
+            operation=operation,
+            count_total=answers.wants_total(),
+        )
+
+    def canonical_statuses(self, member: str) -> Any:
+        """The body with the receivable status name(s) in ``member`` given their canonical names.
+
+        A name this profile does not use is refused (400), as a server with other names would.
+        """
+        if not isinstance(self.body, dict) or self.body.get(member) is None:
+            return self.body
+        value = self.body[member]
+        names = value if isinstance(value, list) else [value]
+        if not all(isinstance(n, str) for n in names):
+            return self.body  # the backend's own checks name the wrong type
+        meanings = [self.answers.receivable_status_in(n) for n in names]
+        unknown = [n for n, m in zip(names, meanings, strict=True) if m is None]
+        if unknown:
+            raise validation_error(
+                [SubError(member, unknown, f"must be among {self.answers.receivable_names()}")]
+            )
+        canonical = [m.value for m in meanings if m is not None]
+        return {**self.body, member: canonical if isinstance(value, list) else canonical[0]}
 
 
 def _query_int(
@@ -77,14 +107,24 @@ def _query_int(
 
 
 def read_paging(
-    query: Mapping[str, str], orderable: Collection[str], *, max_limit: int = MAX_SEARCH_LIMIT
+    query: Mapping[str, str],
+    orderable: Collection[str],
+    *,
+    settings: SearchSettings = SHIPPED_PROFILE.search,
+    operation: str = "searchCollectionInvoices",
+    count_total: bool = False,
 ) -> PageRequest:
-    """``offset`` >= 0 (default 0), ``limit`` 1..``max_limit`` (default 100), ``orderBy`` one of
-    ``orderable`` (default ``createdOn``), ``direction`` ASC | DESC (default ASC).
+    """``offset`` >= 0 (default 0), ``limit`` >= 1 (default 100), ``orderBy`` one of ``orderable``
+    (default ``createdOn``), ``direction`` ASC | DESC (default ASC).
+
+    ``offset`` counts rows, or pages of ``limit`` rows when ``settings.offset`` is "page". A limit
+    above the profile's page size is refused, or silently cut to it when ``settings.over_max`` is "cap".
     """
     errors: list[SubError] = []
+    largest = next((n for op, n in settings.max_page_size.items() if op == operation), DEFAULT_LIMIT)
     offset = _query_int(query, "offset", 0, 0, _INT32_MAX, errors)
-    limit = _query_int(query, "limit", DEFAULT_LIMIT, 1, max_limit, errors)
+    capping = settings.over_max == "cap"
+    limit = _query_int(query, "limit", DEFAULT_LIMIT, 1, _INT32_MAX if capping else largest, errors)
     order_by = query.get("orderBy", "createdOn")
     if order_by not in orderable:
         errors.append(SubError("orderBy", order_by, f"must be one of {sorted(orderable)}"))
@@ -93,4 +133,9 @@ def read_paging(
         errors.append(SubError("direction", direction, "must be ASC or DESC"))
     if errors:
         raise validation_error(errors)
-    return PageRequest(offset, limit, order_by, "DESC" if direction == "DESC" else "ASC")
+    limit = min(limit, largest)
+    if settings.offset == "page":
+        offset *= limit
+    return PageRequest(
+        offset, limit, order_by, "DESC" if direction == "DESC" else "ASC", count_total=count_total
+    )

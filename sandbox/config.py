@@ -1,4 +1,5 @@
-"""Configuration of one sandbox instance: where it listens, who may log in, which faults it injects.
+"""Configuration of one sandbox instance: where it listens, who may log in, which faults it injects,
+which contract profile it plays.
 
 The default credentials are fixed, well-known values on purpose: this is a local emulator, never a
 place for real secrets.
@@ -10,6 +11,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
+
+from enkash_ar.contract_profile import SHIPPED_PROFILE, ContractProfile
 
 DEFAULT_CLIENT_ID = "enkash-client"
 DEFAULT_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - a published, fake sandbox credential
@@ -110,6 +113,9 @@ class SandboxConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     #: wrong passwords in a row that lock the user
     max_failed_logins: int = 3
+    #: what the sandbox plays where the portal is silent (``enkash_ar.alternative_profiles`` has the
+    #: plausible alternatives): paths, file layouts, paging, status names, token and error answers
+    profile: ContractProfile = field(default=SHIPPED_PROFILE)
 
     def initial_faults(self) -> FaultConfig:
         """The faults to start (and reset) with; ``seed`` fills in a fault seed left unset."""

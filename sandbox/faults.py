@@ -157,7 +157,8 @@ class FaultMiddleware:
 
     async def _answer(self, send: Any, error: ApiError) -> None:
         """Send the answer of an injected error in place of the app's."""
-        answer = self.answers.error(error, new_request_id())
+        # A gateway answers these, with their real status, whatever the application does with errors.
+        answer = self.answers.error(error, new_request_id(), infrastructure=True)
         body = json.dumps(answer.body).encode()
         headers = [
             (b"content-type", b"application/json"),

@@ -68,7 +68,7 @@ def get_customer_contact_details(call: Call) -> Any:
 
 def search_customer(call: Call) -> Any:
     """searchCustomer: a page of live customers matching the body filters."""
-    page = call.paging(CUSTOMER_ORDER)
+    page = call.paging(CUSTOMER_ORDER, "searchCustomer")
     return call.answers.customers(call.backend.search.customers(call.company_id, call.body, page))
 
 
@@ -141,8 +141,9 @@ def delete_invoice_collection(call: Call) -> Any:
 
 def search_collection_invoices(call: Call) -> Any:
     """searchCollectionInvoices: a page of invoices matching the body filters."""
-    page = call.paging(INVOICE_ORDER)
-    return call.answers.invoices(call.backend.search.invoices(call.company_id, call.body, page))
+    page = call.paging(INVOICE_ORDER, "searchCollectionInvoices")
+    body = call.canonical_statuses("receivableStatuses")
+    return call.answers.invoices(call.backend.search.invoices(call.company_id, body, page))
 
 
 def payment_confirmation_request(call: Call) -> Any:
@@ -154,7 +155,8 @@ def payment_confirmation_request(call: Call) -> Any:
 
 def change_invoice_status_request(call: Call) -> Any:
     """changeInvoiceStatusRequest: set the receivable status of invoices."""
-    return call.answers.status_set(*call.backend.bharat_connect.change_status(call.company_id, call.body))
+    body = call.canonical_statuses("status")
+    return call.answers.status_set(*call.backend.bharat_connect.change_status(call.company_id, body))
 
 
 # Bulk files

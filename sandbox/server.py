@@ -20,6 +20,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from enkash_ar.alternative_profiles import ALTERNATIVES, name_of
+from enkash_ar.contract_profile import ContractProfile
 from sandbox.app import create_app
 from sandbox.config import FaultConfig, SandboxConfig
 
@@ -99,6 +101,14 @@ def running_sandbox(
         app.state.sandbox.close()
 
 
+def profile_label(profile: ContractProfile) -> str:
+    """The profile's name and what it plays, or "custom" for a profile file of one's own."""
+    name = name_of(profile)
+    if name is None:
+        return "custom (from a profile file)"
+    return name if name not in ALTERNATIVES else f"{name}: {ALTERNATIVES[name][1]}"
+
+
 def serve(config: SandboxConfig) -> None:
     """Run a sandbox in the foreground until interrupted; prints the URL and credentials first."""
     if config.port == 0:
@@ -109,5 +119,6 @@ def serve(config: SandboxConfig) -> None:
     print(
         f"  database:  {config.db}   token lifetime: {config.token_ttl} s   faults: {config.initial_faults()}"
     )
+    print(f"  profile:   {profile_label(config.profile)}")
     print("  admin:     /_sandbox/state  /_sandbox/reset  /_sandbox/faults  /_sandbox/unlock", flush=True)
     _server(config).run()

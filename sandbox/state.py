@@ -18,8 +18,8 @@ class SandboxState:
 
     def __init__(self, config: SandboxConfig, answers: Answers | None = None) -> None:
         self.config = config
-        self.backend = ArBackend(Store(config.db))
-        self.answers = answers or Answers()
+        self.backend = ArBackend(Store(config.db), config.profile)
+        self.answers = answers or Answers(config.profile)
         self.tokens = TokenBook(config)
         self.faults = FaultInjector(config.initial_faults())
         self._lock = threading.Lock()

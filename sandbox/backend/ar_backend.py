@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from enkash_ar.contract_profile import SHIPPED_PROFILE, ContractProfile
 from sandbox.backend.bharat_connect import BharatConnectBackend
 from sandbox.backend.bulk_ingest import BulkBackend
 from sandbox.backend.customers import CustomerBackend
@@ -35,13 +36,14 @@ _ALL_INVOICES = (
 class ArBackend:
     """Customers, reminders, invoices, bulk files and searches over one ``Store``."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, profile: ContractProfile = SHIPPED_PROFILE) -> None:
         self.store = store
         self.customers = CustomerBackend(store)
         self.reminders = ReminderBackend(store)
         self.invoices = InvoiceBackend(store)
         self.bharat_connect = BharatConnectBackend(store)
-        self.bulk = BulkBackend(store)
+        # File layouts are the one part of the contract profile the backend needs: the rows it reads.
+        self.bulk = BulkBackend(store, profile)
         self.search = SearchBackend(store)
 
     def reset(self) -> None:

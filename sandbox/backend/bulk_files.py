@@ -4,12 +4,15 @@ In: the multipart ``file`` part, XLSX when the name ends in ``.xlsx`` or the con
 ZIP magic ``PK\\x03\\x04``, CSV otherwise. Every cell is read as text, trimmed; an empty cell is null
 ("not given"). XLSX date cells are not converted: dates must be text ``yyyy-MM-dd`` as the template says.
 
-Header: a required column of the template that is missing → 400 VALIDATION_ERROR, one sub-error per
-missing column. Columns the template does not know are ignored; each one adds 1 to ``warn_count``.
+Header: the contract profile's ``bulk_files`` layout says under which header each member comes (the
+member's own name unless it says otherwise). A required member whose header is missing → 400
+VALIDATION_ERROR, one sub-error per missing column. Columns the layout does not know are ignored;
+each one adds 1 to ``warn_count``.
 
-Out: success and failure CSV files, kept in the database by name (served without authentication at
-``GET /_sandbox/files/{name}``). Which columns they hold is a ``ResultLayout``; ``template_layout`` is
-the one ``enkash_ar.bulk_template`` documents.
+Out: success and failure files, kept in the database by name (served without authentication at
+``GET /_sandbox/files/{name}``). Which columns they hold is a ``ResultLayout``: ``template_layout`` is
+the one ``enkash_ar.bulk_template`` documents, ``profile_layout`` renames and renumbers it as a contract
+profile's ``result_files`` says; ``write_result_files`` writes CSV or XLSX.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from enkash_ar.bulk_template import FAILURE_FIELD, FAILURE_REASON, ROW_NUMBER, BulkTemplate
+from enkash_ar.contract_profile import BulkFileLayout, ContractProfile, FileFormat
 from sandbox.backend.store import Store
 from sandbox.errors import SubError, validation_error
 
@@ -48,8 +52,14 @@ class ResultFiles:
     failure_name: str
 
 
-def read_upload(upload: Upload | None, template: BulkTemplate) -> tuple[pl.DataFrame, int]:
-    """The template columns of the upload as text (plus ``rowNumber``) and the count of unknown columns."""
+def read_upload(
+    upload: Upload | None, template: BulkTemplate, layout: BulkFileLayout | None = None
+) -> tuple[pl.DataFrame, int]:
+    """The template columns of the upload as text (plus ``rowNumber``) and the count of unknown columns.
+
+    ``layout`` (the profile's ``bulk_files`` entry) says which members the file may carry and under
+    which headers; all the template's, under their own names, when None.
+    """
     if upload is None or not upload.content:
         raise validation_error([SubError("file", None, "a non-empty multipart part 'file' is required")])
     name = upload.filename or "upload"
@@ -62,13 +72,21 @@ def read_upload(upload: Upload | None, template: BulkTemplate) -> tuple[pl.DataF
         raise validation_error(
             [SubError("file", name, f"cannot read the file as CSV or XLSX: {type(exc).__name__}")]
         ) from exc
+    members = {layout.header_of(m): m for m in layout.columns} if layout else {m: m for m in template.columns}
     header = [c.strip() for c in frame.columns]
-    frame.columns = header
+    # A header of the layout becomes its member; anything else stays as written (and is counted).
+    frame.columns = [members.get(c, f"\x00{c}") for c in header]
+    header = frame.columns
     missing = sorted(template.required - set(header))
     if missing:
         raise validation_error(
             [
-                SubError(col, name, f"required column {col!r} missing from the header of {name}")
+                SubError(
+                    col,
+                    name,
+                    f"required column {layout.header_of(col) if layout else col!r} missing from the header "
+                    f"of {name}",
+                )
                 for col in missing
             ],
             f"Bulk file {name} lacks required columns",
@@ -101,15 +119,48 @@ def template_layout(
     return success, failure
 
 
-def _csv(frame: pl.DataFrame) -> bytes:
+def profile_layout(profile: ContractProfile) -> ResultLayout:
+    """The result files as ``profile`` has them: its column names and first row number, and the
+    uploaded row's columns under the headers of its bulk file layout."""
+    result = profile.result_files
+
+    def layout(
+        template: BulkTemplate, ok: pl.DataFrame, failures: pl.DataFrame, rows: pl.DataFrame
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        headers = profile.bulk_files[template.kind]
+        own = {
+            ROW_NUMBER: result.row_number,
+            FAILURE_FIELD: result.failure_field,
+            FAILURE_REASON: result.failure_reason,
+            template.id_column: result.customer_id
+            if template.id_column == "customerId"
+            else result.invoice_id,
+        }
+
+        def renamed(frame: pl.DataFrame) -> pl.DataFrame:
+            frame = frame.with_columns(pl.col(ROW_NUMBER) + (result.first_row_number - 1))
+            return frame.rename({c: own.get(c, headers.header_of(c)) for c in frame.columns})
+
+        success, failure = template_layout(template, ok, failures, rows)
+        return renamed(success), renamed(failure)
+
+    return layout
+
+
+def _encoded(frame: pl.DataFrame, file_format: FileFormat) -> bytes:
     buffer = io.BytesIO()
-    frame.write_csv(buffer)
+    if file_format == "xlsx":
+        frame.write_excel(buffer, worksheet="Sheet1", autofit=False)
+    else:
+        frame.write_csv(buffer)
     return buffer.getvalue()
 
 
-def write_result_files(store: Store, stem: str, frames: tuple[pl.DataFrame, pl.DataFrame]) -> ResultFiles:
-    """Keep the (success, failure) frames as CSV files ``<stem>-success.csv`` / ``<stem>-failure.csv``."""
-    files = ResultFiles(f"{stem}-success.csv", f"{stem}-failure.csv")
+def write_result_files(
+    store: Store, stem: str, frames: tuple[pl.DataFrame, pl.DataFrame], file_format: FileFormat = "csv"
+) -> ResultFiles:
+    """Keep the (success, failure) frames as ``<stem>-success.<format>`` / ``<stem>-failure.<format>``."""
+    files = ResultFiles(f"{stem}-success.{file_format}", f"{stem}-failure.{file_format}")
     for name, frame in zip((files.success_name, files.failure_name), frames, strict=True):
-        store.save_result_file(name, _csv(frame))
+        store.save_result_file(name, _encoded(frame, file_format))
     return files

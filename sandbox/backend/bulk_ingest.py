@@ -22,12 +22,12 @@ from typing import Any
 import polars as pl
 
 from enkash_ar.bulk_template import CUSTOMER_CREATE, CUSTOMER_UPDATE, INVOICE_CREATE, ROW_NUMBER, BulkTemplate
+from enkash_ar.contract_profile import SHIPPED_PROFILE, ContractProfile
 from sandbox.backend.bulk_files import (
     ResultFiles,
-    ResultLayout,
     Upload,
+    profile_layout,
     read_upload,
-    template_layout,
     write_result_files,
 )
 from sandbox.backend.bulk_rules import apply_rules, customer_rules, date_time_column, invoice_rules, member_of
@@ -105,11 +105,12 @@ def _insert_frame(valid: pl.DataFrame, ids: list[str], seller_id: str, now: str)
 
 
 class BulkBackend:
-    """Bulk files of customers and invoices; ``result_layout`` decides the columns of the result files."""
+    """Bulk files of customers and invoices, read and answered in the layouts of a contract profile."""
 
-    def __init__(self, store: Store, result_layout: ResultLayout = template_layout) -> None:
+    def __init__(self, store: Store, profile: ContractProfile = SHIPPED_PROFILE) -> None:
         self.store = store
-        self.result_layout = result_layout
+        self.profile = profile
+        self.result_layout = profile_layout(profile)
 
     def _live_customers(self, company_id: str) -> pl.Series:
         with self.store.tx() as conn:
@@ -138,7 +139,9 @@ class BulkBackend:
             total_amount=round(total_amount, 2),
             success_requests=success,
             failure_requests=failures.to_dicts(),
-            files=write_result_files(self.store, f"{template.kind}-{batch_id}", frames),
+            files=write_result_files(
+                self.store, f"{template.kind}-{batch_id}", frames, self.profile.result_files.format
+            ),
         )
 
     def create_customers(self, company_id: str, upload: Upload | None, batch_id: str) -> BulkOutcome:
@@ -146,7 +149,7 @@ class BulkBackend:
 
         ``batch_id`` names the result files (the request id).
         """
-        rows, warn_count = read_upload(upload, CUSTOMER_CREATE)
+        rows, warn_count = read_upload(upload, CUSTOMER_CREATE, self.profile.bulk_files["customer_create"])
         valid, _, failures = apply_rules(rows, customer_rules(create=True))
         docs = []
         for row in valid.to_dicts():
@@ -166,7 +169,7 @@ class BulkBackend:
         """Change live customers of the company; an empty cell leaves its member unchanged, the
         ``customerKeyContacts.*`` cells change the first key contact.
         """
-        rows, warn_count = read_upload(upload, CUSTOMER_UPDATE)
+        rows, warn_count = read_upload(upload, CUSTOMER_UPDATE, self.profile.bulk_files["customer_update"])
         rules = [
             *customer_rules(create=False),
             member_of("customerId", self._live_customers(company_id), "customer not found for this company"),
@@ -193,7 +196,7 @@ class BulkBackend:
 
     def create_invoices(self, company_id: str, upload: Upload | None, batch_id: str) -> BulkOutcome:
         """Create an invoice per valid row, for live customers of the company (the seller)."""
-        rows, warn_count = read_upload(upload, INVOICE_CREATE)
+        rows, warn_count = read_upload(upload, INVOICE_CREATE, self.profile.bulk_files["invoice_create"])
         checked = rows.with_columns(date_time_column(rows, "invoiceDate").alias(_ISO_DATE))
         rules = invoice_rules(self._live_customers(company_id), _ISO_DATE)
         valid, _, failures = apply_rules(checked, rules)

@@ -64,6 +64,8 @@ class PageRequest:
     limit: int = DEFAULT_LIMIT
     order_by: str = "createdOn"
     direction: Literal["ASC", "DESC"] = "ASC"
+    #: also count every match (for answers that carry a total, such as a Spring Page)
+    count_total: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class Page(Generic[T]):
 
     items: list[T]
     request: PageRequest
+    #: every match, when the request asked for the count
+    total: int | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,14 @@ class SearchBackend:
             self.marks.remember(query, version, page.offset + len(rows), SeekKey(rows[-1][-2], rows[-1][-1]))
         return rows
 
+    def _total(self, conn: sqlite3.Connection, source: str, where: _Where, page: PageRequest) -> int | None:
+        """Every row matching ``where``, when ``page`` asks for the count."""
+        if not page.count_total:
+            return None
+        conditions, params = where.sql()
+        count: int = conn.execute(f"SELECT COUNT(*) {source} WHERE {conditions}", params).fetchone()[0]
+        return count
+
     def invoices(self, company_id: str, body: Any, page: PageRequest) -> Page[InvoiceRecord]:
         """A page of live invoices of the seller matching the body filters."""
         f = Checker(body)
@@ -196,7 +208,8 @@ class SearchBackend:
         order = (_order_column(INVOICE_ORDER, page.order_by), "i.invoice_id")
         with self.store.tx() as conn:
             rows = self._rows(conn, RECORD_COLUMNS, FROM_INVOICES, where, order, page)
-        return Page([record_of(r) for r in rows], page)
+            total = self._total(conn, FROM_INVOICES, where, page)
+        return Page([record_of(r) for r in rows], page, total)
 
     def customers(self, company_id: str, body: Any, page: PageRequest) -> Page[dict[str, Any]]:
         """A page of live customers of the company (with their reminders) matching the body filters."""
@@ -212,7 +225,8 @@ class SearchBackend:
         order = (_order_column(CUSTOMER_ORDER, page.order_by), "customer_id")
         with self.store.tx() as conn:
             docs = [json.loads(r[0]) for r in self._rows(conn, "doc", "FROM customers", where, order, page)]
-            return Page([with_reminders(conn, d) for d in docs], page)
+            total = self._total(conn, "FROM customers", where, page)
+            return Page([with_reminders(conn, d) for d in docs], page, total)
 
 
 def _order_column(order: Mapping[str, str], member: str) -> str:

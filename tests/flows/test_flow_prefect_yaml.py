@@ -19,6 +19,7 @@ EXPECTED = {
     "dispatch-invoices",
     "setup-reminders",
     "ar-summary",
+    "doctor",
 }
 
 

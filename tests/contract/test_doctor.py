@@ -1,0 +1,151 @@
+"""enkash-ar doctor against the sandbox in each profile: writes nothing, names the profile that fits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from enkash_ar.alternative_profiles import SHIPPED_NAME, named_profile, profile_names
+from enkash_ar.doctor import EXIT_CANNOT_CHECK, EXIT_CONTRADICTED, EXIT_OK, run_doctor
+from enkash_ar.doctor.probes import ReadOnlyProbes
+from enkash_ar.doctor.spec_schemas import SpecAnswers
+from enkash_ar.profile_files import load_profile
+from sandbox.routes import WRITE_OPERATIONS
+from tests.contract.profile_helpers import (
+    ALTERNATIVE_NAMES,
+    ProfileSandboxes,
+    profile_client,
+    seed,
+    settings_for,
+    state,
+)
+
+#: Profiles whose difference from the shipped one breaks what the nightly cycle reads.
+BREAKS_THE_CYCLE = {"spring-page", "page-index", "capped-limit", "result-files-xlsx", "other-status-names"}
+
+
+def seeded(profile_sandbox: ProfileSandboxes, name: str) -> tuple[Any, list[str], dict[str, Any]]:
+    """The sandbox of ``name`` with an account to read; its result file URLs; its state before doctor."""
+    sandbox = profile_sandbox(name)
+    with profile_client(sandbox, name) as writer:
+        urls = seed(writer).result_files
+    return sandbox, urls, state(sandbox)
+
+
+def assert_nothing_written(sandbox: Any, before: dict[str, Any]) -> None:
+    after = state(sandbox)
+    writes = {
+        op: after["request_counts"].get(op, 0) - before["request_counts"].get(op, 0)
+        for op in WRITE_OPERATIONS
+    }
+    assert set(writes.values()) == {0}, writes
+    for table in ("customers", "invoices", "reminders"):
+        assert after[table] == before[table]
+
+
+def test_against_the_shipped_sandbox_every_checkable_assumption_is_confirmed(
+    profile_sandbox: ProfileSandboxes,
+) -> None:
+    sandbox, urls, before = seeded(profile_sandbox, SHIPPED_NAME)
+
+    report = run_doctor(settings_for(sandbox), result_files=urls)
+
+    assert_nothing_written(sandbox, before)
+    assert report.exit_code == EXIT_OK
+    assert report.recommended_name == SHIPPED_NAME
+    verdicts = {f.verdict for f in report.findings}
+    assert verdicts == {"confirmed", "not checkable"}, [
+        f for f in report.findings if f.verdict not in verdicts
+    ]
+    checked = {f.setting for f in report.findings if f.verdict == "confirmed"}
+    assert {
+        "search.response",
+        "search.offset",
+        "receivable_statuses",
+        "result_files",
+        "token.expires_in",
+    } <= checked
+    assert {
+        "operations.getCustomerReminders",
+        "operations.getCustomerReminder",
+        "errors.http_status",
+    } <= checked
+    # Every answer doctor got was validated against the spec, and valid.
+    assert {"searchCustomer", "searchCollectionInvoices", "getInvoice", "getAuthenticationToken"} <= checked
+    not_checkable = {f.setting for f in report.findings if f.verdict == "not checkable"}
+    assert {"bulk_files.invoice_create", "operations.createCustomerReminder"} <= not_checkable
+    assert (
+        state(sandbox)["request_counts"]["getAuthenticationToken"]
+        == before["request_counts"]["getAuthenticationToken"] + 1
+    )
+
+
+@pytest.mark.parametrize("name", ALTERNATIVE_NAMES)
+def test_against_each_alternative_doctor_recommends_that_profile(
+    name: str, profile_sandbox: ProfileSandboxes
+) -> None:
+    sandbox, urls, before = seeded(profile_sandbox, name)
+
+    report = run_doctor(settings_for(sandbox), result_files=urls)
+
+    assert_nothing_written(sandbox, before)
+    assert report.recommended == named_profile(name)
+    assert report.recommended_name == name
+    assert report.exit_code == (EXIT_CONTRADICTED if name in BREAKS_THE_CYCLE else EXIT_OK)
+    assert any(f.verdict == "different" for f in report.findings)
+    # Run with the profile it recommends, doctor finds nothing the cycle depends on contradicted.
+    again = run_doctor(settings_for(sandbox, name), result_files=urls)
+    assert again.exit_code == EXIT_OK
+    assert again.recommended == again.configured
+
+
+def test_a_refused_token_is_asked_for_once_and_stops_doctor(profile_sandbox: ProfileSandboxes) -> None:
+    sandbox = profile_sandbox(SHIPPED_NAME)
+    wrong = settings_for(sandbox).model_copy(update={"password": "not-the-password"})
+
+    report = run_doctor(wrong)
+
+    assert report.exit_code == EXIT_CANNOT_CHECK
+    assert [f.verdict for f in report.findings] == ["failed"]
+    assert "not-the-password" not in report.to_markdown()
+    assert state(sandbox)["request_counts"] == {"getAuthenticationToken": 1}
+
+
+def test_doctor_refuses_to_send_a_write() -> None:
+    probes = ReadOnlyProbes(client=None, spec=SpecAnswers())  # type: ignore[arg-type]
+    for operation in sorted(WRITE_OPERATIONS):
+        with pytest.raises(ValueError, match="doctor only reads"):
+            probes.call(operation)
+
+
+def test_the_command_prints_the_table_writes_the_profile_and_fails_on_a_contradiction(
+    profile_sandbox: ProfileSandboxes, tmp_path: Path
+) -> None:
+    sandbox, _, before = seeded(profile_sandbox, "capped-limit")
+    out = tmp_path / "fits.yaml"
+    env = {**sandbox.enkash_env(), "ENKASH_CONTRACT_PROFILE": ""}
+
+    result = CliRunner().invoke(app, ["doctor", "--profile-out", str(out)], env=env, terminal_width=200)
+
+    assert result.exit_code == EXIT_CONTRADICTED, result.output
+    assert "caps pages at 50" in result.output
+    assert (
+        "contradicted:" in result.output and "search.max_page_size.searchCollectionInvoices" in result.output
+    )
+    assert load_profile(out) == named_profile("capped-limit")
+    assert out.read_text().startswith("# Contract profile fitting what `enkash-ar doctor` saw")
+    assert_nothing_written(sandbox, before)
+    passed = CliRunner().invoke(
+        app, ["doctor", "--profile", str(out), "--profile-out", str(tmp_path / "again.yaml")], env=env
+    )
+    assert passed.exit_code == EXIT_OK, passed.output
+
+
+def test_the_sandbox_command_names_every_profile_it_plays() -> None:
+    result = CliRunner().invoke(app, ["sandbox", "serve", "--help"], terminal_width=200)
+    text = " ".join(result.output.split())
+    assert all(name in text for name in profile_names())

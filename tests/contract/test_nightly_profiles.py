@@ -1,0 +1,84 @@
+"""The whole nightly cycle under each alternative profile: a real Prefect server, the sandbox playing the
+profile, the client configured with it (ENKASH_CONTRACT_PROFILE), the smallest data that pages.
+
+One night: every customer and invoice created once (result files read), every invoice dispatched
+(the invoices read back as open, over more than one page), every customer given its reminders (the
+customers read back in full), and the open amount equal to what EnKash holds (the summary's read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from ar_sync.erp_input import load_customers, load_invoices
+from flows.nightly_ar_cycle import nightly_ar_cycle
+from flows.options import CycleOptions
+from sandbox.sample_data import generate_erp_files
+from sandbox.server import RunningSandbox
+from tasks.connection import close_all
+from tests.contract.profile_helpers import ALTERNATIVE_NAMES, ProfileSandboxes, state
+
+AS_OF = date(2026, 11, 24)
+
+
+@pytest.fixture(scope="module")
+def erp_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """More customers and invoices than a capped page (50) holds, with a few bad rows."""
+    folder = tmp_path_factory.mktemp("erp")
+    return generate_erp_files(folder, customers=56, invoices=60, seed=5, as_of=AS_OF)
+
+
+@pytest.fixture
+def profile_env(
+    request: pytest.FixtureRequest,
+    profile_sandbox: ProfileSandboxes,
+    prefect_server: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[RunningSandbox]:
+    """ENKASH_* settings pointing at the sandbox of the profile ``request.param``, with that profile."""
+    sandbox = profile_sandbox(request.param)
+    for name, value in {**sandbox.enkash_env(), "ENKASH_MAX_RETRIES": "6"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ENKASH_CONTRACT_PROFILE", request.param)
+    yield sandbox
+    close_all()
+
+
+@pytest.mark.parametrize("profile_env", ALTERNATIVE_NAMES, indirect=True)
+def test_a_night_under_the_profile(
+    profile_env: RunningSandbox,
+    erp_files: tuple[Path, Path],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    customers_file, invoices_file = erp_files
+    customers = load_customers(customers_file).valid
+    invoices = load_invoices(invoices_file, known_customer_refs=customers.get_column("customer_ref")).valid
+    options = CycleOptions(
+        out_dir=str(tmp_path / "out"), ledger_path=str(tmp_path / "ledger.sqlite3"), chunk_size=64
+    )
+
+    with caplog.at_level(logging.WARNING, logger="ar_sync"):
+        night = asyncio.run(nightly_ar_cycle(str(customers_file), str(invoices_file), AS_OF, options))
+
+    # Every upload's outcome came from its result files, none had to be looked up afterwards.
+    assert "reconciling" not in caplog.text
+
+    assert night.customers_created == customers.height > 50
+    assert night.invoices_uploaded == night.invoices_dispatched == invoices.height > 50
+    assert night.reminders_set == customers.height
+    held = state(profile_env)
+    assert Counter(i["externalId"] for i in held["invoices"]) == Counter(
+        invoices.get_column("invoice_number")
+    )
+    assert Counter(c["uniqueRefNo"] for c in held["customers"]) == Counter(
+        customers.get_column("customer_ref")
+    )
+    assert night.open_amount == pytest.approx(sum(i["balanceAmount"] for i in held["invoices"]), abs=0.01)
