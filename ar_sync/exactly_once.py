@@ -138,7 +138,9 @@ def _guarded_bulk_create(
             answered = send(rows)
         except OutcomeUnknownError as exc:
             ledger.mark_unknown(batch, str(exc))
-            logger.warning("%s: no answer for %d rows; reconciling with EnKash", operation, len(batch_keys))
+            logger.warning(
+                "%s: no answer for %d rows (%s); reconciling with EnKash", operation, len(batch_keys), exc
+            )
             found = lookup(batch_keys)
             missing = [k for k in batch_keys if k not in found]
             ledger.resolve(seller_id, stage, found, missing=missing)

@@ -11,7 +11,7 @@ from ar_sync.planner import already_dispatched, invoices_to_dispatch
 from ar_sync.results import Stage, empty_results
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs, top_level
-from tasks.enkash_state import read_enkash_invoices
+from tasks.enkash_state import check_open_statuses, read_enkash_invoices
 from tasks.invoices import delete_invoice_twins, dispatch_invoices_chunk
 from tasks.night_record import record_night_state
 
@@ -43,8 +43,17 @@ async def dispatch_invoices(
     async with holding_seller(options):
         inputs = prepare_inputs(customers_file, invoices_file, options)
         assert inputs.invoices is not None
-        twins = invoice_twins(read_enkash_invoices(block, ledger))
+        picture = read_enkash_invoices(block, ledger)
+        twins = invoice_twins(picture)
         pending = invoices_to_dispatch(inputs.invoices.valid, twins.keepers)
+        # Undispatched invoices cannot have been paid: if none of them reads as open, EnKash names its
+        # statuses otherwise than the contract profile says, and the night must stop, not dispatch
+        # nothing and report nothing owed.
+        undispatched = picture.filter(~pl.col("dispatched").fill_null(False)).get_column("externalId")
+        erp_numbers = inputs.invoices.valid.get_column("invoice_number")
+        check_open_statuses(
+            picture, undispatched.filter(undispatched.is_in(erp_numbers.implode())).to_list(), block, ledger
+        )
         deleted, dispatched = [empty_results()], [empty_results()]
         if not options.dry_run:
             if not twins.to_delete.is_empty():

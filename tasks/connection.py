@@ -58,8 +58,8 @@ def settings_problems(exc: PydanticValidationError) -> str:
 
 
 def _identity(fields: ConnectionFields) -> str:
-    # In memory only: a block whose password or secret changed gets a new client (the old one may have
-    # been refused), without the secrets themselves becoming a dict key.
+    # In memory only: a block whose password, secret or contract profile changed gets a new client (the
+    # old one may have been refused), without the secrets themselves becoming a dict key.
     material = "\x1f".join(
         [
             fields.base_url,
@@ -68,6 +68,7 @@ def _identity(fields: ConnectionFields) -> str:
             fields.username,
             fields.password.get_secret_value(),
             fields.seller_id,
+            fields.contract_profile or "",
         ]
     )
     return hashlib.sha256(material.encode()).hexdigest()

@@ -7,6 +7,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ar_sync.planner import planning_customers
+from enkash_ar import open_statuses
 from enkash_ar.models import Customer
 from tasks.connection import enkash_client
 from tasks.retry_policy import retry_transient
@@ -37,3 +38,22 @@ def read_enkash_invoices(
         >>> unsent = read_enkash_invoices("enkash-prod", filters={"dispatched": False})  # doctest: +SKIP
     """
     return enkash_client(credentials_block, ledger_path).search_invoices_frame(filters)
+
+
+@task(name="check-open-statuses", cache_policy=NO_CACHE)
+def check_open_statuses(
+    invoices: pl.DataFrame,
+    must_be_open: list[str],
+    credentials_block: str | None = None,
+    ledger_path: str | None = None,
+) -> None:
+    """Stop the night when invoices that must be open read as anything else (wrong status names).
+
+    ``must_be_open`` are externalIds EnKash cannot have closed: undispatched ones (no payment link
+    yet) and those this night uploaded.
+
+    Example:
+        >>> check_open_statuses(invoices, ["INV-1"], "enkash-prod")  # doctest: +SKIP
+    """
+    profile = enkash_client(credentials_block, ledger_path).profile
+    open_statuses.check_open_statuses(invoices, must_be_open, profile)

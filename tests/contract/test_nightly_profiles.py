@@ -82,3 +82,32 @@ def test_a_night_under_the_profile(
         customers.get_column("customer_ref")
     )
     assert night.open_amount == pytest.approx(sum(i["balanceAmount"] for i in held["invoices"]), abs=0.01)
+
+
+def test_status_names_that_mean_something_else_stop_the_night_before_any_dispatch(
+    profile_sandbox: ProfileSandboxes,
+    prefect_server: None,
+    erp_files: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # EnKash says PENDING for an unpaid invoice; this profile wrongly takes PENDING for cancelled.
+    sandbox = profile_sandbox("other-status-names")
+    wrong = tmp_path / "wrong-meaning.yaml"
+    wrong.write_text(
+        "receivable_statuses:\n  PENDING: CANCELLED\n  PARTIALLY_RECEIVED: PARTIALLY_PAID\n"
+        "  PAID: PAID\n  VOID: UNPAID\n"
+    )
+    for name, value in {**sandbox.enkash_env(), "ENKASH_CONTRACT_PROFILE": str(wrong)}.items():
+        monkeypatch.setenv(name, value)
+    customers_file, invoices_file = erp_files
+    options = CycleOptions(out_dir=str(tmp_path / "out"), ledger_path=str(tmp_path / "ledger.sqlite3"))
+    try:
+        with pytest.raises(Exception, match="none of them in an open status") as caught:
+            asyncio.run(nightly_ar_cycle(str(customers_file), str(invoices_file), AS_OF, options))
+    finally:
+        close_all()
+
+    assert "VOID" in str(caught.value) and "receivable_statuses" in str(caught.value)
+    held = state(sandbox)
+    assert held["invoices"] and not any(i["dispatched"] for i in held["invoices"])
