@@ -23,6 +23,7 @@ import asyncio
 import contextvars
 import os
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -118,13 +119,12 @@ async def _prefect_limit(seller_id: str, description: str, timeout: float) -> As
     async with get_client() as client:
         await _ensure_limit(client, name)
         lease_id = await _acquire(client, seller_id, name, description, timeout)
-        renewer = asyncio.create_task(_keep_renewing(client, lease_id))
+        renewer = _LeaseRenewer(seller_id, lease_id)
+        renewer.start()
         try:
             yield
         finally:
-            renewer.cancel()
-            with suppress(asyncio.CancelledError):
-                await renewer
+            renewer.stop()
             with suppress(httpx.HTTPError):
                 await client.release_concurrency_slots_with_lease(lease_id)
             await _forget_holder(seller_id, lease_id)
@@ -227,12 +227,35 @@ async def _forget_holder(seller_id: str, lease_id: UUID) -> None:
             await Variable.aunset(_holder_variable(seller_id))
 
 
-async def _keep_renewing(client: Any, lease_id: UUID) -> None:
-    while True:
-        await asyncio.sleep(PREFECT_LEASE_SECONDS / 3)
-        try:
-            await client.renew_concurrency_lease(lease_id, PREFECT_LEASE_SECONDS)
-        except httpx.HTTPError as exc:
-            # The cycle goes on; the ledger lease still holds on this ledger. A lost Prefect lease shows
-            # up here, in the run's logs.
-            logger.warning("Could not renew the seller lock's Prefect lease (%s); retrying", exc)
+class _LeaseRenewer(threading.Thread):
+    """Renews the seller's Prefect lease from its own thread.
+
+    Not an asyncio task: a synchronous Prefect task called from an async flow runs on the event loop's
+    thread and blocks it, so a renewal scheduled on the loop would wait for a long chunk (a large bulk
+    file, hundreds of reminders) and let the lease run out while the night is still writing.
+    """
+
+    def __init__(self, seller_id: str, lease_id: UUID) -> None:
+        super().__init__(name=f"seller-lock:{seller_id}", daemon=True)
+        self.seller_id = seller_id
+        self.lease_id = lease_id
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        with get_client(sync_client=True) as client:
+            while not self._stop_event.wait(PREFECT_LEASE_SECONDS / 4):
+                try:
+                    client.renew_concurrency_lease(self.lease_id, PREFECT_LEASE_SECONDS)
+                except httpx.HTTPError as exc:
+                    # The ledger lease still holds the seller on this ledger; a lease the server has
+                    # lost shows here, in the run's logs, for the operator to see.
+                    logger.error(
+                        "Could not renew the Prefect lease of seller %s's lock (%s); retrying",
+                        self.seller_id,
+                        exc,
+                    )
+
+    def stop(self) -> None:
+        """Stop renewing (the lease is released by the caller)."""
+        self._stop_event.set()
+        self.join(timeout=10)
