@@ -34,8 +34,10 @@ lint: install
 typecheck: install
 	$(RUN) mypy
 
+# Two workers, one per core: the end-to-end tests spend much of their time waiting on processes and
+# HTTP, and each worker has its own sandbox and Prefect server.
 pytest: install
-	$(RUN) pytest
+	$(RUN) pytest -n 2 --dist worksteal
 
 test-fast: install
 	$(RUN) pytest -m "not e2e" -q

@@ -33,11 +33,11 @@ ALTERNATIVES: Final[dict[str, tuple[ContractProfile, str]]] = {
     "capped-limit": (
         _changed(
             search={
-                "max_page_size": {"searchCustomer": 50, "searchCollectionInvoices": 50},
+                "max_page_size": {"searchCustomer": 20, "searchCollectionInvoices": 20},
                 "over_max": "cap",
             }
         ),
-        "searches answer at most 50 rows whatever limit is asked, without saying so",
+        "searches answer at most 20 rows whatever limit is asked, without saying so",
     ),
     "result-files-xlsx": (
         _changed(

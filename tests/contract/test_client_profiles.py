@@ -48,7 +48,7 @@ def test_the_matching_profile_reads_and_writes_as_usual(name: str, profile_sandb
         created, failed = client.bulk_results(customers)
         assert created.is_empty()
         assert failed.select("rowNumber", "field").rows() == [("1", "customerKeyContacts.mobile")]
-        # Paging over more than one page (the capped profile's page is 50 rows).
+        # Paging over more than one page (the capped profile's page is 20 rows).
         everyone = client.search_all_customers(page_size=20)
         assert sorted(c.customer_id or "" for c in everyone) == sorted(seeded.customer_ids)
         invoices = client.search_invoices_frame()
@@ -75,7 +75,7 @@ MISMATCHES: dict[str, tuple[Callable[[EnkashClient, list[str]], object], type[Ex
     "capped-limit": (
         lambda c, _: c.search_all_invoices(),
         ContractMismatchError,
-        "search.max_page_size.searchCollectionInvoices: 50",
+        "search.max_page_size.searchCollectionInvoices: 20",
     ),
     "result-files-xlsx": (
         lambda c, ids: c.bulk_results(c.invoice_bulk_upload(invoice_rows(ids[:2]))),

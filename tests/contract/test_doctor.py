@@ -132,7 +132,7 @@ def test_the_command_prints_the_table_writes_the_profile_and_fails_on_a_contradi
     result = CliRunner().invoke(app, ["doctor", "--profile-out", str(out)], env=env, terminal_width=200)
 
     assert result.exit_code == EXIT_CONTRADICTED, result.output
-    assert "caps pages at 50" in result.output
+    assert "caps pages at 20" in result.output
     assert (
         "contradicted:" in result.output and "search.max_page_size.searchCollectionInvoices" in result.output
     )

@@ -30,9 +30,9 @@ AS_OF = date(2026, 11, 24)
 
 @pytest.fixture(scope="module")
 def erp_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """More customers and invoices than a capped page (50) holds, with a few bad rows."""
+    """More customers and invoices than a capped page (20) holds, with a few bad rows."""
     folder = tmp_path_factory.mktemp("erp")
-    return generate_erp_files(folder, customers=56, invoices=60, seed=5, as_of=AS_OF)
+    return generate_erp_files(folder, customers=26, invoices=30, seed=5, as_of=AS_OF)
 
 
 @pytest.fixture
@@ -71,8 +71,8 @@ def test_a_night_under_the_profile(
     # Every upload's outcome came from its result files, none had to be looked up afterwards.
     assert "reconciling" not in caplog.text
 
-    assert night.customers_created == customers.height > 50
-    assert night.invoices_uploaded == night.invoices_dispatched == invoices.height > 50
+    assert night.customers_created == customers.height > 20
+    assert night.invoices_uploaded == night.invoices_dispatched == invoices.height > 20
     assert night.reminders_set == customers.height
     held = state(profile_env)
     assert Counter(i["externalId"] for i in held["invoices"]) == Counter(

@@ -1,4 +1,4 @@
-"""Fixtures of the exactly-once tests: a 1k-invoice ERP export and the exactly-once check of EnKash.
+"""Fixtures of the exactly-once tests: a 400-invoice ERP export and the exactly-once check of EnKash.
 
 The check reads the sandbox's own records (``/_sandbox/state``), i.e. what a finance-ops user would
 see on the EnKash portal: one customer per valid ``customer_ref``, one invoice per valid
@@ -22,7 +22,7 @@ from tests.exactly_once.eo_night import AS_OF, CUSTOMERS, INVOICES
 
 @pytest.fixture(scope="session")
 def erp_night(tmp_path_factory: pytest.TempPathFactory) -> ErpExport:
-    """40 customers and 1,000 invoices (with the generator's few bad rows), written once per session."""
+    """20 customers and 400 invoices (with the generator's few bad rows), written once per session."""
     return erp_export(
         tmp_path_factory.mktemp("erp-night"), customers=CUSTOMERS, invoices=INVOICES, seed=5, as_of=AS_OF
     )

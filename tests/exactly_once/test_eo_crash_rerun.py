@@ -85,6 +85,17 @@ def _kill_points(customers: int) -> list[KillPoint]:
     ]
 
 
+#: The kill points of the ledger-lost variant: one per kind of creating write.
+LEDGER_LOST_POINTS = frozenset(
+    {
+        "after the first createBulkCustomer",
+        "after the 3rd invoiceBulkUpload",
+        "after the first dispatchInvoiceCollection",
+        "during reminders",
+    }
+)
+
+
 @pytest.fixture
 def cycle_env(sandbox: RunningSandbox, prefect_server: None, tmp_path: Path) -> dict[str, str]:
     """The environment of a cycle process: ENKASH_* for the sandbox, the session's Prefect server."""
@@ -188,6 +199,10 @@ def test_a_night_killed_at_every_stage_and_rerun_ends_exactly_once(
 ) -> None:
     cycle = _cycle(sandbox, cycle_env, erp_night, as_of, tmp_path)
     points = _kill_points(len(erp_night.customer_refs))
+    if not ledger_kept:
+        # Without a ledger, what matters is that each kind of creating write (customers, invoices,
+        # dispatches, reminders) is found in EnKash rather than sent again; one kill each is enough.
+        points = [point for point in points if point.name in LEDGER_LOST_POINTS]
 
     for number, point in enumerate(points, start=1):
         status = cycle.run(number, kill_at=point)

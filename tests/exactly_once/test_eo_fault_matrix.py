@@ -1,4 +1,4 @@
-"""Exactly-once under faults: a 1k-invoice night while EnKash answers 500s and 429s, drops answers it
+"""Exactly-once under faults: a 400-invoice night while EnKash answers 500s and 429s, drops answers it
 has already acted on, is slow, or expires tokens mid-run.
 
 Every case runs the whole nightly cycle against the sandbox with one kind of fault injected on up to
