@@ -11,13 +11,13 @@ lost shows up in the next read and is not sent again.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
 from pydantic import BaseModel, Field
 
+from ar_sync.context_threads import ContextThreadPoolExecutor
 from ar_sync.exactly_once import (
     MAX_RECONCILE_ROUNDS,
     REFUSED_FOR_NOW,
@@ -245,8 +245,9 @@ def ensure_reminders(
     for _sweep in range(MAX_RECONCILE_ROUNDS):
         unknown, later = {}, []
         # Customers are independent and each costs a few round trips: a few at a time (the client is
-        # thread-safe) instead of one after another.
-        with ThreadPoolExecutor(max_workers=REMINDER_WORKERS) as pool:
+        # thread-safe) instead of one after another. The pool carries the caller's context into its
+        # threads, so their log lines stay in the task run that asked for them.
+        with ContextThreadPoolExecutor(max_workers=REMINDER_WORKERS) as pool:
             attempts = list(pool.map(lambda c: _attempt(client, c, schedule), todo))
         for customer, attempt in zip(todo, attempts, strict=True):
             customer_id, key = str(customer.customer_id), customer_key(customer)

@@ -15,6 +15,7 @@ import asyncio
 import copy
 import logging
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -58,7 +59,7 @@ class _NoTracebackFormatter(logging.Formatter):
     The record is copied, not changed, so the API handler still sends the traceback to Prefect.
     """
 
-    def __init__(self, inner: logging.Formatter, expected: tuple[type[BaseException], ...]) -> None:
+    def __init__(self, inner: logging.Formatter, expected: Callable[[BaseException | None], bool]) -> None:
         super().__init__()
         self.inner = inner
         self.expected = expected
@@ -66,7 +67,7 @@ class _NoTracebackFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         """Format ``record`` with the wrapped formatter, without the traceback of an expected error."""
         error = record.exc_info[1] if record.exc_info else None
-        if isinstance(error, self.expected):
+        if self.expected(error):
             record = copy.copy(record)
             record.exc_info = None
             record.exc_text = None
@@ -77,10 +78,7 @@ def _quiet_expected_tracebacks() -> None:
     """Keep tracebacks of the errors a user can act on out of Prefect's console output."""
     from prefect.logging.handlers import PrefectConsoleHandler
 
-    from ar_sync.erp_input import InputFileError
-    from ar_sync.night_summary import NeedsAttentionError
-    from ar_sync.seller_lease import SellerBusyError
-    from enkash_ar.errors import EnkashError
+    from cli.failures import foreseeable
 
     for handler in logging.getLogger().handlers:
         inner = handler.formatter
@@ -89,11 +87,18 @@ def _quiet_expected_tracebacks() -> None:
             and inner
             and not isinstance(inner, _NoTracebackFormatter)
         ):
-            handler.setFormatter(
-                _NoTracebackFormatter(
-                    inner, (InputFileError, EnkashError, SellerBusyError, NeedsAttentionError)
-                )
-            )
+            handler.setFormatter(_NoTracebackFormatter(inner, foreseeable))
+
+
+def _quiet_ephemeral_server() -> None:
+    """Keep the temporary Prefect server (no PREFECT_API_URL) from phoning home during a run.
+
+    Its telemetry heartbeat is of no use to a local run, and offline, or racing the run for the
+    server's SQLite file, it printed "Failed to send telemetry" and tracebacks between the run's lines.
+    A value the user set is kept. Called before the server starts: it inherits this environment.
+    """
+    if not os.environ.get("PREFECT_API_URL"):
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def _column_mapping(pairs: list[str] | None, option: str) -> dict[str, str]:
@@ -134,21 +139,32 @@ def print_summary(summary: NightSummary) -> None:
 
 
 def _run_cycle(customers: Path, invoices: Path, as_of: date | None, options: CycleOptions) -> NightSummary:
+    _quiet_ephemeral_server()
     from prefect.states import State
 
+    from cli.failures import explain
+    from cli.progress_bar import progress_bar
     from flows.nightly_ar_cycle import nightly_ar_cycle
     from tasks.connection import close_all
 
     _quiet_expected_tracebacks()
     try:
-        state: State[Any] = asyncio.run(
-            nightly_ar_cycle(str(customers), str(invoices), as_of, options, return_state=True)  # type: ignore[arg-type]
-        )
+        with progress_bar(err_console):
+            state: State[Any] = asyncio.run(
+                nightly_ar_cycle(str(customers), str(invoices), as_of, options, return_state=True)  # type: ignore[arg-type]
+            )
+    except Exception as exc:  # before or around the flow run: the Prefect API, a local file
+        reason = explain(exc, out_dir=options.out_dir, ledger_path=options.ledger_path)
+        if reason is None:
+            raise
+        raise _fail(f"the cycle failed: {reason}") from None
     finally:
         close_all()
     if state.is_failed() or state.is_crashed():
         result = state.result(raise_on_failure=False)
         reason = str(result) if isinstance(result, BaseException) else (state.message or state.name)
+        if isinstance(result, BaseException):
+            reason = explain(result, out_dir=options.out_dir, ledger_path=options.ledger_path) or reason
         raise _fail(f"the cycle failed: {reason}")
     summary: NightSummary = state.result()
     return summary

@@ -5,3 +5,9 @@ schema from its annotations, and a served flow is copied into its run process by
 carries only the names the code uses, so annotations kept as strings (``"date"``) could not be resolved
 there.
 """
+
+from tasks.run_logging import attach_project_loggers
+
+# Every flow module imports this package first, also in a worker's run process that loads one
+# entrypoint file: from here on the project's log lines reach the run's logs in Prefect.
+attach_project_loggers()

@@ -7,6 +7,8 @@ from prefect import flow
 from ar_sync.night_summary import NeedsAttentionError, NightSummary
 from flows.options import CycleOptions, resolve_night
 from flows.prepare import holding_seller, top_level
+from flows.run_options import resolve_options
+from flows.run_outcome import log_night
 from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
 from tasks.reports import publish_summary
 
@@ -26,7 +28,7 @@ async def ar_summary(
         options: where the ledger and the output folder are, which credentials block.
         planned: in a dry run, the rows each stage would have sent (nightly_ar_cycle passes it).
     """
-    options = options or CycleOptions()
+    options = await resolve_options(options)
     night = resolve_night(as_of)
     block, ledger = options.credentials_block, options.ledger_path
     async with holding_seller(options) as seller_id:
@@ -36,6 +38,7 @@ async def ar_summary(
         summary = publish_summary(
             invoices, enkash_customers, night, seller_id, options.out_dir, ledger, options.dry_run, planned
         )
+    log_night(summary)
     if top_level() and (notes := summary.attention()):
         raise NeedsAttentionError(" ".join(notes))
     return summary

@@ -11,9 +11,12 @@ from ar_sync.planner import already_dispatched, invoices_to_dispatch
 from ar_sync.results import Stage, empty_results
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs, top_level
+from flows.run_options import resolve_options
+from flows.run_outcome import finish_stage
 from tasks.enkash_state import check_open_statuses, read_enkash_invoices
 from tasks.invoices import delete_invoice_twins, dispatch_invoices_chunk
 from tasks.night_record import record_night_state
+from tasks.progress import tracked
 
 
 @flow(name="dispatch-invoices")
@@ -37,7 +40,7 @@ async def dispatch_invoices(
         as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
         options: how to run (credentials block, ledger, chunk size, dry run ...).
     """
-    options = options or CycleOptions()
+    options = await resolve_options(options)
     night = resolve_night(as_of).isoformat()
     block, ledger = options.credentials_block, options.ledger_path
     async with holding_seller(options):
@@ -62,7 +65,8 @@ async def dispatch_invoices(
             held = dict(zip(present["externalId"].to_list(), present["invoiceId"].to_list(), strict=True))
             rows = present.select(pl.col("externalId").alias("key"), pl.col("invoiceId").alias("remote_id"))
             dispatched.append(record_night_state(Stage.INVOICES_DISPATCH, held, rows, night, block, ledger))
-            for chunk in pending.iter_slices(options.chunk_size):
+            batches = pending.iter_slices(options.chunk_size)
+            for chunk in tracked(batches, pending.height, Stage.INVOICES_DISPATCH):
                 dispatched.append(
                     dispatch_invoices_chunk(chunk, night, block, ledger, options.partial_payment_allowed)
                 )
@@ -72,10 +76,11 @@ async def dispatch_invoices(
             f"delete (e.g. {', '.join(twins.to_report['externalId'].head(5).to_list())}: "
             f"{twins.to_report['reason'][0]}). Cancel the extra copy on the EnKash portal."
         )
-    return [
+    reports = [
         stage_report(Stage.INVOICES_DEDUPLICATE, pl.concat(deleted), twins.to_delete.height, options.dry_run),
         stage_report(Stage.INVOICES_DISPATCH, pl.concat(dispatched), pending.height, options.dry_run),
     ]
+    return finish_stage(reports, rejected=inputs.invoices.rejected_rows)
 
 
 if __name__ == "__main__":

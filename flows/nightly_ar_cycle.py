@@ -9,6 +9,8 @@ from flows.ar_summary import ar_summary
 from flows.dispatch_invoices import dispatch_invoices
 from flows.options import CycleOptions, resolve_night
 from flows.prepare import holding_seller
+from flows.run_options import resolve_options
+from flows.run_outcome import log_night, publish_stopped_night
 from flows.setup_reminders import setup_reminders
 from flows.sync_customers import sync_customers
 from flows.upload_invoices import upload_invoices
@@ -16,7 +18,7 @@ from tasks.inputs import load_erp_inputs, report_rejected_rows
 from tasks.token import fetch_token
 
 
-@flow(name="nightly-ar-cycle")
+@flow(name="nightly-ar-cycle", on_failure=[publish_stopped_night])
 async def nightly_ar_cycle(
     customers_file: str,
     invoices_file: str,
@@ -44,7 +46,7 @@ async def nightly_ar_cycle(
         >>> import asyncio
         >>> asyncio.run(nightly_ar_cycle("erp/customers.csv", "erp/invoices.csv"))  # doctest: +SKIP
     """
-    options = options or CycleOptions()
+    options = await resolve_options(options)
     night = resolve_night(as_of)
     async with holding_seller(options):
         # Inputs first: a broken export fails the night before any request reaches EnKash.
@@ -60,7 +62,7 @@ async def nightly_ar_cycle(
             *await setup_reminders(night, options),
         ]
         planned = {str(r.stage): r.planned for r in reports} if options.dry_run else None
-        summary = await ar_summary(night, options, planned)
+        summary = log_night(await ar_summary(night, options, planned))
     if notes := summary.attention():
         raise NeedsAttentionError(" ".join(notes))
     return summary

@@ -13,7 +13,10 @@ from ar_sync.run_ledger import DEFAULT_LEDGER_PATH
 
 
 class CycleOptions(BaseModel):
-    """How a cycle (or one stage of it) runs. Secrets never appear here: only a block's name."""
+    """How a cycle (or one stage of it) runs. Secrets never appear here: only a block's name.
+
+    In a deployment run, options the run does not set keep the deployment's values.
+    """
 
     model_config = ConfigDict(extra="forbid")
 

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from prefect.runtime import flow_run
 
+from ar_sync.local_files import check_local_files
 from flows.options import CycleOptions
 from tasks.connection import connection, run_ledger
 from tasks.inputs import ErpInputs, load_erp_inputs, report_rejected_rows
@@ -18,7 +19,12 @@ def top_level() -> bool:
 
 @asynccontextmanager
 async def holding_seller(options: CycleOptions) -> AsyncIterator[str]:
-    """Hold the seller of ``options`` for the block (re-entrant within a cycle); yields the seller id."""
+    """Hold the seller of ``options`` for the block (re-entrant within a cycle); yields the seller id.
+
+    First checks that the output folder and the run ledger can be written: a night must not send
+    everything and then fail on its own files.
+    """
+    check_local_files(options.out_dir, options.ledger_path)
     seller_id = connection(options.credentials_block).seller_id
     async with seller_lock(seller_id, run_ledger(options.ledger_path), timeout=options.lock_timeout_seconds):
         yield seller_id

@@ -9,8 +9,11 @@ from ar_sync.reminder_policy import customer_key, on_schedule
 from ar_sync.results import Stage, empty_results
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller
+from flows.run_options import resolve_options
+from flows.run_outcome import finish_stage
 from tasks.enkash_state import read_enkash_customers
 from tasks.night_record import record_night_state
+from tasks.progress import tracked
 from tasks.reminders import ensure_reminders_chunk
 
 #: Customers per task run: each customer off schedule costs a few calls, so chunks are smaller.
@@ -31,7 +34,7 @@ async def setup_reminders(
         as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
         options: how to run (credentials block, ledger, reminder schedule, dry run ...).
     """
-    options = options or CycleOptions()
+    options = await resolve_options(options)
     night = resolve_night(as_of).isoformat()
     block, ledger = options.credentials_block, options.ledger_path
     schedule = options.reminder_schedule
@@ -48,17 +51,15 @@ async def setup_reminders(
                 schema={"key": pl.String, "remote_id": pl.String},
             )
             results.append(record_night_state(Stage.REMINDERS, held, present, night, block, ledger))
-            for start in range(0, len(off), REMINDER_CHUNK):
-                results.append(
-                    ensure_reminders_chunk(
-                        off[start : start + REMINDER_CHUNK], schedule, night, block, ledger
-                    )
-                )
+            chunks = (off[start : start + REMINDER_CHUNK] for start in range(0, len(off), REMINDER_CHUNK))
+            for chunk in tracked(chunks, len(off), Stage.REMINDERS):
+                results.append(ensure_reminders_chunk(chunk, schedule, night, block, ledger))
     combined = pl.concat(results)
-    return [
+    reports = [
         stage_report(Stage.REMINDERS, combined, len(off), options.dry_run),
         stage_report(Stage.REMINDERS_DEDUPLICATE, combined, 0, options.dry_run),
     ]
+    return finish_stage(reports)
 
 
 if __name__ == "__main__":

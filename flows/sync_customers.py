@@ -10,9 +10,12 @@ from ar_sync.planner import plan_customers
 from ar_sync.results import Stage, empty_results
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs
+from flows.run_options import resolve_options
+from flows.run_outcome import finish_stage
 from tasks.customers import create_customers_chunk, update_customers_chunk
 from tasks.enkash_state import read_enkash_customers
 from tasks.night_record import record_night_state
+from tasks.progress import tracked
 
 
 @flow(name="sync-customers", log_prints=False)
@@ -30,7 +33,7 @@ async def sync_customers(
         as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
         options: how to run (credentials block, ledger, chunk size, dry run ...).
     """
-    options = options or CycleOptions()
+    options = await resolve_options(options)
     night = resolve_night(as_of).isoformat()
     block, ledger = options.credentials_block, options.ledger_path
     async with holding_seller(options):
@@ -45,14 +48,17 @@ async def sync_customers(
                 pl.col("customer_ref").alias("key"), pl.col("customerId").alias("remote_id")
             )
             created.append(record_night_state(Stage.CUSTOMERS_CREATE, held, present, night, block, ledger))
-            for chunk in plan.to_create.iter_slices(options.chunk_size):
+            creates = plan.to_create.iter_slices(options.chunk_size)
+            for chunk in tracked(creates, plan.to_create.height, Stage.CUSTOMERS_CREATE):
                 created.append(create_customers_chunk(chunk, night, block, ledger))
-            for chunk in plan.to_update.iter_slices(options.chunk_size):
+            updates = plan.to_update.iter_slices(options.chunk_size)
+            for chunk in tracked(updates, plan.to_update.height, Stage.CUSTOMERS_UPDATE):
                 updated.append(update_customers_chunk(chunk, night, block, ledger))
-    return [
+    reports = [
         stage_report(Stage.CUSTOMERS_CREATE, pl.concat(created), plan.to_create.height, options.dry_run),
         stage_report(Stage.CUSTOMERS_UPDATE, pl.concat(updated), plan.to_update.height, options.dry_run),
     ]
+    return finish_stage(reports, rejected=inputs.customers.rejected_rows)
 
 
 if __name__ == "__main__":

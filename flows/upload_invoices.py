@@ -10,9 +10,12 @@ from ar_sync.planner import customer_id_map, plan_invoices
 from ar_sync.results import RowOutcome, Stage, empty_results, result_rows
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs
+from flows.run_options import resolve_options
+from flows.run_outcome import finish_stage
 from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
 from tasks.invoices import update_invoices_chunk, upload_invoices_chunk
 from tasks.night_record import record_night_state
+from tasks.progress import tracked
 
 
 def _unknown_customer_failures(skipped: pl.DataFrame) -> pl.DataFrame:
@@ -43,7 +46,7 @@ async def upload_invoices(
         as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
         options: how to run (credentials block, ledger, chunk size, dry run ...).
     """
-    options = options or CycleOptions()
+    options = await resolve_options(options)
     night = resolve_night(as_of).isoformat()
     block, ledger = options.credentials_block, options.ledger_path
     async with holding_seller(options):
@@ -65,14 +68,17 @@ async def upload_invoices(
             uploaded.append(
                 record_night_state(Stage.INVOICES_UPLOAD, held, present, night, block, ledger, unsendable)
             )
-            for chunk in plan.to_create.iter_slices(options.chunk_size):
+            uploads = plan.to_create.iter_slices(options.chunk_size)
+            for chunk in tracked(uploads, plan.to_create.height, Stage.INVOICES_UPLOAD):
                 uploaded.append(upload_invoices_chunk(chunk, night, block, ledger))
-            for chunk in plan.to_update.iter_slices(options.chunk_size):
+            updates = plan.to_update.iter_slices(options.chunk_size)
+            for chunk in tracked(updates, plan.to_update.height, Stage.INVOICES_UPDATE):
                 updated.append(update_invoices_chunk(chunk, night, block, ledger))
-    return [
+    reports = [
         stage_report(Stage.INVOICES_UPLOAD, pl.concat(uploaded), plan.to_create.height, options.dry_run),
         stage_report(Stage.INVOICES_UPDATE, pl.concat(updated), plan.to_update.height, options.dry_run),
     ]
+    return finish_stage(reports, rejected=inputs.invoices.rejected_rows)
 
 
 if __name__ == "__main__":

@@ -9,18 +9,19 @@ from typing import Any
 
 import polars as pl
 from prefect import task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from ar_sync import summaries
 from ar_sync.convergence import customer_twins, invoice_twins
 from ar_sync.night_history import night_trend, remember_night
+from ar_sync.night_markdown import files_section, rejected_section
 from ar_sync.night_summary import NightSummary
 from ar_sync.output_files import BULK_RESULTS_FILE, REJECTED_ROWS_FILE, SUMMARY_FILE
 from ar_sync.receivables import credit_sales, open_invoices_frame
 from ar_sync.results import empty_results
-from ar_sync.run_report import write_run_report
+from ar_sync.run_report import read_rejected, write_run_report
 from tasks.connection import run_ledger
+from tasks.run_artifacts import publish_link, publish_markdown, publish_table, root_flow_run_id
 
 
 def _rejected_counts(out_dir: Path) -> dict[str, int]:
@@ -96,36 +97,37 @@ def publish_summary(
     stage_counts = summaries.stage_counts(results)
     aging = summaries.aging(open_invoices, night)
     top = summaries.top_overdue_customers(open_invoices, night)
-    create_link_artifact(
+    # On the top-level run: the nightly run when this is its ar-summary stage, this run when alone.
+    root = root_flow_run_id()
+    publish_link(
         report.resolve().as_uri(),
-        link_text=f"AR run report of {night.isoformat()} ({report.name})",
+        f"AR run report of {night.isoformat()} ({report.name})",
         key="ar-run-report",
         description=f"The night's HTML report (charts, failures, rejected rows), in {folder.resolve()}",
-        _sync=True,  # type: ignore[call-arg]
+        on=root,
     )
-    create_markdown_artifact(
+    publish_markdown(
         summaries.summary_markdown(summary, stage_counts, aging, top)
+        + "\n"
+        + rejected_section(read_rejected(folder / REJECTED_ROWS_FILE), folder / REJECTED_ROWS_FILE)
+        + "\n"
+        + files_section(folder, [report.name, SUMMARY_FILE, BULK_RESULTS_FILE, REJECTED_ROWS_FILE])
         + f"\n**Run report:** [{report.name}]({report.resolve().as_uri()}) in `{folder.resolve()}`\n",
         key="ar-cycle-summary",
         description=f"EnKash AR night {night.isoformat()} of {seller_id}",
-        _sync=True,  # type: ignore[call-arg]
+        on=root,
     )
-    create_table_artifact(
+    publish_table(
         _table(stage_counts),
         key="ar-stage-results",
         description="Results per stage: sent by this night, already in EnKash, failed",
-        _sync=True,  # type: ignore[call-arg]
+        on=root,
     )
-    create_table_artifact(
-        _table(aging),
-        key="ar-aging",
-        description=f"Open receivables aging as of {night}",
-        _sync=True,  # type: ignore[call-arg]
-    )
-    create_table_artifact(
+    publish_table(_table(aging), key="ar-aging", description=f"Open receivables aging as of {night}", on=root)
+    publish_table(
         _table(summaries.failure_reasons(results)),
         key="ar-failure-reasons",
         description="Failures by reason",
-        _sync=True,  # type: ignore[call-arg]
+        on=root,
     )
     return summary

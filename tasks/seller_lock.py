@@ -40,6 +40,7 @@ from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
 
+from ar_sync.context_threads import ContextThread
 from ar_sync.run_ledger import RunLedger
 from ar_sync.seller_lease import SellerBusyError, SellerLease, busy_message
 
@@ -227,12 +228,13 @@ async def _forget_holder(seller_id: str, lease_id: UUID) -> None:
             await Variable.aunset(_holder_variable(seller_id))
 
 
-class _LeaseRenewer(threading.Thread):
+class _LeaseRenewer(ContextThread):
     """Renews the seller's Prefect lease from its own thread.
 
     Not an asyncio task: a synchronous Prefect task called from an async flow runs on the event loop's
     thread and blocks it, so a renewal scheduled on the loop would wait for a long chunk (a large bulk
-    file, hundreds of reminders) and let the lease run out while the night is still writing.
+    file, hundreds of reminders) and let the lease run out while the night is still writing. A
+    ContextThread, so that a failed renewal is logged into the flow run that holds the lock.
     """
 
     def __init__(self, seller_id: str, lease_id: UUID) -> None:

@@ -4,6 +4,7 @@ PREFECT_API_URL at the session's test Prefect server (read inside ``prefect_test
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from datetime import date
@@ -74,3 +75,11 @@ def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
 def writes(request_counts: dict[str, int]) -> dict[str, int]:
     """The write operations among the sandbox's request counts (only those that happened)."""
     return {op: n for op, n in request_counts.items() if op in WRITE_OPERATIONS and n}
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for a server to start, or for a service that is down)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from prefect.client.orchestration import get_client
 
 from blocks.credentials import EnkashCredentials
 from sandbox.sample_data import generate_erp_files
-from tests.cli.cli_helpers import REPO, cli_env, cycle_args, error_lines, run_cli, writes
+from tests.cli.cli_helpers import REPO, cli_env, cycle_args, error_lines, free_port, run_cli, writes
 
 #: Starts processes (the enkash-ar command) against a Prefect server: end to end.
 pytestmark = pytest.mark.e2e
@@ -39,13 +38,6 @@ def env(sandbox: Any, prefect_server: None, tmp_path: Path) -> dict[str, str]:
 
 def _cycle_args(customers: Path, invoices: Path, out: Path, *extra: str) -> list[str]:
     return cycle_args(customers, invoices, out, AS_OF, *extra)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_cycle_runs_prints_the_summary_and_writes_the_reports(
@@ -96,7 +88,7 @@ def test_a_failing_cycle_exits_1_with_one_clear_line(
 
 
 def test_sandbox_serve_prints_its_url_and_credentials_and_answers(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,

@@ -180,6 +180,17 @@ def _prefect_records(since_flow_names: set[str]) -> list[str]:
     return texts
 
 
+def _project_log_records() -> list[str]:
+    """The Prefect log records the project's own loggers wrote (SDK, engine, seller lock, progress)."""
+    with get_client(sync_client=True) as client:
+        logs, offset = [], 0
+        while page := client.read_logs(limit=200, offset=offset):
+            logs += [log for log in page if log.name.split(".")[0] in ("enkash_ar", "ar_sync")]
+            logs += [log for log in page if log.name.startswith("prefect.enkash_ar")]
+            offset += len(page)
+    return [log.model_dump_json() for log in logs]
+
+
 def _server_database() -> list[Path]:
     url = str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value())
     database = Path(url.split(":///", 1)[1])
@@ -232,8 +243,10 @@ def test_no_secret_anywhere_after_full_cycles_from_settings_and_from_a_block(
     basic = base64.b64encode(f"{config.client_id}:{config.client_secret}".encode()).decode()
     found = Secrets(fixed=[config.client_secret, config.password, basic])
     # Expired tokens force renewals and 401 replays, which are logged: more tokens, more chances to leak.
+    # Server errors make the SDK retry and the engine reconcile, and both log it, into the runs' logs
+    # in Prefect: their records are scanned too.
     httpx.post(
-        f"{sandbox.base_url}/_sandbox/faults", json={"expire_token": 0.05, "seed": 3}
+        f"{sandbox.base_url}/_sandbox/faults", json={"expire_token": 0.05, "error_500": 0.05, "seed": 3}
     ).raise_for_status()
     customers, invoices = generate_erp_files(
         tmp_path / "erp", customers=25, invoices=150, seed=4, as_of=AS_OF
@@ -293,6 +306,11 @@ def test_no_secret_anywhere_after_full_cycles_from_settings_and_from_a_block(
     run_names: set[str] = set()
     assert find_secrets(_prefect_records(run_names), found.all()) == set()
     assert run_names  # the read was not empty
+    # The project's own log lines (token renewals, retries) reach the runs' logs in Prefect too: the
+    # scan above read them, at the DEBUG level set here.
+    project_logs = _project_log_records()
+    assert any('"name":"enkash_ar"' in record for record in project_logs), "no SDK record reached Prefect"
+    assert find_secrets(project_logs, found.all()) == set()
     assert scan_files([storage, tmp_path / "out-settings", tmp_path / "out-block"], found.all()) == {}
     assert scan_files([p for p in tmp_path.glob("ledger.sqlite3*")], found.all()) == {}
     assert scan_files(_server_database(), found.all()) == {}
