@@ -11,6 +11,11 @@ SUMMARY_FILE: Final = "summary.json"
 BULK_RESULTS_FILE: Final = "bulk_results.parquet"
 #: One row per ERP record that input validation rejected, CSV.
 REJECTED_ROWS_FILE: Final = "rejected_rows.csv"
+#: The night's payments for the ERP to import (``payment_export.PAYMENT_FILE_SCHEMA``), CSV and Parquet.
+PAYMENTS_CSV_FILE: Final = "payments.csv"
+PAYMENTS_PARQUET_FILE: Final = "payments.parquet"
+#: Invoices whose payment state differs between the ERP export and EnKash, CSV (nothing is changed).
+PAYMENT_MISMATCHES_FILE: Final = "payment_mismatches.csv"
 
 
 def run_report_file(seller_id: str, night: date) -> str:
