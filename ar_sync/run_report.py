@@ -26,6 +26,7 @@ from ar_sync.night_history import TrendPoint
 from ar_sync.night_summary import NightSummary
 from ar_sync.output_files import REJECTED_ROWS_FILE, run_report_file
 from ar_sync.rejections import REJECTED_COLUMNS, REJECTED_SCHEMA
+from ar_sync.report_collections import collections_panel
 from ar_sync.report_format import erp_text
 from ar_sync.report_sections import (
     aging_panel,
@@ -84,6 +85,7 @@ def render_run_report(
             attention_notice(summary),
             headline(summary, ordered),
             f'<div class="grid-2">{aging_panel(summary)}\n{trend_panel(ordered)}</div>',
+            collections_panel(summary),
             stages_panel(summary, results),
             failures_panel(results, max_rows),
             overdue_panel(summary),

@@ -13,8 +13,11 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NO_CACHE
 
 from ar_sync import summaries
+from ar_sync.collection_summary import collections_markdown
 from ar_sync.convergence import customer_twins, invoice_twins
+from ar_sync.exactly_once import Night
 from ar_sync.night_history import night_trend, remember_night
+from ar_sync.night_payments import night_collections
 from ar_sync.night_summary import NightSummary
 from ar_sync.output_files import BULK_RESULTS_FILE, REJECTED_ROWS_FILE, SUMMARY_FILE
 from ar_sync.receivables import credit_sales, open_invoices_frame
@@ -50,7 +53,8 @@ def publish_summary(
     planned: Mapping[str, int] | None = None,
 ) -> NightSummary:
     """Build the night's summary with polars and publish it (artifacts, summary.json, bulk_results.parquet,
-    the HTML run report, linked from the artifacts).
+    the HTML run report, linked from the artifacts). The night's collections, when its payments stage
+    ran, join the summary, and the ERP's credit sales they carry are DSO's denominator.
 
     The counts are the night's record in the run ledger, over every attempt of the night; the amounts
     are ``enkash_invoices`` (all of the seller's invoices, one copy per invoice number counted: extra
@@ -71,6 +75,10 @@ def publish_summary(
         enkash_invoices.filter(pl.col("invoiceId").is_in(twin_ids.implode())), enkash_customers
     )
     rejected = _rejected_counts(folder)
+    # The payments stage kept the night's collections; their ERP credit sales are DSO's denominator.
+    scope = Night(run_ledger(ledger_path), seller_id, night.isoformat())
+    collections = None if dry_run else night_collections(scope)
+    sales = collections.erp_credit_sales if collections else None
     summary = summaries.build_night_summary(
         results,
         open_invoices,
@@ -78,13 +86,15 @@ def publish_summary(
         seller_id=seller_id,
         customers_rejected=rejected.get("customers", 0),
         invoices_rejected=rejected.get("invoices", 0),
-        credit_sales=credit_sales(twins.keepers, night),
+        credit_sales=credit_sales(twins.keepers, night) if sales is None else sales,
         invoice_twins=twins.to_report,
         customer_twins=customer_twins(enkash_customers),
         twins_open_amount=float(twins_open["balance_amount"].sum()),
         dry_run=dry_run,
         planned=planned,
     )
+    if collections is not None:
+        summary = summary.model_copy(update={"collections": collections.with_rate(summary.open_amount)})
     # Before summary.json is replaced: the earlier night it holds joins the trend if the ledger lacks it.
     remember_night(run_ledger(ledger_path), summary, left_behind=folder / SUMMARY_FILE)
     results.write_parquet(folder / BULK_RESULTS_FILE)
@@ -105,6 +115,7 @@ def publish_summary(
     )
     create_markdown_artifact(
         summaries.summary_markdown(summary, stage_counts, aging, top)
+        + collections_markdown(summary.collections)
         + f"\n**Run report:** [{report.name}]({report.resolve().as_uri()}) in `{folder.resolve()}`\n",
         key="ar-cycle-summary",
         description=f"EnKash AR night {night.isoformat()} of {seller_id}",
