@@ -12,7 +12,8 @@ imported yet, a typo), it lists them so that a clerk can act:
   earlier night's payments file, while the ERP still says unpaid or part-paid: that file was not
   imported, or the ERP booked it elsewhere;
 - **amounts differ**: the ERP's ``amount_paid`` is not what EnKash had received as of the earlier
-  exports (money booked on one side only).
+  exports: money booked on one side only, or a payment the ERP booked by hand that tonight's payments
+  file carries too (importing its line would book it twice).
 
 Tonight's own payments are in transit (the ERP exported its file before tonight's payments file
 existed), so the ERP is compared with EnKash *before* tonight's lines: a payment exported tonight is
@@ -50,7 +51,8 @@ WHAT_TO_DO: Final = {
         "(or book the payment there)"
     ),
     MismatchKind.AMOUNTS_DIFFER: (
-        "the ERP and EnKash disagree on the amount paid: find the payment booked on one side only"
+        "the ERP and EnKash disagree on the amount paid: find the payment booked on one side only (if the "
+        "ERP booked tonight's payment by hand, do not import its line of tonight's payments file)"
     ),
 }
 MISMATCH_SCHEMA: Final = pl.Schema(
