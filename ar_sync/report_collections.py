@@ -104,10 +104,10 @@ def collections_panel(summary: NightSummary) -> str:
     written = _STATE_TEXT.get(collections.export_state, collections.export_state)
     return (
         '<section class="panel collections"><h2>Collections</h2>'
-        f'<p class="caption">Received on EnKash {since}: <strong data-kpi="received">'
-        f"{rupees(collections.received)}</strong> on {plural(collections.invoices_paid, 'invoice')}; "
-        f'collection rate <strong data-kpi="collection-rate">{rate}</strong> (received, as a share of '
-        f"received plus still open). The aging above is what is still open after these payments. "
+        f'<p class="caption">Received on EnKash {since}: <span class="figure" data-kpi="received">'
+        f"{rupees(collections.received)}</span> on {plural(collections.invoices_paid, 'invoice')}; "
+        f'collection rate <span class="figure" data-kpi="collection-rate">{rate}</span> (received, as a '
+        f"share of received plus still open). The aging above is what is still open after these payments. "
         f"<code>{PAYMENTS_CSV_FILE}</code> (for the ERP): {escape(written)}.</p>"
         + _reversals(collections)
         + _mismatches(collections)
