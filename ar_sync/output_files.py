@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from pathlib import Path
 from typing import Final
 
 #: The night's summary (``NightSummary``), JSON.
@@ -21,3 +23,12 @@ PAYMENT_MISMATCHES_FILE: Final = "payment_mismatches.csv"
 def run_report_file(seller_id: str, night: date) -> str:
     """The night's HTML run report, one per seller and night: ``ar-report-<seller>-<yyyy-mm-dd>.html``."""
     return f"ar-report-{seller_id}-{night.isoformat()}.html"
+
+
+def private_partial(target: Path, suffix: str = ".partial") -> Path:
+    """A hidden name beside ``target`` that only this writer uses, to write into and then rename.
+
+    Two runs writing the same file at once (an overlapping retry, two workers) each get their own
+    partial file, so neither renames or truncates the other's: the last complete file wins, whole.
+    """
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}{suffix}")

@@ -90,8 +90,14 @@ class PaymentBook:
         ).fetchall()
         return pl.DataFrame(rows, schema=LINE_SCHEMA, orient="row")
 
-    def record(self, night: str, lines: pl.DataFrame, files: Sequence[str]) -> ExportRecord:
-        """Put the night's export on the books: its record, its lines, and every invoice's new position."""
+    def record(
+        self, night: str, lines: pl.DataFrame, files: Sequence[str], positions: pl.DataFrame | None = None
+    ) -> ExportRecord:
+        """Put the night's export on the books: its record, its lines, and every invoice's new position.
+
+        ``positions`` are the ones the lines were found against, read in this same transaction (read
+        again when not given).
+        """
         amounts = lines.get_column("amount_paise")
         entry = lines.get_column("entry_type")
         record = ExportRecord(
@@ -126,7 +132,12 @@ class PaymentBook:
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (seller_id, invoice_id) DO UPDATE SET"
             " exported_paise = excluded.exported_paise, lines = excluded.lines,"
             " last_night = excluded.last_night",
-            [(self.seller_id, *row) for row in advanced_positions(self.positions(), lines).iter_rows()],
+            [
+                (self.seller_id, *row)
+                for row in advanced_positions(
+                    self.positions() if positions is None else positions, lines
+                ).iter_rows()
+            ],
         )
         return record
 

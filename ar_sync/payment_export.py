@@ -32,7 +32,7 @@ from typing import Final
 import polars as pl
 
 from ar_sync.csv_safety import write_safe_csv
-from ar_sync.output_files import PAYMENTS_CSV_FILE, PAYMENTS_PARQUET_FILE
+from ar_sync.output_files import PAYMENTS_CSV_FILE, PAYMENTS_PARQUET_FILE, private_partial
 from ar_sync.payment_book import payment_book
 from ar_sync.payments import LINE_SCHEMA, detect_payments
 from ar_sync.run_ledger import RunLedger
@@ -130,14 +130,28 @@ def _write_pending(lines: pl.DataFrame, out_dir: Path) -> tuple[Path, Path]:
     csv, parquet = _targets(out_dir)
     frame = payment_file_frame(lines)
     write_safe_csv(frame, _pending(csv))
-    frame.write_parquet(_pending(parquet), statistics=False)
+    partial = private_partial(parquet)
+    try:
+        frame.write_parquet(partial, statistics=False)
+        partial.replace(_pending(parquet))
+    finally:
+        partial.unlink(missing_ok=True)
     return csv, parquet
 
 
 def _publish(targets: tuple[Path, ...]) -> None:
-    """Rename each pending file over its final name (one atomic step per file)."""
+    """Rename each pending file over its final name (one atomic step per file).
+
+    Pending files are written only inside the payment book's transaction, so whatever pending file
+    exists is complete and already recorded. When two runs publish at once, the first rename moves
+    the latest recorded file and the second finds nothing left to move: that is not an error.
+    """
     for target in targets:
-        _pending(target).replace(target)
+        try:
+            _pending(target).replace(target)
+        except FileNotFoundError:
+            if not target.exists():
+                raise
 
 
 def _no_checkpoint(_: str) -> None:
@@ -187,15 +201,16 @@ def export_payments(
             # Nothing new would be exported for a night already on the books.
             lines = _no_lines() if record else detect_payments(invoices, customers, book.positions(), night)
             return PaymentExport(night, ExportState.PREVIEW, lines, previous)
-        if record is not None:
+        positions = book.positions() if record is None else None
+        if positions is None:
             state, lines = ExportState.REWRITTEN, book.lines(key)
         else:
-            state, lines = ExportState.EXPORTED, detect_payments(invoices, customers, book.positions(), night)
+            state, lines = ExportState.EXPORTED, detect_payments(invoices, customers, positions, night)
         folder.mkdir(parents=True, exist_ok=True)
         targets = _write_pending(lines, folder)
         checkpoint("written")
-        if record is None:
-            book.record(key, lines, [t.name for t in targets])
+        if positions is not None:
+            book.record(key, lines, [t.name for t in targets], positions)
     checkpoint("recorded")
     _publish(targets)
     return PaymentExport(night, state, lines, previous, targets)
