@@ -17,6 +17,8 @@ from typing import Final
 
 import polars as pl
 
+from ar_sync.output_files import private_partial
+
 #: The characters that make a spreadsheet read a cell as a formula when they come first.
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
 _TRIGGER_PATTERN: Final = r"^[=+\-@\t\r]"
@@ -64,7 +66,10 @@ def write_safe_csv(frame: pl.DataFrame, path: str | Path) -> Path:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    escape_formulas(frame).write_csv(partial)
-    partial.replace(target)
+    partial = private_partial(target)
+    try:
+        escape_formulas(frame).write_csv(partial)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target

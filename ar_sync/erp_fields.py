@@ -18,7 +18,10 @@ cell never changes how the rest of its column is read):
 - dates are ISO ``yyyy-MM-dd`` text (a time after it is ignored), native date/datetime cells, or Excel
   day numbers from 1990 to 2099 (``46350`` is 2026-11-24);
 - amounts are exact decimals (see :func:`amount_problem`): never rounded, never read through a float.
-- booleans are native, 1/0, or true/false/yes/no/y/n in any case.
+- booleans are native, 1/0, or true/false/yes/no/y/n in any case;
+- an invoice's payment ``status`` (optional, with ``amount_paid``: what the ERP already knows was paid)
+  is ``unpaid``, ``partially_paid`` or ``paid``, in any case, with spaces or hyphens, or one of the
+  common ERP words for them (:data:`PAYMENT_STATUS_WORDS`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from ar_sync.csv_safety import looks_like_formula_expr
 from ar_sync.keys import clean_key_expr, strip_bidi_expr
 from enkash_ar.contract import EMAIL_PATTERN, MIN_BASE_AMOUNT
 
-Kind = Literal["key", "name", "text", "mobile", "email", "gstin", "pin_code", "date", "amount", "bool"]
+Kind = Literal[
+    "key", "name", "text", "mobile", "email", "gstin", "pin_code", "date", "amount", "bool", "payment_status"
+]
 
 #: The GSTIN character set; a character's position is its value in the check-character sum.
 GSTIN_ALPHABET: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -84,6 +89,25 @@ NOT_A_MOBILE: Final = (
 )
 NOT_A_REAL_MOBILE: Final = "cannot be a real Indian mobile number: it must start with 6, 7, 8 or 9"
 NOT_A_DATE: Final = "not a date: expected yyyy-MM-dd, a date cell or an Excel date"
+#: ERP words for an invoice's payment state -> the canonical one (keys lower case, ``_`` for spaces).
+PAYMENT_STATUS_WORDS: Final = {
+    "unpaid": "unpaid",
+    "open": "unpaid",
+    "outstanding": "unpaid",
+    "due": "unpaid",
+    "partially_paid": "partially_paid",
+    "part_paid": "partially_paid",
+    "partly_paid": "partially_paid",
+    "partial": "partially_paid",
+    "paid": "paid",
+    "fully_paid": "paid",
+    "settled": "paid",
+    "closed": "paid",
+}
+NOT_A_PAYMENT_STATUS: Final = (
+    "not a payment status: expected unpaid, partially_paid or paid (a cancelled invoice is left out of "
+    "the export instead)"
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +149,9 @@ INVOICE_FIELDS: Final = (
     Field("description"),
     Field("po_number"),
     Field("partial_payment_allowed", "bool"),
+    # What the ERP already knows was paid: compared with EnKash's receipts and reported, never sent.
+    Field("amount_paid", "amount", minimum=Decimal(0)),
+    Field("status", "payment_status"),
 )
 
 
@@ -256,6 +283,12 @@ def bool_value(col: str, dtype: pl.DataType) -> pl.Expr:
     return pl.when(text.is_in(_TRUE)).then(True).when(text.is_in(_FALSE)).then(False)
 
 
+def payment_status_value(col: str, dtype: pl.DataType) -> pl.Expr:
+    """The cell as ``unpaid``, ``partially_paid`` or ``paid`` (:data:`PAYMENT_STATUS_WORDS`), else null."""
+    word = text_value(col, dtype).str.to_lowercase().str.replace_all(r"[\s\-]+", "_")
+    return word.replace_strict(PAYMENT_STATUS_WORDS, default=None, return_dtype=pl.String)
+
+
 def gstin_check_char(first14: pl.Expr) -> pl.Expr:
     """The GSTIN check character for the first 14 characters (upper-case) of a GSTIN.
 
@@ -284,6 +317,8 @@ def field_value(field: Field, dtype: pl.DataType) -> pl.Expr:
             return amount_value(col, dtype)
         case "bool":
             return bool_value(col, dtype)
+        case "payment_status":
+            return payment_status_value(col, dtype)
         case "key":
             return clean_key_expr(raw_text(col, dtype))
         case "mobile":
@@ -330,6 +365,8 @@ def field_problem(
             rule = amount_problem(field, dtype, ceiling, value)
         case "bool":
             rule = pl.when(value.is_null()).then(pl.lit("not a yes/no value: use true/false, yes/no or 1/0"))
+        case "payment_status":
+            rule = pl.when(value.is_null()).then(pl.lit(NOT_A_PAYMENT_STATUS))
         case "mobile":
             rule = (
                 pl.when(value.is_null())

@@ -88,6 +88,8 @@ DUPLICATE_KEY: Final = (
 CUSTOMER_REJECTED: Final = "customer was rejected"
 UNKNOWN_CUSTOMER: Final = "unknown customer_ref: not in the customer file"
 DUE_BEFORE_ISSUE: Final = "due_date is before invoice_date"
+PAID_OVER_TOTAL: Final = "more than the invoice total (base_amount + cgst + sgst + igst)"
+STATUS_CONTRADICTS_PAID: Final = "contradicts amount_paid"
 _FIELDS: Final[dict[Entity, tuple[Field, ...]]] = {"customers": CUSTOMER_FIELDS, "invoices": INVOICE_FIELDS}
 _KEY: Final[dict[Entity, str]] = {"customers": "customer_ref", "invoices": "invoice_number"}
 #: Normalised key columns of the valid frames: source column -> key column.
@@ -357,6 +359,8 @@ def _invoice_checks(
         _Check("due_date", "__bad_due", "__rule_due", "__raw_due_date"),
         _Check(TOTAL_COLUMN, "__bad_total", "__rule_total", "__total"),
     ]
+    lf, more = _paid_checks(lf, amounts_ok, total)
+    checks += more
     if customers is None:
         return lf, checks
     known, rejected = customers
@@ -384,6 +388,43 @@ def _invoice_checks(
         _Check("customer_ref", "__unknown_customer", "__unknown_customer", "__raw_customer_ref"),
     ]
     return lf, checks
+
+
+def _paid_checks(lf: pl.LazyFrame, amounts_ok: pl.Expr, total: pl.Expr) -> tuple[pl.LazyFrame, list[_Check]]:
+    """What the ERP says was paid must fit the invoice: not above its total, not against its status.
+
+    A paid invoice may show less than its total (TDS withheld by the customer), so only an amount
+    above the total, or a status that denies the amount (unpaid with money paid, paid or partly paid
+    with nothing paid, partly paid with the whole total paid), is refused.
+    """
+    paid, status = pl.col("amount_paid").cast(pl.Decimal(38, 2)), pl.col("status")
+    readable = amounts_ok & pl.col("__bad_amount_paid").is_null()
+    over = readable & (paid > total)
+    denied = pl.col("__bad_status").is_null() & (
+        ((status == "unpaid") & (paid > 0))
+        | (status.is_in(["partially_paid", "paid"]) & (paid == 0))
+        | ((status == "partially_paid") & (paid >= total))
+    )
+    lf = lf.with_columns(
+        pl.when(over).then(pl.lit(PAID_OVER_TOTAL)).alias("__rule_paid"),
+        pl.when(over)
+        .then(pl.format("more than the invoice total {} (base_amount + cgst + sgst + igst)", "__total"))
+        .alias("__bad_paid"),
+        pl.when(readable & denied).then(pl.lit(STATUS_CONTRADICTS_PAID)).alias("__rule_paid_status"),
+        pl.when(readable & denied)
+        .then(
+            pl.format(
+                "{} contradicts amount_paid {}: correct one of them in the ERP",
+                "status",
+                "__raw_amount_paid",
+            )
+        )
+        .alias("__bad_paid_status"),
+    )
+    return lf, [
+        _Check("amount_paid", "__bad_paid", "__rule_paid", "__raw_amount_paid"),
+        _Check("status", "__bad_paid_status", "__rule_paid_status", "__raw_status"),
+    ]
 
 
 def _problems(df: pl.DataFrame, entity: Entity, file: str, checks: list[_Check]) -> pl.DataFrame:

@@ -1,5 +1,8 @@
 """NightSummary: what one night did for one seller and what is owed, the model summary.json is dumped from.
 
+Collections (money received, the payments file, ERP/EnKash disagreements) come from the night's
+payments stage, kept in the run ledger.
+
 Counts come from the run ledger's record of the night (every attempt of it, so a retried night reports
 its totals); amounts owed come from EnKash's own invoices read after the night. "Sent" counts what this
 night's calls did; "already present" counts what EnKash held before the night touched it.
@@ -11,6 +14,8 @@ from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from ar_sync.collection_summary import Collections
 
 
 class InvoiceTwin(BaseModel):
@@ -105,6 +110,12 @@ class NightSummary(BaseModel):
 
     planned: dict[str, int] | None = Field(
         default=None, description="In a dry run: rows each stage would have sent."
+    )
+
+    collections: Collections | None = Field(
+        default=None,
+        description="Payments EnKash received since the last export (the night's payments file), the "
+        "collection rate, and invoices the ERP and EnKash disagree on; None when the stage did not run.",
     )
 
     def attention(self) -> list[str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
+from pathlib import Path
 from typing import Final
 
 #: The night's summary (``NightSummary``), JSON.
@@ -11,8 +13,22 @@ SUMMARY_FILE: Final = "summary.json"
 BULK_RESULTS_FILE: Final = "bulk_results.parquet"
 #: One row per ERP record that input validation rejected, CSV.
 REJECTED_ROWS_FILE: Final = "rejected_rows.csv"
+#: The night's payments for the ERP to import (``payment_export.PAYMENT_FILE_SCHEMA``), CSV and Parquet.
+PAYMENTS_CSV_FILE: Final = "payments.csv"
+PAYMENTS_PARQUET_FILE: Final = "payments.parquet"
+#: Invoices whose payment state differs between the ERP export and EnKash, CSV (nothing is changed).
+PAYMENT_MISMATCHES_FILE: Final = "payment_mismatches.csv"
 
 
 def run_report_file(seller_id: str, night: date) -> str:
     """The night's HTML run report, one per seller and night: ``ar-report-<seller>-<yyyy-mm-dd>.html``."""
     return f"ar-report-{seller_id}-{night.isoformat()}.html"
+
+
+def private_partial(target: Path, suffix: str = ".partial") -> Path:
+    """A hidden name beside ``target`` that only this writer uses, to write into and then rename.
+
+    Two runs writing the same file at once (an overlapping retry, two workers) each get their own
+    partial file, so neither renames or truncates the other's: the last complete file wins, whole.
+    """
+    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}{suffix}")

@@ -23,6 +23,7 @@ STAGE_NAMES: Final = {
     Stage.INVOICES_UPDATE: "Invoices updated",
     Stage.INVOICES_DEDUPLICATE: "Invoice twins removed",
     Stage.INVOICES_DISPATCH: "Invoices dispatched",
+    Stage.PAYMENTS_EXPORT: "Payments exported to the ERP",
     Stage.REMINDERS: "Reminder schedules set",
     Stage.REMINDERS_DEDUPLICATE: "Duplicate reminders removed",
 }

@@ -24,6 +24,8 @@ class Stage(StrEnum):
     #: undispatched copies of an invoice EnKash holds more than once, deleted
     INVOICES_DEDUPLICATE = "invoices_deduplicate"
     INVOICES_DISPATCH = "invoices_dispatch"
+    #: invoices whose money received on EnKash moved since the last export: one payments-file line each
+    PAYMENTS_EXPORT = "payments_export"
     REMINDERS = "reminders"
     #: extra reminders of a stage a customer holds more than once, deleted
     REMINDERS_DEDUPLICATE = "reminders_deduplicate"

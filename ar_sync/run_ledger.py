@@ -21,6 +21,9 @@ night: a retried or rerun night reports what the night did in total. A row sent 
 It also keeps each night's summary (``summary.json``: counts, amounts, the top overdue customers), one
 per seller and night, so a night's report can show the trend of the nights before it.
 
+It keeps the payments exported to the ERP (:mod:`ar_sync.payment_book`): each night's export with its
+lines, the total received last exported per EnKash invoice, and the night's collections.
+
 The ledger also remembers refused credentials (a salted scrypt fingerprint, never the secret) and holds
 the per-seller lease that keeps two cycles of one seller from running at once on this ledger.
 
@@ -100,6 +103,52 @@ CREATE TABLE IF NOT EXISTS night_summaries (
     night      TEXT NOT NULL,
     summary    TEXT NOT NULL,
     updated_at TEXT NOT NULL,
+    PRIMARY KEY (seller_id, night)
+);
+-- Payments exported to the ERP (ar_sync.payment_book): amounts in paise, exact.
+CREATE TABLE IF NOT EXISTS payment_exports (
+    seller_id      TEXT NOT NULL,
+    night          TEXT NOT NULL,
+    lines          INTEGER NOT NULL,
+    received_paise INTEGER NOT NULL,
+    reversed_paise INTEGER NOT NULL,
+    files          TEXT NOT NULL,
+    run_id         TEXT,
+    exported_at    TEXT NOT NULL,
+    PRIMARY KEY (seller_id, night)
+);
+CREATE TABLE IF NOT EXISTS payment_lines (
+    seller_id         TEXT NOT NULL,
+    payment_ref       TEXT NOT NULL,
+    night             TEXT NOT NULL,
+    entry_type        TEXT NOT NULL,
+    invoice_id        TEXT NOT NULL,
+    invoice_number    TEXT,
+    customer_ref      TEXT,
+    amount_paise      INTEGER NOT NULL,
+    previous_paise    INTEGER NOT NULL,
+    total_paise       INTEGER NOT NULL,
+    balance_paise     INTEGER,
+    receivable_status TEXT,
+    paid_on           TEXT,
+    payment_mode      TEXT,
+    payment_reference TEXT,
+    PRIMARY KEY (seller_id, payment_ref)
+);
+CREATE INDEX IF NOT EXISTS payment_lines_night ON payment_lines (seller_id, night);
+CREATE TABLE IF NOT EXISTS payment_positions (
+    seller_id      TEXT NOT NULL,
+    invoice_id     TEXT NOT NULL,
+    exported_paise INTEGER NOT NULL,
+    lines          INTEGER NOT NULL,
+    last_night     TEXT NOT NULL,
+    PRIMARY KEY (seller_id, invoice_id)
+);
+CREATE TABLE IF NOT EXISTS night_collections (
+    seller_id   TEXT NOT NULL,
+    night       TEXT NOT NULL,
+    collections TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
     PRIMARY KEY (seller_id, night)
 );
 CREATE TABLE IF NOT EXISTS refused_credentials (
@@ -222,6 +271,16 @@ class RunLedger:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction for the engine's own tables (the payment exports), over this ledger's
+        connection: other writers wait, and everything in the block is committed together or not at all.
+
+        Call no other ledger method inside the block: each runs its own transaction.
+        """
+        with self._transaction() as conn:
+            yield conn
 
     # ---- batches and entries: exactly-once around every write ---------------------------------
 

@@ -24,8 +24,9 @@ import polars as pl
 
 from ar_sync.night_history import TrendPoint
 from ar_sync.night_summary import NightSummary
-from ar_sync.output_files import REJECTED_ROWS_FILE, run_report_file
+from ar_sync.output_files import REJECTED_ROWS_FILE, private_partial, run_report_file
 from ar_sync.rejections import REJECTED_COLUMNS, REJECTED_SCHEMA
+from ar_sync.report_collections import collections_panel
 from ar_sync.report_format import erp_text
 from ar_sync.report_sections import (
     aging_panel,
@@ -84,6 +85,7 @@ def render_run_report(
             attention_notice(summary),
             headline(summary, ordered),
             f'<div class="grid-2">{aging_panel(summary)}\n{trend_panel(ordered)}</div>',
+            collections_panel(summary),
             stages_panel(summary, results),
             failures_panel(results, max_rows),
             overdue_panel(summary),
@@ -146,7 +148,10 @@ def write_run_report(
         summary, trend=trend, results=results, rejected=read_rejected(folder / REJECTED_ROWS_FILE)
     )
     target = folder / run_report_file(summary.seller_id, summary.as_of)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(target)
+    partial = private_partial(target)
+    try:
+        partial.write_text(page, encoding="utf-8")
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target

@@ -16,7 +16,7 @@ import copy
 import logging
 import os
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,6 +24,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from cli.collections_view import print_collections
 
 if TYPE_CHECKING:
     from ar_sync.night_summary import NightSummary
@@ -228,7 +230,9 @@ def cycle(
     )
     if ledger is not None:
         options.ledger_path = str(ledger)
-    print_summary(_run_cycle(customers, invoices, as_of_date, options))
+    summary = _run_cycle(customers, invoices, as_of_date, options)
+    print_summary(summary)
+    print_collections(summary, console)
     console.print(f"Reports written to {out}/")
 
 
@@ -241,17 +245,22 @@ def demo(
         "out/demo"
     ),
 ) -> None:
-    """Start the embedded sandbox, generate sample ERP files, run the whole cycle, print the summary."""
+    """Start the embedded sandbox, generate sample ERP files, run a night, let customers pay for a day,
+    run the next night; print both summaries and the second night's collections."""
     from ar_sync.nights import today
+    from enkash_ar.client import EnkashClient
     from flows.options import CycleOptions
     from sandbox.config import SandboxConfig
+    from sandbox.payment_simulation import simulate_payments
     from sandbox.sample_data import generate_erp_files
     from sandbox.server import running_sandbox
 
+    # Yesterday's night sends the export; customers pay today; tonight's night exports their payments.
     as_of = today()
+    first_night = as_of - timedelta(days=1)
     out.mkdir(parents=True, exist_ok=True)
     customers_path, invoices_path = generate_erp_files(
-        out / "erp", customers=customers, invoices=invoices, seed=seed, as_of=as_of
+        out / "erp", customers=customers, invoices=invoices, seed=seed, as_of=first_night
     )
     console.print(
         f"Sample ERP export: {customers_path} ({customers} customers), {invoices_path} ({invoices} invoices)"
@@ -262,9 +271,21 @@ def demo(
         # The cycle reads its connection from the ENKASH_* settings, as a user's shell would give them.
         os.environ.update(sandbox.enkash_env())
         options = CycleOptions(out_dir=str(out), ledger_path=str(out / "ledger.sqlite3"))
+        print_summary(_run_cycle(customers_path, invoices_path, first_night, options))
+        with EnkashClient.from_settings() as client:
+            paid = simulate_payments(sandbox.base_url, client, seed=seed, start=as_of)
+        console.print(
+            f"\nOn {as_of} customers paid {len(paid.payments)} invoices on EnKash (some in part; "
+            f"{len(paid.confirmed)} over Bharat Connect, confirmed by paymentConfirmationRequest): "
+            f"{paid.received:,.2f} INR. The next night exports them.\n"
+        )
         summary = _run_cycle(customers_path, invoices_path, as_of, options)
     print_summary(summary)
-    console.print(f"Reports written to {out}/ (summary.json, bulk_results.parquet, rejected_rows.csv)")
+    print_collections(summary, console)
+    console.print(
+        f"Reports written to {out}/ (summary.json, payments.csv, bulk_results.parquet, rejected_rows.csv, "
+        "the run reports)"
+    )
 
 
 @sandbox_app.command("serve")

@@ -45,6 +45,9 @@ INVOICE_SCHEMA: Final = pl.Schema(
         "poNumber": pl.String(),
         "createdOn": _UTC_DATETIME,
         "modifiedOn": _UTC_DATETIME,
+        "lastPaymentOn": _UTC_DATETIME,
+        "lastPaymentMode": pl.String(),
+        "lastPaymentReference": pl.String(),
     }
 )
 

@@ -183,6 +183,11 @@ class Invoice(WireModel):
     invoice_attachments: list[InvoiceAttachment] = Field(default_factory=list)
     created_on: datetime | None = None
     modified_on: datetime | None = None
+    # When and how the last payment came (x-inferred: the portal shows no such members; Bharat Connect's
+    # payment objects carry ts, mode and utr). Absent, a payment is still seen from totalReceived.
+    last_payment_on: datetime | None = None
+    last_payment_mode: str | None = None
+    last_payment_reference: str | None = None
 
     @field_validator("receivable_status", mode="after")
     @classmethod

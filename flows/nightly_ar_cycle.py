@@ -6,6 +6,7 @@ from prefect import flow
 
 from ar_sync.night_summary import NeedsAttentionError, NightSummary
 from flows.ar_summary import ar_summary
+from flows.collect_payments import collect_payments
 from flows.dispatch_invoices import dispatch_invoices
 from flows.options import CycleOptions, resolve_night
 from flows.prepare import holding_seller
@@ -32,6 +33,7 @@ async def nightly_ar_cycle(
     one. Stages, each a subflow that is also deployable alone: load and validate the ERP files (bad rows
     to rejected_rows.csv; fail above the rejection threshold, before anything is sent); fetch a token;
     sync_customers; upload_invoices; dispatch_invoices (after removing extra invoice copies);
+    collect_payments (what EnKash received since the last export, as payments.csv for the ERP, once);
     setup_reminders; ar_summary. Every stage diffs the ERP against a fresh read of EnKash, so rerunning
     a failed or killed night sends only what is still missing, and the summary counts the whole night.
     The run ends Failed, after publishing the summary, when EnKash holds copies only a person can fix.
@@ -59,6 +61,7 @@ async def nightly_ar_cycle(
             *await sync_customers(customers_file, night, options),
             *await upload_invoices(customers_file, invoices_file, night, options),
             *await dispatch_invoices(customers_file, invoices_file, night, options),
+            *await collect_payments(customers_file, invoices_file, night, options),
             *await setup_reminders(night, options),
         ]
         planned = {str(r.stage): r.planned for r in reports} if options.dry_run else None

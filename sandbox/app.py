@@ -30,6 +30,7 @@ from sandbox.call import Call
 from sandbox.config import SandboxConfig
 from sandbox.errors import ApiError, SubError, validation_error
 from sandbox.faults import FaultMiddleware
+from sandbox.payment_admin import router as payment_admin_router
 from sandbox.routes import OperationResolver, Route, routes_for
 from sandbox.state import SandboxState
 
@@ -119,6 +120,7 @@ def create_app(config: SandboxConfig) -> FastAPI:
             include_in_schema=False,
         )
     app.include_router(admin_router)
+    app.include_router(payment_admin_router)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: Exception) -> Response:

@@ -12,11 +12,21 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ar_sync import summaries
+from ar_sync.collection_summary import collections_markdown
 from ar_sync.convergence import customer_twins, invoice_twins
+from ar_sync.exactly_once import Night
 from ar_sync.night_history import night_trend, remember_night
 from ar_sync.night_markdown import files_section, rejected_section
+from ar_sync.night_payments import night_collections
 from ar_sync.night_summary import NightSummary
-from ar_sync.output_files import BULK_RESULTS_FILE, REJECTED_ROWS_FILE, SUMMARY_FILE
+from ar_sync.output_files import (
+    BULK_RESULTS_FILE,
+    PAYMENT_MISMATCHES_FILE,
+    PAYMENTS_CSV_FILE,
+    PAYMENTS_PARQUET_FILE,
+    REJECTED_ROWS_FILE,
+    SUMMARY_FILE,
+)
 from ar_sync.receivables import credit_sales, open_invoices_frame
 from ar_sync.results import empty_results
 from ar_sync.run_report import read_rejected, write_run_report
@@ -51,7 +61,8 @@ def publish_summary(
     planned: Mapping[str, int] | None = None,
 ) -> NightSummary:
     """Build the night's summary with polars and publish it (artifacts, summary.json, bulk_results.parquet,
-    the HTML run report, linked from the artifacts).
+    the HTML run report, linked from the artifacts). The night's collections, when its payments stage
+    ran, join the summary, and the ERP's credit sales they carry are DSO's denominator.
 
     The counts are the night's record in the run ledger, over every attempt of the night; the amounts
     are ``enkash_invoices`` (all of the seller's invoices, one copy per invoice number counted: extra
@@ -72,6 +83,10 @@ def publish_summary(
         enkash_invoices.filter(pl.col("invoiceId").is_in(twin_ids.implode())), enkash_customers
     )
     rejected = _rejected_counts(folder)
+    # The payments stage kept the night's collections; their ERP credit sales are DSO's denominator.
+    scope = Night(run_ledger(ledger_path), seller_id, night.isoformat())
+    collections = None if dry_run else night_collections(scope)
+    sales = collections.erp_credit_sales if collections else None
     summary = summaries.build_night_summary(
         results,
         open_invoices,
@@ -79,13 +94,15 @@ def publish_summary(
         seller_id=seller_id,
         customers_rejected=rejected.get("customers", 0),
         invoices_rejected=rejected.get("invoices", 0),
-        credit_sales=credit_sales(twins.keepers, night),
+        credit_sales=credit_sales(twins.keepers, night) if sales is None else sales,
         invoice_twins=twins.to_report,
         customer_twins=customer_twins(enkash_customers),
         twins_open_amount=float(twins_open["balance_amount"].sum()),
         dry_run=dry_run,
         planned=planned,
     )
+    if collections is not None:
+        summary = summary.model_copy(update={"collections": collections.with_rate(summary.open_amount)})
     # Before summary.json is replaced: the earlier night it holds joins the trend if the ledger lacks it.
     remember_night(run_ledger(ledger_path), summary, left_behind=folder / SUMMARY_FILE)
     results.write_parquet(folder / BULK_RESULTS_FILE)
@@ -108,10 +125,22 @@ def publish_summary(
     )
     publish_markdown(
         summaries.summary_markdown(summary, stage_counts, aging, top)
+        + collections_markdown(summary.collections)
         + "\n"
         + rejected_section(read_rejected(folder / REJECTED_ROWS_FILE), folder / REJECTED_ROWS_FILE)
         + "\n"
-        + files_section(folder, [report.name, SUMMARY_FILE, BULK_RESULTS_FILE, REJECTED_ROWS_FILE])
+        + files_section(
+            folder,
+            [
+                report.name,
+                SUMMARY_FILE,
+                BULK_RESULTS_FILE,
+                REJECTED_ROWS_FILE,
+                PAYMENTS_CSV_FILE,
+                PAYMENTS_PARQUET_FILE,
+                PAYMENT_MISMATCHES_FILE,
+            ],
+        )
         + f"\n**Run report:** [{report.name}]({report.resolve().as_uri()}) in `{folder.resolve()}`\n",
         key="ar-cycle-summary",
         description=f"EnKash AR night {night.isoformat()} of {seller_id}",

@@ -21,6 +21,7 @@ from sandbox.backend.bharat_connect import BharatConnectBackend
 from sandbox.backend.bulk_ingest import BulkBackend
 from sandbox.backend.customers import CustomerBackend
 from sandbox.backend.invoices import InvoiceBackend
+from sandbox.backend.payments import PaymentBackend
 from sandbox.backend.reminders import ReminderBackend
 from sandbox.backend.search import SearchBackend
 from sandbox.backend.store import Store
@@ -41,7 +42,8 @@ class ArBackend:
         self.customers = CustomerBackend(store)
         self.reminders = ReminderBackend(store)
         self.invoices = InvoiceBackend(store)
-        self.bharat_connect = BharatConnectBackend(store)
+        self.payments = PaymentBackend(store)
+        self.bharat_connect = BharatConnectBackend(store, self.payments)
         # File layouts are the one part of the contract profile the backend needs: the rows it reads.
         self.bulk = BulkBackend(store, profile)
         self.search = SearchBackend(store)
@@ -49,6 +51,7 @@ class ArBackend:
     def reset(self) -> None:
         """Delete every record and result file (id counters stay, so no id is handed out twice)."""
         self.store.reset()
+        self.payments.reset()
         self.search.marks.forget()
 
     def result_file(self, name: str) -> bytes:

@@ -64,6 +64,10 @@ INVOICE_FIELDS: Final = (
     Column("via", "via", "str"),
     Column("created_on", "createdOn", "str"),
     Column("modified_on", "modifiedOn", "str"),
+    # The last payment (x-inferred members; sandbox.backend.payments sets them).
+    Column("last_payment_on", "lastPaymentOn", "str"),
+    Column("last_payment_mode", "lastPaymentMode", "str"),
+    Column("last_payment_reference", "lastPaymentReference", "str"),
 )
 INVOICE_COLUMN_NAMES: Final = tuple(c.name for c in INVOICE_FIELDS)
 _SQL_TYPES: Final = {"str": "TEXT", "num": "REAL", "bool": "INTEGER", "int": "INTEGER"}
@@ -120,6 +124,14 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(_SCHEMA)
+        self._add_new_invoice_columns()
+
+    def _add_new_invoice_columns(self) -> None:
+        # A database file written before a column joined INVOICE_FIELDS lacks it; the column starts empty.
+        present = {row[1] for row in self.conn.execute("PRAGMA table_info(invoices)")}
+        for column in INVOICE_FIELDS:
+            if column.name not in present:
+                self.conn.execute(f"ALTER TABLE invoices ADD COLUMN {column.name} {_SQL_TYPES[column.kind]}")
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

@@ -154,3 +154,8 @@ def test_demo_runs_end_to_end_and_prints_the_summary(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["invoices_uploaded"] > 0 and summary["customers_created"] > 0
     assert (out / "erp" / "invoices.csv").is_file() and (out / "bulk_results.parquet").is_file()
+    # The second night exports what customers paid after the first: the ERP's payments file.
+    assert "Collections of" in result.stdout and "over Bharat Connect" in result.stdout
+    assert summary["collections"]["invoices_paid"] > 0 and summary["collections"]["received"] > 0
+    payments = (out / "payments.csv").read_text().splitlines()
+    assert len(payments) == summary["collections"]["invoices_paid"] + 1

@@ -17,6 +17,7 @@ EXPECTED = {
     "sync-customers",
     "upload-invoices",
     "dispatch-invoices",
+    "collect-payments",
     "setup-reminders",
     "ar-summary",
     "doctor",

@@ -160,6 +160,9 @@ def test_invoice_rules(tmp_path: Path) -> None:
         "description": None,
         "po_number": None,
         "partial_payment_allowed": True,
+        # The optional payment columns, absent from this export: nothing said, nothing assumed.
+        "amount_paid": None,
+        "status": None,
         "invoice_key": "i1",
         "customer_key": "c1",
         "source_row": 2,

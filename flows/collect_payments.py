@@ -1,0 +1,57 @@
+"""collect_payments: what customers paid on EnKash since the last export, as a file for the ERP."""
+
+from datetime import date
+
+from prefect import flow
+
+from ar_sync.results import Stage
+from flows.options import CycleOptions, StageReport, resolve_night, stage_report
+from flows.prepare import holding_seller, prepare_inputs
+from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
+from tasks.payments import collect_payments_task
+
+
+@flow(name="collect-payments")
+async def collect_payments(
+    customers_file: str, invoices_file: str, as_of: date | None = None, options: CycleOptions | None = None
+) -> list[StageReport]:
+    """Export the payments EnKash received since the last export to payments.csv / payments.parquet.
+
+    A payment is an invoice's ``totalReceived`` grown since the run ledger last exported it, so each
+    rupee is exported once across nights, reruns and killed runs; a fall (refund, reversal) is a
+    REVERSAL line. A rerun of an exported night rewrites the same file. Invoices the ERP marks paid or
+    part-paid (``amount_paid`` / ``status`` columns) that EnKash sees otherwise are listed in
+    payment_mismatches.csv and the night's report; nothing is changed on either side.
+
+    Args:
+        customers_file: the ERP customer export (invoices are checked against its valid customers).
+        invoices_file: the ERP invoice export; its ``amount_paid`` / ``status`` are compared with EnKash.
+        as_of: the night the payments are exported for; default: the run's date in IST.
+        options: how to run (credentials block, output folder, ledger, dry run ...).
+    """
+    options = options or CycleOptions()
+    night = resolve_night(as_of).isoformat()
+    block, ledger = options.credentials_block, options.ledger_path
+    async with holding_seller(options):
+        inputs = prepare_inputs(customers_file, invoices_file, options)
+        assert inputs.invoices is not None
+        enkash_customers, _ = read_enkash_customers(block, ledger)
+        invoices = read_enkash_invoices(block, ledger)
+        done = collect_payments_task(
+            inputs.invoices.valid,
+            invoices,
+            enkash_customers,
+            night,
+            options.out_dir,
+            block,
+            ledger,
+            dry_run=options.dry_run,
+        )
+    return [stage_report(Stage.PAYMENTS_EXPORT, done.results, done.export.lines.height, options.dry_run)]
+
+
+if __name__ == "__main__":
+    import asyncio
+    import sys
+
+    asyncio.run(collect_payments(sys.argv[1], sys.argv[2]))
