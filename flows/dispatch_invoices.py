@@ -7,11 +7,11 @@ from prefect import flow
 
 from ar_sync.convergence import invoice_twins
 from ar_sync.night_summary import NeedsAttentionError
-from ar_sync.planner import already_dispatched, invoices_to_dispatch
+from ar_sync.planner import already_dispatched, customer_id_map, invoices_to_dispatch
 from ar_sync.results import Stage, empty_results
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs, top_level
-from tasks.enkash_state import read_enkash_invoices
+from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
 from tasks.invoices import delete_invoice_twins, dispatch_invoices_chunk
 from tasks.night_record import record_night_state
 
@@ -29,7 +29,8 @@ async def dispatch_invoices(
 
     EnKash's own ``dispatched`` flag decides, read fresh at the start: an invoice dispatched by an
     earlier (crashed or retried) run is not dispatched again, and one whose dispatch answer was lost
-    is looked up before any resend.
+    is looked up before any resend. An invoice is dispatched only under the customer the ERP bills
+    (never to a former customer), and a cancelled copy never.
 
     Args:
         customers_file: the ERP customer export.
@@ -43,8 +44,11 @@ async def dispatch_invoices(
     async with holding_seller(options):
         inputs = prepare_inputs(customers_file, invoices_file, options)
         assert inputs.invoices is not None
+        enkash_customers, _ = read_enkash_customers(block, ledger)
         twins = invoice_twins(read_enkash_invoices(block, ledger))
-        pending = invoices_to_dispatch(inputs.invoices.valid, twins.keepers)
+        pending = invoices_to_dispatch(
+            inputs.invoices.valid, twins.keepers, customer_id_map(enkash_customers)
+        )
         deleted, dispatched = [empty_results()], [empty_results()]
         if not options.dry_run:
             if not twins.to_delete.is_empty():

@@ -30,7 +30,13 @@ def prepare_inputs(customers_file: str, invoices_file: str | None, options: Cycl
     Inside nightly_ar_cycle the parent has already written the report and checked the rejection
     threshold, so the stage subflows only load (a cache hit) and do not write it again.
     """
-    inputs = load_erp_inputs(customers_file, invoices_file, options.customer_columns, options.invoice_columns)
+    inputs = load_erp_inputs(
+        customers_file,
+        invoices_file,
+        options.customer_columns,
+        options.invoice_columns,
+        options.max_invoice_amount,
+    )
     if top_level():
         report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
     return inputs

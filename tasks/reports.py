@@ -14,7 +14,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ar_sync import summaries
 from ar_sync.convergence import customer_twins, invoice_twins
-from ar_sync.night_summary import NightSummary
+from ar_sync.night_summary import NightSummary, RejectedInput
 from ar_sync.output_files import BULK_RESULTS_FILE, REJECTED_ROWS_FILE, SUMMARY_FILE
 from ar_sync.receivables import credit_sales, open_invoices_frame
 from ar_sync.results import empty_results
@@ -46,12 +46,15 @@ def publish_summary(
     ledger_path: str | None = None,
     dry_run: bool = False,
     planned: Mapping[str, int] | None = None,
+    rejected: RejectedInput | None = None,
 ) -> NightSummary:
     """Build the night's summary with polars and publish it (artifacts, summary.json, bulk_results.parquet).
 
     The counts are the night's record in the run ledger, over every attempt of the night; the amounts
     are ``enkash_invoices`` (all of the seller's invoices, one copy per invoice number counted: extra
     copies are listed apart). In a dry run nothing was sent, and ``planned`` says what would have been.
+    ``rejected`` (from the input stage: counts, top reasons, the report's path) is what the summary says
+    about rejected rows; without it (this stage run alone) the counts are read back from the report.
 
     Example:
         >>> summary = publish_summary(invoices, customers, night, "CEKSANDBX1", "out")  # doctest: +SKIP
@@ -67,20 +70,26 @@ def publish_summary(
     twins_open = open_invoices_frame(
         enkash_invoices.filter(pl.col("invoiceId").is_in(twin_ids.implode())), enkash_customers
     )
-    rejected = _rejected_counts(folder)
+    if rejected is None:
+        counts = _rejected_counts(folder)
+        report = folder / REJECTED_ROWS_FILE
+        rejected = RejectedInput(
+            customers=counts.get("customers", 0),
+            invoices=counts.get("invoices", 0),
+            file=str(report) if report.exists() else None,
+        )
     summary = summaries.build_night_summary(
         results,
         open_invoices,
         night,
         seller_id=seller_id,
-        customers_rejected=rejected.get("customers", 0),
-        invoices_rejected=rejected.get("invoices", 0),
         credit_sales=credit_sales(twins.keepers, night),
         invoice_twins=twins.to_report,
         customer_twins=customer_twins(enkash_customers),
         twins_open_amount=float(twins_open["balance_amount"].sum()),
         dry_run=dry_run,
         planned=planned,
+        rejected=rejected,
     )
     results.write_parquet(folder / BULK_RESULTS_FILE)
     (folder / SUMMARY_FILE).write_text(summary.to_json(), encoding="utf-8")
