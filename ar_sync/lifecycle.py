@@ -41,7 +41,8 @@ DEFAULT_MAX_CANCEL_SHARE: Final = 0.05
 _OPEN: Final = tuple(sorted(s.value for s in OPEN_RECEIVABLE_STATUSES))
 _EXAMPLES: Final = 5
 _INVOICE_COLUMNS: Final = ("invoiceId", "externalId", "customerId", "reason")
-_CUSTOMER_COLUMNS: Final = ("customerId", "uniqueRefNo")
+#: A customer's key in the results and the ledger: its ERP ref, or its EnKash id when it has none.
+_CUSTOMER_COLUMNS: Final = (pl.col("customerId"), pl.col("uniqueRefNo").fill_null(pl.col("customerId")))
 
 
 class TruncatedExportError(InputFileError):

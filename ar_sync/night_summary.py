@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ar_sync.rejections import RejectionSummary
+
 
 class InvoiceTwin(BaseModel):
     """A second copy of an invoice that the cycle may not remove by itself."""
@@ -64,6 +66,16 @@ class RejectedInput(BaseModel):
     invoices: int = 0
     top_reasons: list[RejectionReason] = Field(default_factory=list)
     file: str | None = None
+
+    @classmethod
+    def of(cls, found: RejectionSummary, file: str | None) -> RejectedInput:
+        """From ``rejections.rejection_summary`` of the loaded files, and the report's path."""
+        return cls(
+            customers=found.rejected.get("customers", 0),
+            invoices=found.rejected.get("invoices", 0),
+            top_reasons=[RejectionReason(reason=reason, records=n) for reason, n in found.top_reasons],
+            file=file,
+        )
 
 
 class OverdueCustomer(BaseModel):

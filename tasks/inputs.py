@@ -21,7 +21,7 @@ from ar_sync.erp_input import (
     load_invoices,
     write_rejected,
 )
-from ar_sync.night_summary import RejectedInput, RejectionReason
+from ar_sync.night_summary import RejectedInput
 from ar_sync.output_files import REJECTED_ROWS_FILE
 from ar_sync.rejections import rejection_summary
 
@@ -161,10 +161,4 @@ def rejected_input(inputs: ErpInputs, report: str) -> RejectedInput:
     Example:
         >>> rejected = rejected_input(inputs, "out/rejected_rows.csv")  # doctest: +SKIP
     """
-    found = rejection_summary(inputs.results())
-    return RejectedInput(
-        customers=found.rejected.get("customers", 0),
-        invoices=found.rejected.get("invoices", 0),
-        top_reasons=[RejectionReason(reason=reason, records=n) for reason, n in found.top_reasons],
-        file=report,
-    )
+    return RejectedInput.of(rejection_summary(inputs.results()), report)
