@@ -108,32 +108,48 @@ def lookup_customer_status(client: EnkashClient, rows: pl.DataFrame, status: str
 
 def deactivate_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
     """Deactivate customers gone from the export (``LifecyclePlan.to_deactivate``), each once."""
-
-    def send(chunk: pl.DataFrame) -> list[Outcome]:
-        why = "not in the ERP export any more: deactivated"
-        return [
-            _one(ref, cid, why, partial(client.deactivate_customer, cid))
-            for ref, cid in chunk.select("uniqueRefNo", "customerId").iter_rows()
-        ]
-
-    lookup = lookup_customer_status(client, rows, "INACTIVE")
-    return _guarded(
-        night, Stage.CUSTOMERS_DEACTIVATE, "deactivateCustomer", rows, "uniqueRefNo", send, lookup
+    return _set_status(
+        night,
+        rows,
+        Stage.CUSTOMERS_DEACTIVATE,
+        "deactivateCustomer",
+        client.deactivate_customer,
+        "not in the ERP export any more: deactivated",
+        lookup_customer_status(client, rows, "INACTIVE"),
     )
 
 
 def reactivate_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
     """Activate again customers this project deactivated that are back in the export, each once."""
+    return _set_status(
+        night,
+        rows,
+        Stage.CUSTOMERS_REACTIVATE,
+        "activateCustomer",
+        client.activate_customer,
+        "back in the ERP export: activated again",
+        lookup_customer_status(client, rows, "ACTIVE"),
+    )
+
+
+def _set_status(
+    night: Night,
+    rows: pl.DataFrame,
+    stage: Stage,
+    operation: str,
+    call: Callable[[str], object],
+    why: str,
+    lookup: Lookup,
+) -> pl.DataFrame:
+    """One (de)activation call per customer of ``rows`` (``customerId``, ``uniqueRefNo``), guarded."""
 
     def send(chunk: pl.DataFrame) -> list[Outcome]:
-        why = "back in the ERP export: activated again"
         return [
-            _one(ref, cid, why, partial(client.activate_customer, cid))
+            _one(ref, cid, why, partial(call, cid))
             for ref, cid in chunk.select("uniqueRefNo", "customerId").iter_rows()
         ]
 
-    lookup = lookup_customer_status(client, rows, "ACTIVE")
-    return _guarded(night, Stage.CUSTOMERS_REACTIVATE, "activateCustomer", rows, "uniqueRefNo", send, lookup)
+    return _guarded(night, stage, operation, rows, "uniqueRefNo", send, lookup)
 
 
 def _one(key: str, remote_id: str, reason: str | None, call: Callable[[], object]) -> Outcome:

@@ -9,12 +9,12 @@ from flows.ar_summary import ar_summary
 from flows.cancel_removed import cancel_removed
 from flows.dispatch_invoices import dispatch_invoices
 from flows.options import CycleOptions, resolve_night
-from flows.prepare import holding_seller
+from flows.prepare import holding_seller, load_inputs
 from flows.setup_reminders import setup_reminders
 from flows.sync_customers import sync_customers
 from flows.upload_invoices import upload_invoices
 from tasks.dry_run import predict_night_sends
-from tasks.inputs import load_erp_inputs, rejected_input, report_rejected_rows
+from tasks.inputs import rejected_input, report_rejected_rows
 from tasks.token import fetch_token
 
 
@@ -56,13 +56,7 @@ async def nightly_ar_cycle(
     night = resolve_night(as_of)
     async with holding_seller(options):
         # Inputs first: a broken export fails the night before any request reaches EnKash.
-        inputs = load_erp_inputs(
-            customers_file,
-            invoices_file,
-            options.customer_columns,
-            options.invoice_columns,
-            options.max_invoice_amount,
-        )
+        inputs = load_inputs(customers_file, invoices_file, options)
         report = report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
         rejected = rejected_input(inputs, report)
         block, ledger = options.credentials_block, options.ledger_path
