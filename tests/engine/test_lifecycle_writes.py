@@ -195,3 +195,36 @@ def _summary(ledger: RunLedger, night: str) -> NightSummary:
         date.fromisoformat(night),
         seller_id=SELLER,
     )
+
+
+def test_two_runs_that_overlap_with_different_ledgers_cancel_each_invoice_once_and_report_no_failure(
+    tmp_path: Path,
+) -> None:
+    fake = FakeEnkash()
+    c1 = fake.add_customer("C1")
+    fake.add_invoice("INV-1", c1)
+    fake.add_invoice("INV-2", c1)
+    withdrawn = fake.add_invoice("INV-3", c1, dispatched=True)
+    # Both runs read EnKash before either writes (no shared lock, no shared ledger).
+    plan_a, plan_b = _plan(fake, tmp_path / "a", ["INV-1"]), _plan(fake, tmp_path / "b", ["INV-1"])
+    ledger_a, ledger_b = RunLedger(":memory:"), RunLedger(":memory:")
+
+    a = [
+        lifecycle_writes.delete_invoices(fake, _night(ledger_a), plan_a.to_delete),  # type: ignore[arg-type]
+        lifecycle_writes.withdraw_invoices(fake, _night(ledger_a), plan_a.to_withdraw),  # type: ignore[arg-type]
+    ]
+    b = [
+        lifecycle_writes.delete_invoices(fake, _night(ledger_b), plan_b.to_delete),  # type: ignore[arg-type]
+        lifecycle_writes.withdraw_invoices(fake, _night(ledger_b), plan_b.to_withdraw),  # type: ignore[arg-type]
+    ]
+
+    assert (
+        _by_key(pl.concat(a))
+        == _by_key(pl.concat(b))
+        == {
+            "INV-2": ("success", "sent"),
+            "INV-3": ("success", "sent"),
+        }
+    )
+    assert fake.live_invoices("INV-2") == [] and fake.invoices[withdrawn]["receivableStatus"] == "CANCELLED"
+    assert [i["externalId"] for i in fake.invoices.values() if not i["deleted"]] == ["INV-1", "INV-3"]
