@@ -15,7 +15,6 @@ from tasks.lifecycle import (
     delete_invoices_chunk,
     plan_leaving,
     reactivate_customers_chunk,
-    read_ledger_facts,
     settle_lifecycle,
     withdraw_invoices_chunk,
 )
@@ -50,33 +49,31 @@ async def cancel_removed(
     async with holding_seller(options):
         inputs = prepare_inputs(customers_file, invoices_file, options)
         enkash_customers, _ = read_enkash_customers(block, ledger)
-        facts = read_ledger_facts(block, ledger)
-        plan = plan_leaving(inputs, read_enkash_invoices(block, ledger), enkash_customers, facts)
+        plan = plan_leaving(inputs, read_enkash_invoices(block, ledger), enkash_customers, block, ledger)
         check_guard(plan, max_share=options.max_cancel_share, confirmed=options.confirm_cancellations)
-        cancelled, deactivated, reactivated = [empty_results()], [empty_results()], [empty_results()]
+        results = [empty_results()]
         if not options.dry_run:
             # What a killed run left unresolved is done when EnKash shows the state it set.
             statuses = plan.customer_status
-            not_inactive = [ref for ref, status in statuses.items() if status != "INACTIVE"]
-            not_active = [ref for ref, status in statuses.items() if status != "ACTIVE"]
-            cancelled.append(settle_lifecycle(Stage.INVOICES_CANCEL, plan.still_open, night, block, ledger))
-            deactivated.append(
-                settle_lifecycle(Stage.CUSTOMERS_DEACTIVATE, not_inactive, night, block, ledger)
-            )
-            reactivated.append(settle_lifecycle(Stage.CUSTOMERS_REACTIVATE, not_active, night, block, ledger))
+            still = {
+                Stage.INVOICES_CANCEL: plan.still_open,
+                Stage.CUSTOMERS_DEACTIVATE: [ref for ref, status in statuses.items() if status != "INACTIVE"],
+                Stage.CUSTOMERS_REACTIVATE: [ref for ref, status in statuses.items() if status != "ACTIVE"],
+            }
+            results.append(settle_lifecycle(still, night, block, ledger))
             for chunk in plan.to_delete.iter_slices(options.chunk_size):
-                cancelled.append(delete_invoices_chunk(chunk, night, block, ledger))
+                results.append(delete_invoices_chunk(chunk, night, block, ledger))
             for chunk in plan.to_withdraw.iter_slices(options.chunk_size):
-                cancelled.append(withdraw_invoices_chunk(chunk, night, block, ledger))
+                results.append(withdraw_invoices_chunk(chunk, night, block, ledger))
             for chunk in plan.to_deactivate.iter_slices(options.chunk_size):
-                deactivated.append(deactivate_customers_chunk(chunk, night, block, ledger))
+                results.append(deactivate_customers_chunk(chunk, night, block, ledger))
             for chunk in plan.to_reactivate.iter_slices(options.chunk_size):
-                reactivated.append(reactivate_customers_chunk(chunk, night, block, ledger))
-    dry = options.dry_run
+                results.append(reactivate_customers_chunk(chunk, night, block, ledger))
+    combined, dry = pl.concat(results), options.dry_run
     return [
-        stage_report(Stage.INVOICES_CANCEL, pl.concat(cancelled), plan.cancellations, dry),
-        stage_report(Stage.CUSTOMERS_DEACTIVATE, pl.concat(deactivated), plan.to_deactivate.height, dry),
-        stage_report(Stage.CUSTOMERS_REACTIVATE, pl.concat(reactivated), plan.to_reactivate.height, dry),
+        stage_report(Stage.INVOICES_CANCEL, combined, plan.cancellations, dry),
+        stage_report(Stage.CUSTOMERS_DEACTIVATE, combined, plan.to_deactivate.height, dry),
+        stage_report(Stage.CUSTOMERS_REACTIVATE, combined, plan.to_reactivate.height, dry),
     ]
 
 

@@ -54,7 +54,7 @@ async def sync_customers(
             for chunk in plan.to_update.iter_slices(options.chunk_size):
                 updated.append(update_customers_chunk(chunk, night, block, ledger))
             still = plan.to_clear.select(pl.format("{}:{}", "customer_ref", "field")).to_series().to_list()
-            cleared.append(settle_lifecycle(Stage.CUSTOMER_FIELDS_CLEAR, still, night, block, ledger))
+            cleared.append(settle_lifecycle({Stage.CUSTOMER_FIELDS_CLEAR: still}, night, block, ledger))
             for chunk in plan.to_clear.iter_slices(options.chunk_size):
                 cleared.append(clear_customer_fields_chunk(chunk, night, block, ledger))
     dry = options.dry_run

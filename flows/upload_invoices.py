@@ -75,7 +75,7 @@ async def upload_invoices(
             for chunk in plan.to_update.iter_slices(options.chunk_size):
                 updated.append(update_invoices_chunk(chunk, night, block, ledger))
             still = plan.to_clear.select(pl.format("{}:{}", "externalId", "field")).to_series().to_list()
-            cleared.append(settle_lifecycle(Stage.INVOICE_FIELDS_CLEAR, still, night, block, ledger))
+            cleared.append(settle_lifecycle({Stage.INVOICE_FIELDS_CLEAR: still}, night, block, ledger))
             for chunk in plan.to_clear.iter_slices(options.chunk_size):
                 cleared.append(clear_invoice_fields_chunk(chunk, night, block, ledger))
     dry = options.dry_run

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 import polars as pl
 from prefect import task
@@ -10,33 +10,30 @@ from prefect.cache_policies import NO_CACHE
 
 from ar_sync import lifecycle_writes
 from ar_sync.exactly_once import settle_unresolved_except
-from ar_sync.lifecycle import LedgerFacts, LifecyclePlan, export_keys, ledger_facts, plan_lifecycle
+from ar_sync.lifecycle import LifecyclePlan, export_keys, ledger_facts, plan_lifecycle
 from ar_sync.results import Stage
 from tasks.connection import connection, enkash_client, night_of, run_ledger
 from tasks.inputs import ErpInputs
 from tasks.retry_policy import retry_transient
 
 
-@task(name="read-ledger-facts", cache_policy=NO_CACHE)
-def read_ledger_facts(credentials_block: str | None = None, ledger_path: str | None = None) -> LedgerFacts:
-    """Which records the run ledger says this project uploaded, created, deactivated or failed to clear.
-
-    Example:
-        >>> facts = read_ledger_facts("enkash-prod")  # doctest: +SKIP
-    """
-    return ledger_facts(run_ledger(ledger_path), connection(credentials_block).seller_id)
-
-
 @task(name="plan-lifecycle", cache_policy=NO_CACHE)
 def plan_leaving(
-    inputs: ErpInputs, enkash_invoices: pl.DataFrame, enkash_customers: pl.DataFrame, facts: LedgerFacts
+    inputs: ErpInputs,
+    enkash_invoices: pl.DataFrame,
+    enkash_customers: pl.DataFrame,
+    credentials_block: str | None = None,
+    ledger_path: str | None = None,
 ) -> LifecyclePlan:
     """What tonight cancels, deactivates and reactivates (``ar_sync.lifecycle.plan_lifecycle``).
 
+    The run ledger says which records this project uploaded, created and deactivated.
+
     Example:
-        >>> plan = plan_leaving(inputs, invoices, customers, facts)  # doctest: +SKIP
+        >>> plan = plan_leaving(inputs, invoices, customers, "enkash-prod")  # doctest: +SKIP
     """
     assert inputs.invoices is not None
+    facts = ledger_facts(run_ledger(ledger_path), connection(credentials_block).seller_id)
     return plan_lifecycle(
         export_keys(inputs.customers, inputs.invoices), enkash_invoices, enkash_customers, facts
     )
@@ -44,18 +41,20 @@ def plan_leaving(
 
 @task(name="settle-lifecycle", cache_policy=NO_CACHE)
 def settle_lifecycle(
-    stage: Stage,
-    still: Collection[str],
+    still: Mapping[Stage, Collection[str]],
     night: str,
     credentials_block: str | None = None,
     ledger_path: str | None = None,
 ) -> pl.DataFrame:
-    """Settle a killed run's unresolved rows of a state-setting stage: done unless listed in ``still``.
+    """Settle a killed run's unresolved rows of state-setting stages: done unless listed in ``still``.
+
+    ``still`` maps each stage to the keys EnKash shows not yet in the state its writes set.
 
     Example:
-        >>> settle_lifecycle(Stage.INVOICES_CANCEL, plan.still_open, "2026-11-24")  # doctest: +SKIP
+        >>> settle_lifecycle({Stage.INVOICES_CANCEL: plan.still_open}, "2026-11-24")  # doctest: +SKIP
     """
-    return settle_unresolved_except(night_of(night, credentials_block, ledger_path), stage, still)
+    scope = night_of(night, credentials_block, ledger_path)
+    return pl.concat([settle_unresolved_except(scope, stage, keys) for stage, keys in still.items()])
 
 
 @task(
