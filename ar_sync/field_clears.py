@@ -38,9 +38,14 @@ _PORTAL: Final = "clear it on the EnKash portal"
 Patch = Callable[[str, dict[str, Any]], object]
 
 
-def clear_key(record: str, field: str) -> str:
-    """The result and ledger key of one field of one record, e.g. ``CUST00002:gstin``."""
-    return f"{record}:{field}"
+def clear_key(key_column: str) -> pl.Expr:
+    """The result and ledger key of each row of a clear plan, e.g. ``CUST00002:gstin``."""
+    return pl.format("{}:{}", key_column, "field").alias("key")
+
+
+def clear_keys(rows: pl.DataFrame, key_column: str) -> list[str]:
+    """The keys of a clear plan (``planner.CustomerPlan.to_clear`` with ``customer_ref``, ...)."""
+    return rows.select(clear_key(key_column)).to_series().to_list()
 
 
 def refused_clears(ledger: RunLedger, seller_id: str, stage: Stage) -> dict[str, str]:
@@ -60,7 +65,7 @@ def sendable_clears(
     Returns:
         (rows to send, with their ``key``), (rows not sent, with ``key`` and ``reason``).
     """
-    keyed = rows.with_columns(pl.format("{}:{}", key_column, "field").alias("key"))
+    keyed = rows.with_columns(clear_key(key_column))
     earlier = pl.col("key").is_in(list(refused))
     no_call = pl.col("member").is_null()
     held_back = keyed.filter(no_call | earlier).with_columns(

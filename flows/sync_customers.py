@@ -7,6 +7,7 @@ import polars as pl
 from prefect import flow
 
 from ar_sync.convergence import customer_keepers
+from ar_sync.field_clears import clear_keys
 from ar_sync.planner import plan_customers
 from ar_sync.results import Stage, empty_results
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
@@ -53,7 +54,7 @@ async def sync_customers(
                 created.append(create_customers_chunk(chunk, night, block, ledger))
             for chunk in plan.to_update.iter_slices(options.chunk_size):
                 updated.append(update_customers_chunk(chunk, night, block, ledger))
-            still = plan.to_clear.select(pl.format("{}:{}", "customer_ref", "field")).to_series().to_list()
+            still = clear_keys(plan.to_clear, "customer_ref")
             cleared.append(settle_lifecycle({Stage.CUSTOMER_FIELDS_CLEAR: still}, night, block, ledger))
             for chunk in plan.to_clear.iter_slices(options.chunk_size):
                 cleared.append(clear_customer_fields_chunk(chunk, night, block, ledger))

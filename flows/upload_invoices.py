@@ -6,6 +6,7 @@ import polars as pl
 from prefect import flow
 
 from ar_sync.convergence import invoice_twins
+from ar_sync.field_clears import clear_keys
 from ar_sync.planner import customer_id_map, plan_invoices
 from ar_sync.results import RowOutcome, Stage, empty_results, result_rows
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
@@ -74,7 +75,7 @@ async def upload_invoices(
                 uploaded.append(upload_invoices_chunk(chunk, night, block, ledger))
             for chunk in plan.to_update.iter_slices(options.chunk_size):
                 updated.append(update_invoices_chunk(chunk, night, block, ledger))
-            still = plan.to_clear.select(pl.format("{}:{}", "externalId", "field")).to_series().to_list()
+            still = clear_keys(plan.to_clear, "externalId")
             cleared.append(settle_lifecycle({Stage.INVOICE_FIELDS_CLEAR: still}, night, block, ledger))
             for chunk in plan.to_clear.iter_slices(options.chunk_size):
                 cleared.append(clear_invoice_fields_chunk(chunk, night, block, ledger))
