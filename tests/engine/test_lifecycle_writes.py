@@ -8,11 +8,19 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from ar_sync import exactly_once as eo
 from ar_sync import field_clears, lifecycle_writes
+from ar_sync.convergence import invoice_twins
 from ar_sync.exactly_once import Night, settle_unresolved_except
 from ar_sync.lifecycle import LifecyclePlan, export_keys, ledger_facts, plan_lifecycle
 from ar_sync.night_summary import NightSummary
-from ar_sync.planner import plan_customers, planning_customers
+from ar_sync.planner import (
+    customer_id_map,
+    invoices_to_dispatch,
+    plan_customers,
+    plan_invoices,
+    planning_customers,
+)
 from ar_sync.results import Stage
 from ar_sync.run_ledger import RunLedger
 from ar_sync.summaries import OPEN_INVOICE_SCHEMA, build_night_summary
@@ -228,3 +236,35 @@ def test_two_runs_that_overlap_with_different_ledgers_cancel_each_invoice_once_a
     )
     assert fake.live_invoices("INV-2") == [] and fake.invoices[withdrawn]["receivableStatus"] == "CANCELLED"
     assert [i["externalId"] for i in fake.invoices.values() if not i["deleted"]] == ["INV-1", "INV-3"]
+
+
+def test_an_invoice_back_in_the_export_after_its_cancellation_is_uploaded_and_dispatched_again_once(
+    ledger: RunLedger, tmp_path: Path
+) -> None:
+    fake = FakeEnkash()
+    fake.add_customer("C1")
+    erp = export(tmp_path, [customer_line("C1")], [invoice_line("INV-2", "C1")])
+
+    def night_of_uploads(night: Night) -> None:
+        """The upload and dispatch stages of a night, as the flows run them."""
+        ids = customer_id_map(fake.search_customers_frame())
+        plan = plan_invoices(erp[1].valid, ids, invoice_twins(fake.search_invoices_frame()).keepers)
+        eo.upload_invoices(fake, night, plan.to_create)  # type: ignore[arg-type]
+        keepers = invoice_twins(fake.search_invoices_frame()).keepers
+        eo.dispatch_invoices(fake, night, invoices_to_dispatch(erp[1].valid, keepers, ids))  # type: ignore[arg-type]
+
+    night_of_uploads(_night(ledger, "2026-11-22"))
+    [first] = fake.live_invoices("INV-2")
+    first["receivableStatus"] = "CANCELLED"  # it left the export on the 23rd
+    # Back on the 24th: the ledger remembers INV-2 uploaded and dispatched, but only as the cancelled
+    # copy, which the look-ups must not take for the new one.
+    night_of_uploads(_night(ledger))
+
+    copies = [(i["receivableStatus"], i["dispatchCount"]) for i in fake.live_invoices("INV-2")]
+    assert copies == [("CANCELLED", 1), ("UNPAID", 1)]
+    assert fake.calls["invoiceBulkUpload"] == fake.calls["dispatchInvoiceCollection"] == 2
+    tonight = ledger.night_results(SELLER, TONIGHT)
+    assert {(r["stage"], r["outcome"], r["origin"]) for r in tonight.iter_rows(named=True)} == {
+        ("invoices_upload", "success", "sent"),
+        ("invoices_dispatch", "success", "sent"),
+    }
