@@ -7,6 +7,10 @@ polars over the night's picture of EnKash, no I/O.
 
 The rules, the same in every run so that two runs that converge at the same moment agree:
 
+Keys are compared the way the ERP compares them (:func:`ar_sync.keys.normalise_key`), so ``INV/1`` and
+``inv/1`` are twins. A cancelled copy is no twin: it is out of collection, and an invoice that comes
+back into the export after its cancellation is uploaded again beside it.
+
 - invoices are twins when they carry the same ``externalId``. The *keeper* is the dispatched copy (the
   customer may already hold its payment link), or, when none is dispatched, the oldest (``createdOn``,
   then ``invoiceId``). Every other copy that is undispatched, open and has received nothing is deleted.
@@ -25,10 +29,12 @@ from typing import Final
 
 import polars as pl
 
-from enkash_ar.contract import OPEN_RECEIVABLE_STATUSES
+from ar_sync.keys import normalise_key_expr
+from enkash_ar.contract import OPEN_RECEIVABLE_STATUSES, ReceivableStatus
 
 #: Receivable statuses in which an undispatched copy may be deleted.
 _DELETABLE_STATUSES: Final = tuple(s.value for s in OPEN_RECEIVABLE_STATUSES)
+_KEY: Final = "__twin_key"
 
 
 @dataclass(frozen=True)
@@ -53,17 +59,24 @@ def _keeper_order() -> list[pl.Expr]:
 
 
 def invoice_twins(invoices: pl.DataFrame) -> InvoiceTwins:
-    """Split the seller's invoices into one keeper per externalId and the extra copies.
+    """Split the seller's live invoices into one keeper per externalId and the extra copies.
+
+    Cancelled copies are left out of all three frames.
 
     Args:
         invoices: EnKash's invoices (``frames.INVOICE_SCHEMA`` columns; at least invoiceId,
             externalId, dispatched, receivableStatus, totalReceived, createdOn).
     """
-    ranked = invoices.sort(_keeper_order(), nulls_last=True).with_columns(
-        pl.when(pl.col("externalId").is_null())
-        .then(0)
-        .otherwise(pl.int_range(pl.len()).over("externalId"))
-        .alias("__copy")
+    live = invoices.filter(pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value)
+    ranked = (
+        live.with_columns(normalise_key_expr(pl.col("externalId")).alias(_KEY))
+        .sort(_keeper_order(), nulls_last=True)
+        .with_columns(
+            pl.when(pl.col(_KEY).is_null())
+            .then(0)
+            .otherwise(pl.int_range(pl.len()).over(_KEY))
+            .alias("__copy")
+        )
     )
     keepers = ranked.filter(pl.col("__copy") == 0).drop("__copy")
     extra = ranked.filter(pl.col("__copy") > 0).drop("__copy")
@@ -79,13 +92,15 @@ def invoice_twins(invoices: pl.DataFrame) -> InvoiceTwins:
         .then(pl.lit("a second copy has already received money"))
         .otherwise(pl.format("a second copy in status {}", pl.col("receivableStatus").fill_null("unknown")))
     )
-    keeper_ids = keepers.select("externalId", pl.col("invoiceId").alias("keeperId"))
+    keeper_ids = keepers.select(_KEY, pl.col("invoiceId").alias("keeperId"))
     to_report = (
         extra.filter(~deletable)
-        .join(keeper_ids, on="externalId", how="left")
+        .join(keeper_ids, on=_KEY, how="left")
         .select("externalId", "invoiceId", "keeperId", "customerId", why.alias("reason"))
     )
-    return InvoiceTwins(keepers=keepers, to_delete=extra.filter(deletable), to_report=to_report)
+    return InvoiceTwins(
+        keepers=keepers.drop(_KEY), to_delete=extra.filter(deletable).drop(_KEY), to_report=to_report
+    )
 
 
 def customer_twins(customers: pl.DataFrame) -> pl.DataFrame:
@@ -98,15 +113,17 @@ def customer_twins(customers: pl.DataFrame) -> pl.DataFrame:
     """
     return (
         customers.filter(pl.col("uniqueRefNo").is_not_null())
-        .group_by("uniqueRefNo")
-        .agg(pl.col("customerId").sort().alias("customerIds"))
+        .with_columns(normalise_key_expr(pl.col("uniqueRefNo")).alias(_KEY))
+        .sort("customerId")
+        .group_by(_KEY, maintain_order=True)
+        .agg(pl.col("uniqueRefNo").first(), pl.col("customerId").alias("customerIds"))
         .filter(pl.col("customerIds").list.len() > 1)
+        .select("uniqueRefNo", "customerIds")
         .sort("uniqueRefNo")
     )
 
 
 def customer_keepers(customers: pl.DataFrame) -> pl.DataFrame:
     """One customer per uniqueRefNo (the lowest customerId), and every customer without one."""
-    return customers.sort("customerId").filter(
-        pl.col("uniqueRefNo").is_null() | pl.col("uniqueRefNo").is_first_distinct()
-    )
+    key = normalise_key_expr(pl.col("uniqueRefNo"))
+    return customers.sort("customerId").filter(key.is_null() | key.is_first_distinct())

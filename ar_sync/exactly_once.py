@@ -13,14 +13,16 @@ The rule for creating writes (customers, invoices, dispatches), which EnKash doe
 3. when no answer comes back (:class:`~enkash_ar.errors.OutcomeUnknownError`), the rows are looked up
    in EnKash again and only the missing ones are resent, a bounded number of times.
 
-Updates (PATCH, bulkUpdate) and deletes set a state, so sending them twice does no harm; they are
-recorded but not reconciled.
+Updates (PATCH, bulkUpdate) set a state, so sending them twice does no harm; they are recorded but not
+reconciled. Cancellations and (de)activations set a state too, but they also go through
+:func:`guarded_send`, with a look-up of the state EnKash shows (:mod:`ar_sync.lifecycle_writes`): a
+cancellation whose answer was lost is found done and counted once, never reported as a failure.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -31,7 +33,7 @@ from ar_sync.results import Origin, Stage, empty_results
 from ar_sync.run_ledger import Outcome, RunLedger
 from enkash_ar.bulk_template import FAILURE_FIELD, FAILURE_REASON
 from enkash_ar.client import EnkashClient
-from enkash_ar.contract import TIMESTAMP_FORMAT
+from enkash_ar.contract import TIMESTAMP_FORMAT, ReceivableStatus
 from enkash_ar.errors import (
     APIError,
     EnkashError,
@@ -70,7 +72,7 @@ class Night:
 
 
 @dataclass(frozen=True)
-class _Row:
+class RowResult:
     """One row's outcome, with who made it (this night, or someone before)."""
 
     outcome: Outcome
@@ -81,10 +83,13 @@ def outcome_results(
     stage: Stage, outcomes: Sequence[Outcome], amounts: Mapping[str, float] | None = None
 ) -> pl.DataFrame:
     """Result rows of outcomes this night sent (done: success, failed: failure)."""
-    return _frame(stage, _sent(outcomes), amounts)
+    return results_frame(stage, _sent(outcomes), amounts)
 
 
-def _frame(stage: Stage, rows: Sequence[_Row], amounts: Mapping[str, float] | None = None) -> pl.DataFrame:
+def results_frame(
+    stage: Stage, rows: Sequence[RowResult], amounts: Mapping[str, float] | None = None
+) -> pl.DataFrame:
+    """Result rows (``results.RESULT_SCHEMA``) of ``rows``; ``amounts`` by key, 0 when absent."""
     amounts = amounts or {}
     if not rows:
         return empty_results()
@@ -102,11 +107,11 @@ def _frame(stage: Stage, rows: Sequence[_Row], amounts: Mapping[str, float] | No
     )
 
 
-def _sent(outcomes: Sequence[Outcome]) -> list[_Row]:
-    return [_Row(o, Origin.SENT) for o in outcomes]
+def _sent(outcomes: Sequence[Outcome]) -> list[RowResult]:
+    return [RowResult(o, Origin.SENT) for o in outcomes]
 
 
-def _guarded_bulk_create(
+def guarded_send(
     *,
     night: Night,
     stage: Stage,
@@ -115,18 +120,24 @@ def _guarded_bulk_create(
     key_column: str,
     send: Callable[[pl.DataFrame], list[Outcome]],
     lookup: Lookup,
-) -> list[_Row]:
-    """Send ``rows`` through ``send`` at most once per key, reconciling through ``lookup``."""
+) -> list[RowResult]:
+    """Send ``rows`` through ``send`` at most once per key, reconciling through ``lookup``.
+
+    ``lookup(keys)`` answers which of ``keys`` EnKash already shows done (key -> EnKash id): created,
+    dispatched, cancelled ... whatever ``send`` does.
+    """
     ledger, seller_id = night.ledger, night.seller_id
     keys = rows.get_column(key_column).to_list()
-    done: list[_Row] = []
+    done: list[RowResult] = []
     seen = ledger.seen(seller_id, stage, keys)
     if seen:
         found = lookup(sorted(seen))
         ledger.resolve(seller_id, stage, found, missing=[k for k in seen if k not in found])
         for key, rid in found.items():
             origin = Origin.SENT if seen[key] == night.date else Origin.ALREADY_PRESENT
-            done.append(_Row(Outcome(key, "done", rid, "found in EnKash after an earlier attempt"), origin))
+            done.append(
+                RowResult(Outcome(key, "done", rid, "found in EnKash after an earlier attempt"), origin)
+            )
         rows = rows.filter(~pl.col(key_column).is_in(list(found)))
     refused: APIError | None = None
     for _round in range(MAX_RECONCILE_ROUNDS):
@@ -173,7 +184,7 @@ def _guarded_bulk_create(
     )
 
 
-def settle_unresolved(night: Night, stage: Stage, held: Mapping[str, str]) -> pl.DataFrame:
+def settle_unresolved(night: Night, stage: Stage, held: Mapping[str, str | None]) -> pl.DataFrame:
     """Settle the stage's rows whose outcome the ledger does not know, against a fresh picture of EnKash.
 
     A killed run can leave rows ``pending`` that never come back into a plan, because EnKash now holds
@@ -199,13 +210,26 @@ def settle_unresolved(night: Night, stage: Stage, held: Mapping[str, str]) -> pl
         if batch_night is None:
             continue
         keys = [k for k in found if unresolved[k] == batch_night]
-        rows = _frame(
+        rows = results_frame(
             stage, _sent([Outcome(k, "done", found[k], "found in EnKash after a crash") for k in keys])
         )
         ledger.record_results(seller_id, batch_night, rows)
         if batch_night == night.date:
             tonight = rows
     return tonight
+
+
+def settle_unresolved_except(night: Night, stage: Stage, still: Collection[str]) -> pl.DataFrame:
+    """Settle the stage's unresolved rows for writes that set a state: done unless listed in ``still``.
+
+    For cancellations, (de)activations and clears, "EnKash holds it" means the record is in the state
+    the write sets; ``still`` lists the keys EnKash shows *not* yet in that state (an invoice still
+    open, a customer still active ...). Every other unresolved key was done by the attempt that left it
+    unresolved (see :func:`settle_unresolved`).
+    """
+    unresolved = night.ledger.unresolved(night.seller_id, stage)
+    waiting = set(still)
+    return settle_unresolved(night, stage, {key: None for key in unresolved if key not in waiting})
 
 
 def _bulk_outcomes(
@@ -258,7 +282,8 @@ def lookup_invoices(client: EnkashClient, customer_ids: Sequence[str], since: da
     """Find invoices by ERP number (EnKash ``externalId``): number -> invoiceId.
 
     Uses only documented search filters (``customerIds`` and ``createdOnFrom``) and matches
-    ``externalId`` here, since the contract documents no externalId filter.
+    ``externalId`` here, since the contract documents no externalId filter. A cancelled copy does not
+    count: an invoice back in the export after its cancellation is uploaded again.
     """
 
     def lookup(numbers: Sequence[str]) -> dict[str, str]:
@@ -266,7 +291,10 @@ def lookup_invoices(client: EnkashClient, customer_ids: Sequence[str], since: da
             "customerIds": sorted(set(customer_ids)),
             "createdOnFrom": since.strftime(TIMESTAMP_FORMAT),
         }
-        return _ids_by_key(client.search_invoices_frame(filters), numbers, "externalId", "invoiceId")
+        held = client.search_invoices_frame(filters).filter(
+            pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value
+        )
+        return _ids_by_key(held, numbers, "externalId", "invoiceId")
 
     return lookup
 
@@ -277,7 +305,7 @@ def create_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> 
     def send(chunk: pl.DataFrame) -> list[Outcome]:
         return _bulk_outcomes(client, client.create_bulk_customer(chunk), chunk, "uniqueRefNo", "customerId")
 
-    done = _guarded_bulk_create(
+    done = guarded_send(
         night=night,
         stage=Stage.CUSTOMERS_CREATE,
         operation="createBulkCustomer",
@@ -286,7 +314,7 @@ def create_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> 
         send=send,
         lookup=lookup_customers(client),
     )
-    return night.record(_frame(Stage.CUSTOMERS_CREATE, done))
+    return night.record(results_frame(Stage.CUSTOMERS_CREATE, done))
 
 
 def update_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
@@ -296,7 +324,7 @@ def update_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> 
     batch = ledger.begin_batch(night.seller_id, Stage.CUSTOMERS_UPDATE, "bulkUpdate", keys, night=night.date)
     outcomes = _bulk_outcomes(client, client.bulk_update(rows), rows, "uniqueRefNo", "customerId")
     ledger.finish_batch(batch, outcomes)
-    return night.record(_frame(Stage.CUSTOMERS_UPDATE, _sent(outcomes)))
+    return night.record(results_frame(Stage.CUSTOMERS_UPDATE, _sent(outcomes)))
 
 
 def _amounts(rows: pl.DataFrame) -> dict[str, float]:
@@ -311,7 +339,7 @@ def upload_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> p
     def send(chunk: pl.DataFrame) -> list[Outcome]:
         return _bulk_outcomes(client, client.invoice_bulk_upload(chunk), chunk, "externalId", "invoiceId")
 
-    done = _guarded_bulk_create(
+    done = guarded_send(
         night=night,
         stage=Stage.INVOICES_UPLOAD,
         operation="invoiceBulkUpload",
@@ -320,14 +348,17 @@ def upload_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> p
         send=send,
         lookup=lookup_invoices(client, rows.get_column("customerId").unique().to_list(), since),
     )
-    return night.record(_frame(Stage.INVOICES_UPLOAD, done, _amounts(rows)))
+    return night.record(results_frame(Stage.INVOICES_UPLOAD, done, _amounts(rows)))
 
 
 def lookup_dispatched(client: EnkashClient, rows: pl.DataFrame, since: datetime) -> Lookup:
     """Find which invoices EnKash already shows as dispatched: number -> invoiceId.
 
-    Uses the documented ``dispatched``, ``dispatchedOnFrom`` and ``customerIds`` search filters.
+    Uses the documented ``dispatched``, ``dispatchedOnFrom`` and ``customerIds`` search filters, and
+    looks only at the copies in ``rows``: an earlier copy of the same number (cancelled, then the
+    invoice came back into the export) was dispatched once, the new copy never.
     """
+    copies = rows.get_column("invoiceId").to_list()
 
     def lookup(numbers: Sequence[str]) -> dict[str, str]:
         filters = {
@@ -336,7 +367,9 @@ def lookup_dispatched(client: EnkashClient, rows: pl.DataFrame, since: datetime)
             "dispatchedOnFrom": since.strftime(TIMESTAMP_FORMAT),
         }
         # The filter already asks for dispatched invoices; checking the flag again costs nothing.
-        frame = client.search_invoices_frame(filters).filter(pl.col("dispatched"))
+        frame = client.search_invoices_frame(filters).filter(
+            pl.col("dispatched") & pl.col("invoiceId").is_in(copies)
+        )
         return _ids_by_key(frame, numbers, "externalId", "invoiceId")
 
     return lookup
@@ -371,7 +404,7 @@ def dispatch_invoices(
         ]
         return done + failed
 
-    done = _guarded_bulk_create(
+    done = guarded_send(
         night=night,
         stage=Stage.INVOICES_DISPATCH,
         operation="dispatchInvoiceCollection",
@@ -380,20 +413,26 @@ def dispatch_invoices(
         send=send,
         lookup=lookup_dispatched(client, rows, since),
     )
-    return night.record(_frame(Stage.INVOICES_DISPATCH, done))
+    return night.record(results_frame(Stage.INVOICES_DISPATCH, done))
 
 
 def _patch_body(row: dict[str, object]) -> dict[str, object]:
+    # Only values: an empty ERP cell is cleared by its own PATCH (field_clears), so that a cleared field
+    # is never counted as an update.
     body: dict[str, object] = {}
     for name, value in row.items():
-        if name in ("invoiceId", "externalId"):
+        if name in ("invoiceId", "externalId") or value is None:
             continue
         body[name] = value.isoformat() if hasattr(value, "isoformat") else value
     return body
 
 
 def update_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
-    """PATCH changed invoices one by one (the contract has no bulk invoice update)."""
+    """PATCH changed invoices one by one (the contract has no bulk invoice update).
+
+    Sends the ERP's values (with ``customerId``: an undispatched invoice moved to another customer in
+    the ERP is moved in EnKash too); empty cells are left out.
+    """
     keys = rows.get_column("externalId").to_list()
     ledger = night.ledger
     batch = ledger.begin_batch(
@@ -407,7 +446,7 @@ def update_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> p
         except APIError as exc:
             outcomes.append(Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), str(exc)))
     ledger.finish_batch(batch, outcomes)
-    return night.record(_frame(Stage.INVOICES_UPDATE, _sent(outcomes)))
+    return night.record(results_frame(Stage.INVOICES_UPDATE, _sent(outcomes)))
 
 
 def delete_twin_invoices(client: EnkashClient, night: Night, twins: pl.DataFrame) -> pl.DataFrame:
@@ -439,4 +478,4 @@ def delete_twin_invoices(client: EnkashClient, night: Night, twins: pl.DataFrame
         for i in answer.success_invoices or []
     ] + [Outcome(str(i.invoice_id), "failed", i.invoice_id, i.message) for i in answer.failure_invoices or []]
     ledger.finish_batch(batch, outcomes)
-    return night.record(_frame(Stage.INVOICES_DEDUPLICATE, _sent(outcomes)))
+    return night.record(results_frame(Stage.INVOICES_DEDUPLICATE, _sent(outcomes)))

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ar_sync.collection_summary import Collections
+from ar_sync.rejections import RejectionSummary
 
 
 class InvoiceTwin(BaseModel):
@@ -36,6 +37,49 @@ class CustomerTwin(BaseModel):
 
     customer_ref: str = Field(description="The ERP customer_ref (EnKash uniqueRefNo).")
     customer_ids: list[str] = Field(description="EnKash customer ids holding it; the first is used.")
+
+
+class UnclearedField(BaseModel):
+    """A field emptied in the ERP that EnKash still holds: the cycle could not clear it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    record: str = Field(description="The customer_ref or invoice number.")
+    field: str = Field(description="The ERP column that was emptied.")
+    reason: str = Field(description="Why it was not cleared, and what to do.")
+
+
+class RejectionReason(BaseModel):
+    """One of the most frequent reasons input rows were rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        description="Entity, column and rule, e.g. 'invoices base_amount: decimal comma ...'."
+    )
+    records: int = Field(description="Rejected records with this reason.")
+
+
+class RejectedInput(BaseModel):
+    """What input validation rejected tonight (``ar_sync.rejections.rejection_summary``) and where the
+    report is: handed from the input stage to the summary."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customers: int = 0
+    invoices: int = 0
+    top_reasons: list[RejectionReason] = Field(default_factory=list)
+    file: str | None = None
+
+    @classmethod
+    def of(cls, found: RejectionSummary, file: str | None) -> RejectedInput:
+        """From ``rejections.rejection_summary`` of the loaded files, and the report's path."""
+        return cls(
+            customers=found.rejected.get("customers", 0),
+            invoices=found.rejected.get("invoices", 0),
+            top_reasons=[RejectionReason(reason=reason, records=n) for reason, n in found.top_reasons],
+            file=file,
+        )
 
 
 class OverdueCustomer(BaseModel):
@@ -71,6 +115,34 @@ class NightSummary(BaseModel):
         default=0, description="Invoices EnKash refused (or whose customer it lacks)."
     )
     invoices_rejected: int = Field(default=0, description="Invoice rows rejected by input validation.")
+    top_rejection_reasons: list[RejectionReason] = Field(
+        default_factory=list, description="The most frequent reasons rows were rejected."
+    )
+    rejected_rows_file: str | None = Field(
+        default=None, description="Where rejected_rows.csv is (one line per rejected record)."
+    )
+
+    invoices_cancelled: int = Field(
+        default=0,
+        description="Open invoices this night cancelled: gone from the export, or moved to another "
+        "customer after dispatch (deleted if never dispatched, else taken out of collection).",
+    )
+    invoices_cancel_failed: int = Field(default=0, description="Cancellations EnKash refused.")
+    customers_deactivated: int = Field(
+        default=0, description="Customers this night deactivated (gone from the export)."
+    )
+    customers_reactivated: int = Field(
+        default=0, description="Customers this project had deactivated, back in the export: activated."
+    )
+    customer_fields_cleared: int = Field(
+        default=0, description="Customer fields emptied in the ERP that this night cleared in EnKash."
+    )
+    invoice_fields_cleared: int = Field(
+        default=0, description="Invoice fields emptied in the ERP that this night cleared in EnKash."
+    )
+    fields_not_cleared: int = Field(
+        default=0, description="Fields emptied in the ERP that EnKash could not clear (see uncleared_fields)."
+    )
     invoices_updated: int = Field(default=0, description="Invoices this night patched.")
     invoices_dispatched: int = Field(default=0, description="Invoices this night dispatched for collection.")
     invoices_already_dispatched: int = Field(
@@ -97,6 +169,9 @@ class NightSummary(BaseModel):
     )
     customer_twins: list[CustomerTwin] = Field(
         default_factory=list, description="customer_refs EnKash holds more than once: act on them."
+    )
+    uncleared_fields: list[UnclearedField] = Field(
+        default_factory=list, description="Fields emptied in the ERP that EnKash still holds: act on them."
     )
 
     open_invoices: int = Field(default=0, description="Invoices EnKash shows open (one per invoice number).")
@@ -137,6 +212,19 @@ class NightSummary(BaseModel):
             notes.append(
                 f"{len(self.customer_twins)} customer_refs are held by more than one EnKash customer "
                 f"(e.g. {examples}); the cycle uses the first id. Merge or delete the others on the portal."
+            )
+        if self.uncleared_fields:
+            examples = ", ".join(f"{u.record} {u.field}" for u in self.uncleared_fields[:5])
+            notes.append(
+                f"{len(self.uncleared_fields)} fields emptied in the ERP could not be cleared in EnKash "
+                f"(e.g. {examples}: {self.uncleared_fields[0].reason}). Clear them on the EnKash portal; "
+                "the cycle does not send the refused call again."
+            )
+        if self.invoices_cancel_failed:
+            notes.append(
+                f"{self.invoices_cancel_failed} invoices that left the export could not be cancelled in "
+                "EnKash (reasons in bulk_results.parquet, stage invoices_cancel): cancel them on the EnKash "
+                "portal, or put them back in the export if they are still owed."
             )
         return notes
 

@@ -1,26 +1,38 @@
 """What tonight's cycle must send: the ERP export diffed against what EnKash already holds.
 
 Pure polars, no I/O. The ERP side is the validated output of :mod:`ar_sync.erp_input` (canonical
-snake_case columns); the EnKash side is what the search calls return, reduced to the columns below
-(:data:`ENKASH_CUSTOMER_COLUMNS`, :data:`ENKASH_INVOICE_COLUMNS`). Matching is on the keys EnKash
-stores for us: the ERP ``customer_ref`` is the customer's ``uniqueRefNo`` and the ERP
-``invoice_number`` is the invoice's ``externalId``, so the mapping can always be rebuilt from EnKash.
+snake_case columns and the normalised keys ``customer_key`` / ``invoice_key``); the EnKash side is what
+the search calls return, reduced to the columns below (:data:`ENKASH_CUSTOMER_COLUMNS`,
+:data:`ENKASH_INVOICE_COLUMNS`). Matching is on the keys EnKash stores for us, compared the way the ERP
+compares them (:func:`ar_sync.keys.normalise_key`: case, outer spaces and invisible characters
+ignored): the ERP ``customer_ref`` is the customer's ``uniqueRefNo`` and the ERP ``invoice_number`` is
+the invoice's ``externalId``, so ``INV/1`` in the ERP is the ``inv/1`` EnKash holds, and the mapping can
+always be rebuilt from EnKash.
+
+Values are compared normalised (:mod:`ar_sync.comparison`): a field is *set* when the ERP holds another
+value, *cleared* when the ERP cell was emptied, and left alone when both agree, so a second night on
+the same files plans nothing.
 
 Every stage calls these with a fresh read of EnKash, which is also what makes a rerun safe: whatever an
 earlier (crashed or retried) run already created is found here and not sent again. When EnKash holds a
-key twice, the planners read only its keeper (``convergence``), the same copy in every run.
+key twice, the planners read only its keeper (``convergence``), the same copy in every run; cancelled
+copies are not read at all (an invoice back in the export after its cancellation is billed again).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
 
+from ar_sync.comparison import CUSTOMER_COMPARED, INVOICE_COMPARED, enkash_business_dates, field_changes
 from ar_sync.convergence import customer_keepers
 from ar_sync.erp_fields import AMOUNT_DTYPE
+from ar_sync.keys import normalise_key_expr
+from enkash_ar.contract import OPEN_RECEIVABLE_STATUSES
 from enkash_ar.frames import customers_frame
 from enkash_ar.models import Customer
 
@@ -38,6 +50,7 @@ ENKASH_CUSTOMER_COLUMNS: Final = (
     "keyContactName",
     "keyContactMobile",
     "keyContactEmail",
+    "keyContacts",
 )
 
 #: Columns of the EnKash invoices frame the planner reads (``frames.INVOICE_SCHEMA`` has them all).
@@ -75,16 +88,6 @@ KEY_CONTACT_FIELD_MAP: Final = {
     "mobile": "customerKeyContacts.mobile",
     "email": "customerKeyContacts.email",
 }
-_CUSTOMER_COMPARED: Final = {
-    "legal_name": "legalName",
-    "mobile": "contactNumber",
-    "gstin": "panOrGstin",
-    "address": "address",
-    "state": "state",
-    "pin_code": "pinCode",
-    "contact_name": "keyContactName",
-    "email": "keyContactEmail",
-}
 
 #: ERP invoice column -> createInvoice / updateInvoice member name.
 INVOICE_FIELD_MAP: Final = {
@@ -100,49 +103,63 @@ INVOICE_FIELD_MAP: Final = {
     "partial_payment_allowed": "partialPaymentAllowed",
 }
 _AMOUNTS: Final = ("base_amount", "cgst", "sgst", "igst")
-_OPEN_STATUSES: Final = ("UNPAID", "PARTIALLY_PAID")
+_OPEN_STATUSES: Final = tuple(sorted(s.value for s in OPEN_RECEIVABLE_STATUSES))
 
 
 @dataclass(frozen=True)
 class CustomerPlan:
-    """Customers to create and to update, as bulk template frames."""
+    """Customers to create and to update (bulk template frames), and fields to clear."""
 
     to_create: pl.DataFrame
     to_update: pl.DataFrame
     unchanged: int
     #: ERP customers EnKash already holds: ``customer_ref``, ``customerId``
     present: pl.DataFrame
+    #: one row per field emptied in the ERP that EnKash still holds: ``customer_ref``, ``customerId``,
+    #: ``field``, ``member`` (null: EnKash offers no call that can clear it), ``keyContacts``
+    to_clear: pl.DataFrame
 
 
 @dataclass(frozen=True)
 class InvoicePlan:
-    """Invoices to upload (new) and to patch (changed), and those EnKash holds with no change."""
+    """Invoices to upload (new) and to patch (changed), fields to clear, and those EnKash holds as is."""
 
     to_create: pl.DataFrame
     to_update: pl.DataFrame
     unchanged: int
     skipped_unknown_customer: pl.DataFrame
-    #: ERP invoices EnKash already holds: ``externalId``, ``invoiceId``, ``baseAmount``
+    #: ERP invoices EnKash already holds: ``externalId`` (the ERP's spelling), ``invoiceId``, ``baseAmount``
     present: pl.DataFrame
+    #: one row per field emptied in the ERP that EnKash still holds: ``externalId``, ``invoiceId``,
+    #: ``field``, ``member`` (null: EnKash offers no call that can clear it)
+    to_clear: pl.DataFrame
+
+
+def key_of(frame: pl.DataFrame, key: str, source: str) -> pl.Expr:
+    """The normalised key column ``key`` of ``frame``, or one computed from ``source`` when absent."""
+    return pl.col(key) if key in frame.columns else normalise_key_expr(pl.col(source)).alias(key)
 
 
 def planning_customers(customers: Sequence[Customer]) -> pl.DataFrame:
     """EnKash customers as the planner reads them (:data:`ENKASH_CUSTOMER_COLUMNS`).
 
     The first live key contact's name, mobile and e-mail are columns of their own, since the ERP's
-    contact is compared against them.
+    contact is compared against them; ``keyContacts`` holds the whole contact list as JSON, which
+    clearing the e-mail sends back without it.
     """
     contacts = [next((k for k in c.customer_key_contacts if not k.deleted), None) for c in customers]
+    listed = [
+        json.dumps(
+            [k.model_dump(mode="json", by_alias=True, exclude_none=True) for k in c.customer_key_contacts]
+        )
+        for c in customers
+    ]
     return customers_frame(customers).with_columns(
         pl.Series("keyContactName", [k.name if k else None for k in contacts], dtype=pl.String),
         pl.Series("keyContactMobile", [k.mobile if k else None for k in contacts], dtype=pl.String),
         pl.Series("keyContactEmail", [k.email if k else None for k in contacts], dtype=pl.String),
+        pl.Series("keyContacts", listed, dtype=pl.String),
     )
-
-
-def _text(col: str) -> pl.Expr:
-    """A column as comparable text: trimmed, empty string for null."""
-    return pl.col(col).cast(pl.String).str.strip_chars().fill_null("")
 
 
 def customer_bulk_rows(erp_customers: pl.DataFrame) -> pl.DataFrame:
@@ -152,40 +169,66 @@ def customer_bulk_rows(erp_customers: pl.DataFrame) -> pl.DataFrame:
     return erp_customers.select(exprs)
 
 
+def _null(column: str) -> pl.Expr:
+    return pl.lit(None, pl.String).alias(column)
+
+
+def _with_columns(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """``frame`` with each of ``columns`` (missing ones as null text), in that order."""
+    return frame.select(
+        pl.col(c) if c in frame.columns else pl.lit(None, pl.String).alias(c) for c in columns
+    )
+
+
 def plan_customers(erp_customers: pl.DataFrame, enkash_customers: pl.DataFrame) -> CustomerPlan:
-    """Split the ERP customers into new ones and changed ones.
+    """Split the ERP customers into new ones, changed ones and fields to clear.
 
     Args:
-        erp_customers: validated ERP customers (canonical columns).
+        erp_customers: validated ERP customers (canonical columns, ``customer_key``).
         enkash_customers: EnKash's customers for this seller (:data:`ENKASH_CUSTOMER_COLUMNS`).
 
     Returns:
         ``to_create`` in createBulkCustomer columns; ``to_update`` in bulkUpdate columns (with the
-        EnKash ``customerId``) for customers whose compared fields differ.
+        EnKash ``customerId``) for customers with a value to set; ``to_clear`` for emptied fields.
     """
-    known = customer_keepers(enkash_customers.select(list(ENKASH_CUSTOMER_COLUMNS)))
-    joined = erp_customers.join(known, left_on="customer_ref", right_on="uniqueRefNo", how="left")
+    known = (
+        customer_keepers(_with_columns(enkash_customers, ENKASH_CUSTOMER_COLUMNS))
+        .with_columns(normalise_key_expr(pl.col("uniqueRefNo")).alias("customer_key"))
+        .filter(pl.col("customer_key").is_not_null())
+    )
+    erp = erp_customers.with_columns(key_of(erp_customers, "customer_key", "customer_ref"))
+    joined = erp.join(_suffixed(known, keep=("customer_key", "customerId")), on="customer_key", how="left")
     new = joined.filter(pl.col("customerId").is_null())
     existing = joined.filter(pl.col("customerId").is_not_null())
-    differs = pl.any_horizontal([_text(erp) != _text(ek) for erp, ek in _CUSTOMER_COMPARED.items()])
-    changed = existing.filter(differs)
-    to_update = pl.concat(
-        [changed.select(pl.col("customerId")), customer_bulk_rows(changed)], how="horizontal"
-    )
+    to_set, to_clear = field_changes(existing, CUSTOMER_COMPARED, "customer_ref", "customerId")
+    changed = existing.filter(to_set)
+    contacts = existing.select("customerId", pl.col("keyContacts_ek").alias("keyContacts"))
     return CustomerPlan(
         to_create=customer_bulk_rows(new),
-        to_update=to_update,
+        to_update=pl.concat(
+            [changed.select(pl.col("customerId")), customer_bulk_rows(changed)], how="horizontal"
+        ),
         unchanged=existing.height - changed.height,
         present=existing.select("customer_ref", "customerId"),
+        to_clear=to_clear.join(contacts, on="customerId", how="left", maintain_order="left"),
     )
+
+
+def _suffixed(frame: pl.DataFrame, keep: Sequence[str]) -> pl.DataFrame:
+    """EnKash's columns renamed ``<name>_ek`` (but ``keep``), so they never meet an ERP column's name."""
+    return frame.rename({c: f"{c}_ek" for c in frame.columns if c not in keep})
 
 
 def customer_id_map(enkash_customers: pl.DataFrame) -> pl.DataFrame:
-    """customer_ref -> EnKash customerId, from EnKash's own records (uniqueRefNo)."""
+    """``customer_key`` (and EnKash's ``customer_ref`` spelling) -> EnKash customerId, from EnKash itself."""
     return (
         customer_keepers(enkash_customers)
         .filter(pl.col("uniqueRefNo").is_not_null())
-        .select(pl.col("uniqueRefNo").alias("customer_ref"), pl.col("customerId"))
+        .select(
+            normalise_key_expr(pl.col("uniqueRefNo")).alias("customer_key"),
+            pl.col("uniqueRefNo").alias("customer_ref"),
+            pl.col("customerId"),
+        )
     )
 
 
@@ -203,74 +246,100 @@ def _erp_invoice_fields() -> list[pl.Expr]:
     ]
 
 
+def live_invoices(enkash_invoices: pl.DataFrame) -> pl.DataFrame:
+    """EnKash's invoices less the cancelled ones: a cancelled copy is no receivable and no twin."""
+    return enkash_invoices.filter(pl.col("receivableStatus").fill_null("") != "CANCELLED")
+
+
 def plan_invoices(
     erp_invoices: pl.DataFrame, customer_ids: pl.DataFrame, enkash_invoices: pl.DataFrame
 ) -> InvoicePlan:
-    """Split the ERP invoices into new ones (to upload) and changed open ones (to patch).
+    """Split the ERP invoices into new ones (to upload), changed open ones (to patch) and fields to clear.
+
+    An invoice whose customer changed in the ERP is patched to its new customer (updateInvoice
+    ``customerId``) while EnKash has not dispatched it; a dispatched one is left to the cancellation
+    stage (:mod:`ar_sync.lifecycle`), which takes it out of collection so that it is uploaded again
+    under its new customer.
 
     Args:
-        erp_invoices: validated ERP invoices (canonical columns).
-        customer_ids: ``customer_ref`` -> ``customerId`` (:func:`customer_id_map`).
+        erp_invoices: validated ERP invoices (canonical columns, ``invoice_key``, ``customer_key``).
+        customer_ids: ``customer_key`` -> ``customerId`` (:func:`customer_id_map`).
         enkash_invoices: EnKash's invoices for this seller (:data:`ENKASH_INVOICE_COLUMNS`), one per
             externalId: the keepers of ``convergence.invoice_twins``.
 
     Returns:
         ``to_create`` in invoiceBulkUpload columns; ``to_update`` with ``invoiceId`` and the members to
-        patch; ERP rows whose customer is not (yet) in EnKash in ``skipped_unknown_customer``; the ERP
-        invoices EnKash already holds in ``present``.
+        patch; ``to_clear`` for emptied fields; ERP rows whose customer is not (yet) in EnKash in
+        ``skipped_unknown_customer``; the ERP invoices EnKash already holds in ``present``.
     """
-    with_ids = erp_invoices.join(customer_ids, on="customer_ref", how="left")
+    ids = customer_ids.select(key_of(customer_ids, "customer_key", "customer_ref"), pl.col("customerId"))
+    erp = erp_invoices.with_columns(
+        key_of(erp_invoices, "invoice_key", "invoice_number"),
+        key_of(erp_invoices, "customer_key", "customer_ref"),
+    )
+    with_ids = erp.join(ids, on="customer_key", how="left")
     skipped = with_ids.filter(pl.col("customerId").is_null()).select("invoice_number", "customer_ref")
     rows = with_ids.filter(pl.col("customerId").is_not_null()).select(
-        pl.col("customerId"), *_erp_invoice_fields()
+        pl.col("customerId"), pl.col("invoice_key"), *_erp_invoice_fields()
     )
-    known = enkash_invoices.select(list(ENKASH_INVOICE_COLUMNS)).with_columns(
-        pl.col("invoiceDate").dt.date(),
-        # EnKash answers in JSON floats: their shortest text is the decimal we sent ("4053.14"), so
-        # "unchanged" is an exact match (a float-to-decimal cast would round 2.675 up to 2.68).
-        *(
-            pl.col(a).cast(pl.String).str.to_decimal(scale=2).cast(AMOUNT_DTYPE, strict=False)
-            for a in ("baseAmount", "cgst", "sgst", "igst")
-        ),
+    known = enkash_business_dates(
+        live_invoices(_with_columns(enkash_invoices, ENKASH_INVOICE_COLUMNS)), ["invoiceDate"]
+    ).with_columns(normalise_key_expr(pl.col("externalId")).alias("invoice_key"))
+    joined = rows.join(_suffixed(known, keep=("invoice_key", "invoiceId")), on="invoice_key", how="left")
+    held = joined.filter(pl.col("invoiceId").is_not_null())
+    moved_after_dispatch = pl.col("dispatched_ek").fill_null(False) & (
+        pl.col("customerId") != pl.col("customerId_ek")
     )
-    joined = rows.join(known, on="externalId", how="left", suffix="_ek")
-    new = joined.filter(pl.col("invoiceId").is_null())
-    existing = joined.filter(
-        pl.col("invoiceId").is_not_null() & pl.col("receivableStatus").is_in(_OPEN_STATUSES)
-    )
-    compared = [INVOICE_FIELD_MAP[c] for c in INVOICE_FIELD_MAP if c != "invoice_number"]
-    differs = pl.any_horizontal(
-        [
-            pl.col(c).cast(pl.String).fill_null("") != pl.col(f"{c}_ek").cast(pl.String).fill_null("")
-            for c in compared
-        ]
-    )
-    changed = existing.filter(differs)
+    existing = held.filter(pl.col("receivableStatus_ek").is_in(_OPEN_STATUSES) & ~moved_after_dispatch)
+    to_set, to_clear = field_changes(existing, INVOICE_COMPARED, "externalId", "invoiceId")
+    changed = existing.filter(to_set)
     template_cols = ["customerId", *(e.meta.output_name() for e in _erp_invoice_fields())]
     return InvoicePlan(
-        to_create=new.select(template_cols),
+        to_create=joined.filter(pl.col("invoiceId").is_null()).select(template_cols),
         to_update=changed.select(["invoiceId", *template_cols]),
-        unchanged=joined.filter(pl.col("invoiceId").is_not_null()).height - changed.height,
+        unchanged=held.height - changed.height,
         skipped_unknown_customer=skipped,
-        present=joined.filter(pl.col("invoiceId").is_not_null()).select(
-            "externalId", "invoiceId", "baseAmount"
-        ),
+        present=held.select("externalId", "invoiceId", "baseAmount"),
+        to_clear=to_clear,
     )
 
 
-def invoices_to_dispatch(erp_invoices: pl.DataFrame, keepers: pl.DataFrame) -> pl.DataFrame:
+def _erp_keys(erp_invoices: pl.DataFrame, customer_ids: pl.DataFrame | None) -> pl.DataFrame:
+    """The ERP invoices' keys, with the customerId EnKash should hold each under (when known)."""
+    keys = erp_invoices.select(key_of(erp_invoices, "invoice_key", "invoice_number"))
+    if customer_ids is None:
+        return keys
+    customer = erp_invoices.select(key_of(erp_invoices, "customer_key", "customer_ref"))
+    ids = customer_ids.select(key_of(customer_ids, "customer_key", "customer_ref"), pl.col("customerId"))
+    return (
+        pl.concat([keys, customer], how="horizontal")
+        .join(ids, on="customer_key", how="left")
+        .select("invoice_key", pl.col("customerId").alias("__expected_customer"))
+    )
+
+
+def invoices_to_dispatch(
+    erp_invoices: pl.DataFrame, keepers: pl.DataFrame, customer_ids: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """EnKash invoices of tonight's ERP file that are open and have never been dispatched.
 
     EnKash's ``dispatched`` flag is the truth here, not a local record: an invoice dispatched by an
     earlier run whose answer was lost shows ``dispatched = true`` and is not sent again. ``keepers`` holds
     one copy per externalId (``convergence.invoice_twins(...).keepers``), the dispatched one when there is
-    one, so a twin is never dispatched.
+    one, so a twin is never dispatched. With ``customer_ids`` (:func:`customer_id_map`), an invoice is
+    dispatched only under the customer the ERP bills: one still held under its former customer (its move
+    failed) is not sent to the wrong customer.
     """
+    erp = _erp_keys(erp_invoices, customer_ids)
+    picked = live_invoices(keepers).with_columns(
+        normalise_key_expr(pl.col("externalId")).alias("invoice_key")
+    )
+    picked = picked.join(erp, on="invoice_key", how="semi" if customer_ids is None else "inner")
+    if customer_ids is not None:
+        picked = picked.filter(pl.col("customerId") == pl.col("__expected_customer"))
     return (
-        keepers.filter(
-            pl.col("externalId").is_in(erp_invoices.get_column("invoice_number").implode())
-            & ~pl.col("dispatched").fill_null(False)
-            & pl.col("receivableStatus").is_in(_OPEN_STATUSES)
+        picked.filter(
+            ~pl.col("dispatched").fill_null(False) & pl.col("receivableStatus").is_in(_OPEN_STATUSES)
         )
         .select("invoiceId", "externalId", "customerId")
         .sort("externalId")
@@ -279,7 +348,11 @@ def invoices_to_dispatch(erp_invoices: pl.DataFrame, keepers: pl.DataFrame) -> p
 
 def already_dispatched(erp_invoices: pl.DataFrame, keepers: pl.DataFrame) -> pl.DataFrame:
     """ERP invoices EnKash already shows dispatched: ``externalId``, ``invoiceId``."""
-    return keepers.filter(
-        pl.col("externalId").is_in(erp_invoices.get_column("invoice_number").implode())
-        & pl.col("dispatched").fill_null(False)
-    ).select("externalId", "invoiceId")
+    erp = _erp_keys(erp_invoices, None)
+    return (
+        live_invoices(keepers)
+        .with_columns(normalise_key_expr(pl.col("externalId")).alias("invoice_key"))
+        .join(erp, on="invoice_key", how="semi")
+        .filter(pl.col("dispatched").fill_null(False))
+        .select("externalId", "invoiceId")
+    )

@@ -17,10 +17,21 @@ import polars as pl
 class Stage(StrEnum):
     """The stages of a night, in the order they run."""
 
+    #: open invoices the export no longer holds (or that moved customer after dispatch): deleted when
+    #: never dispatched, otherwise taken out of collection
+    INVOICES_CANCEL = "invoices_cancel"
+    #: customers the export no longer holds, deactivated
+    CUSTOMERS_DEACTIVATE = "customers_deactivate"
+    #: customers this project deactivated that are back in the export, activated again
+    CUSTOMERS_REACTIVATE = "customers_reactivate"
     CUSTOMERS_CREATE = "customers_create"
     CUSTOMERS_UPDATE = "customers_update"
+    #: customer fields emptied in the ERP, cleared in EnKash (one row per customer and field)
+    CUSTOMER_FIELDS_CLEAR = "customer_fields_clear"
     INVOICES_UPLOAD = "invoices_upload"
     INVOICES_UPDATE = "invoices_update"
+    #: invoice fields emptied in the ERP, cleared in EnKash (one row per invoice and field)
+    INVOICE_FIELDS_CLEAR = "invoice_fields_clear"
     #: undispatched copies of an invoice EnKash holds more than once, deleted
     INVOICES_DEDUPLICATE = "invoices_deduplicate"
     INVOICES_DISPATCH = "invoices_dispatch"

@@ -423,6 +423,16 @@ class RunLedger:
             )
             return dict(cur.fetchall())
 
+    def failed_messages(self, seller_id: str, stage: str) -> dict[str, str]:
+        """Keys of a stage whose last attempt failed, each with the reason recorded for it."""
+        with self._lock:
+            cur = self._conn.execute(
+                "SELECT key, COALESCE(message, '') FROM entries WHERE seller_id = ? AND stage = ?"
+                " AND status = 'failed'",
+                (seller_id, stage),
+            )
+            return dict(cur.fetchall())
+
     # ---- what each night did -------------------------------------------------------------------
 
     def record_results(self, seller_id: str, night: str, results: pl.DataFrame) -> None:

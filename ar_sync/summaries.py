@@ -19,7 +19,14 @@ from typing import Final
 
 import polars as pl
 
-from ar_sync.night_summary import CustomerTwin, InvoiceTwin, NightSummary, OverdueCustomer
+from ar_sync.night_summary import (
+    CustomerTwin,
+    InvoiceTwin,
+    NightSummary,
+    OverdueCustomer,
+    RejectedInput,
+    UnclearedField,
+)
 from ar_sync.results import Origin, RowOutcome, Stage
 
 STAGES: Final = tuple(str(s) for s in Stage)
@@ -177,14 +184,19 @@ def build_night_summary(
     twins_open_amount: float = 0.0,
     dry_run: bool = False,
     planned: Mapping[str, int] | None = None,
+    rejected: RejectedInput | None = None,
     period_days: int = 90,
     top_n: int = 10,
 ) -> NightSummary:
     """The night's summary: counts from the night's result rows, amounts from the open invoices.
 
     ``invoice_twins`` are ``convergence.invoice_twins(...).to_report`` rows, ``customer_twins`` are
-    ``convergence.customer_twins(...)`` rows; amounts are rounded to 2 decimals.
+    ``convergence.customer_twins(...)`` rows; amounts are rounded to 2 decimals. ``rejected`` (what
+    input validation rejected, and where the report is) takes precedence over ``customers_rejected``
+    and ``invoices_rejected``.
     """
+    if rejected is not None:
+        customers_rejected, invoices_rejected = rejected.customers, rejected.invoices
     stages = {row["stage"]: row for row in stage_counts(results).iter_rows(named=True)}
     open_df = open_invoices.lazy().collect()
     aged = aging(open_df, as_of)
@@ -201,8 +213,26 @@ def build_night_summary(
         customers_created=count(Stage.CUSTOMERS_CREATE, "sent"),
         customers_already_present=count(Stage.CUSTOMERS_CREATE, "already_present"),
         customers_updated=count(Stage.CUSTOMERS_UPDATE, "sent"),
-        customers_failed=count(Stage.CUSTOMERS_CREATE, "failure") + count(Stage.CUSTOMERS_UPDATE, "failure"),
+        customers_failed=sum(
+            count(stage, "failure")
+            for stage in (
+                Stage.CUSTOMERS_CREATE,
+                Stage.CUSTOMERS_UPDATE,
+                Stage.CUSTOMERS_DEACTIVATE,
+                Stage.CUSTOMERS_REACTIVATE,
+            )
+        ),
         customers_rejected=customers_rejected,
+        top_rejection_reasons=list(rejected.top_reasons) if rejected else [],
+        rejected_rows_file=rejected.file if rejected else None,
+        invoices_cancelled=count(Stage.INVOICES_CANCEL, "sent"),
+        invoices_cancel_failed=count(Stage.INVOICES_CANCEL, "failure"),
+        customers_deactivated=count(Stage.CUSTOMERS_DEACTIVATE, "sent"),
+        customers_reactivated=count(Stage.CUSTOMERS_REACTIVATE, "sent"),
+        customer_fields_cleared=count(Stage.CUSTOMER_FIELDS_CLEAR, "sent"),
+        invoice_fields_cleared=count(Stage.INVOICE_FIELDS_CLEAR, "sent"),
+        fields_not_cleared=count(Stage.CUSTOMER_FIELDS_CLEAR, "failure")
+        + count(Stage.INVOICE_FIELDS_CLEAR, "failure"),
         invoices_uploaded=count(Stage.INVOICES_UPLOAD, "sent"),
         invoices_already_present=count(Stage.INVOICES_UPLOAD, "already_present"),
         invoices_failed=count(Stage.INVOICES_UPLOAD, "failure"),
@@ -229,6 +259,7 @@ def build_night_summary(
             CustomerTwin(customer_ref=r["uniqueRefNo"], customer_ids=r["customerIds"])
             for r in (customer_twins.iter_rows(named=True) if customer_twins is not None else [])
         ],
+        uncleared_fields=uncleared_fields(results),
         open_invoices=open_df.height,
         open_amount=round(float(open_df["balance_amount"].sum()), 2),
         twins_open_amount=round(twins_open_amount, 2),
@@ -237,6 +268,25 @@ def build_night_summary(
         top_overdue=[OverdueCustomer(**row) for row in top.iter_rows(named=True)],
         planned=dict(planned) if planned is not None else None,
     )
+
+
+def uncleared_fields(results: Frame) -> list[UnclearedField]:
+    """The fields emptied in the ERP that could not be cleared: the failed rows of the clear stages."""
+    failed = (
+        results.lazy()
+        .filter(
+            pl.col("stage").is_in([str(Stage.CUSTOMER_FIELDS_CLEAR), str(Stage.INVOICE_FIELDS_CLEAR)])
+            & (pl.col("outcome") == RowOutcome.FAILURE)
+        )
+        .select("key", "reason")
+        .sort("key")
+        .collect()
+    )
+    # Keys are "<record>:<field>" (field_clears.clear_key); a record may itself hold a colon.
+    return [
+        UnclearedField(record=key.rpartition(":")[0], field=key.rpartition(":")[2], reason=reason or "")
+        for key, reason in failed.iter_rows()
+    ]
 
 
 def format_inr(amount: float) -> str:
@@ -262,11 +312,35 @@ def summary_markdown(
         f"**Open:** {summary.open_invoices} invoices, {format_inr(summary.open_amount)}  ",
         f"**DSO:** {dso_text}  ",
         f"**Rejected input rows:** {summary.customers_rejected} customers, "
-        f"{summary.invoices_rejected} invoices",
+        f"{summary.invoices_rejected} invoices"
+        + (f" (every reason in `{summary.rejected_rows_file}`)" if summary.rejected_rows_file else "")
+        + "  ",
+        f"**Left the export:** {summary.invoices_cancelled} invoices cancelled, "
+        f"{summary.customers_deactivated} customers deactivated  ",
+        f"**Emptied in the ERP:** {summary.customer_fields_cleared + summary.invoice_fields_cleared} "
+        f"fields cleared, {summary.fields_not_cleared} cannot be cleared",
         "",
     ]
+    if summary.top_rejection_reasons:
+        lines += [
+            "## Top rejection reasons",
+            "",
+            "| Reason | Records |",
+            "|---|---:|",
+            *(f"| {_cell(r.reason)} | {r.records} |" for r in summary.top_rejection_reasons),
+            "",
+        ]
     if notes := summary.attention():
         lines += ["## Needs attention", "", *(f"- {_cell(note)}" for note in notes), ""]
+    if summary.dry_run and summary.planned is not None:
+        lines += [
+            "## Dry run: what a real run would send",
+            "",
+            "| Stage | Rows |",
+            "|---|---:|",
+            *(f"| {stage} | {rows} |" for stage, rows in summary.planned.items()),
+            "",
+        ]
     lines += [
         "## Stages",
         "",

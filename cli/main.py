@@ -17,6 +17,7 @@ import logging
 import os
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -208,6 +209,26 @@ def cycle(
             min=0, help="Seconds to wait for another cycle of the same seller to finish (then fail)."
         ),
     ] = 1800.0,
+    max_invoice_amount: Annotated[
+        str,
+        typer.Option(help="Ceiling per invoice in INR: an amount or invoice total above it is rejected."),
+    ] = "100000000.00",
+    max_cancel_share: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Refuse a night that would cancel more than this share of the open invoices, or "
+            "deactivate more than this share of the active customers (a truncated export?).",
+        ),
+    ] = 0.05,
+    confirm_cancellations: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-cancellations",
+            help="Run a night above --max-cancel-share: the invoices and customers really left the ERP.",
+        ),
+    ] = False,
 ) -> None:
     """Run nightly_ar_cycle once, now, and print its summary (exit status 1 if it failed)."""
     for path in (customers, invoices):
@@ -217,17 +238,29 @@ def cycle(
         as_of_date = date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise _fail(f"--as-of {as_of!r} is not a date; use YYYY-MM-DD.") from None
+    from pydantic import ValidationError
+
     from flows.options import CycleOptions
 
-    options = CycleOptions(
-        out_dir=str(out),
-        dry_run=dry_run,
-        credentials_block=block,
-        customer_columns=_column_mapping(customer_column, "--customer-column"),
-        invoice_columns=_column_mapping(invoice_column, "--invoice-column"),
-        chunk_size=chunk_size,
-        lock_timeout_seconds=lock_timeout,
-    )
+    try:
+        ceiling = Decimal(max_invoice_amount.replace(",", ""))
+        options = CycleOptions(
+            out_dir=str(out),
+            dry_run=dry_run,
+            credentials_block=block,
+            customer_columns=_column_mapping(customer_column, "--customer-column"),
+            invoice_columns=_column_mapping(invoice_column, "--invoice-column"),
+            chunk_size=chunk_size,
+            lock_timeout_seconds=lock_timeout,
+            max_invoice_amount=ceiling,
+            max_cancel_share=max_cancel_share,
+            confirm_cancellations=confirm_cancellations,
+        )
+    except (InvalidOperation, ValidationError):
+        raise _fail(
+            f"--max-invoice-amount {max_invoice_amount!r} is not an amount above 0 with at most 2 decimals, "
+            "e.g. 100000000.00 (10 crore)."
+        ) from None
     if ledger is not None:
         options.ledger_path = str(ledger)
     summary = _run_cycle(customers, invoices, as_of_date, options)

@@ -4,7 +4,7 @@ from datetime import date
 
 from prefect import flow
 
-from ar_sync.night_summary import NeedsAttentionError, NightSummary
+from ar_sync.night_summary import NeedsAttentionError, NightSummary, RejectedInput
 from flows.options import CycleOptions, resolve_night
 from flows.prepare import holding_seller, top_level
 from flows.run_options import resolve_options
@@ -15,7 +15,10 @@ from tasks.reports import publish_summary
 
 @flow(name="ar-summary")
 async def ar_summary(
-    as_of: date | None = None, options: CycleOptions | None = None, planned: dict[str, int] | None = None
+    as_of: date | None = None,
+    options: CycleOptions | None = None,
+    planned: dict[str, int] | None = None,
+    rejected: RejectedInput | None = None,
 ) -> NightSummary:
     """Summarise the night (every attempt of it, from the run ledger) and the seller's open receivables.
 
@@ -27,6 +30,8 @@ async def ar_summary(
         as_of: the night, and the date aging is counted from; default: the run's date in IST.
         options: where the ledger and the output folder are, which credentials block.
         planned: in a dry run, the rows each stage would have sent (nightly_ar_cycle passes it).
+        rejected: what input validation rejected and where the report is (nightly_ar_cycle passes it;
+            run alone, the counts are read back from rejected_rows.csv).
     """
     options = await resolve_options(options)
     night = resolve_night(as_of)
@@ -36,7 +41,15 @@ async def ar_summary(
         # All invoices, read once: the open ones are what is owed, all of them give DSO's credit sales.
         invoices = read_enkash_invoices(block, ledger)
         summary = publish_summary(
-            invoices, enkash_customers, night, seller_id, options.out_dir, ledger, options.dry_run, planned
+            invoices,
+            enkash_customers,
+            night,
+            seller_id,
+            options.out_dir,
+            ledger,
+            options.dry_run,
+            planned,
+            rejected,
         )
     log_night(summary)
     if top_level() and (notes := summary.attention()):

@@ -7,6 +7,8 @@ from prefect import flow
 from ar_sync.results import Stage
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs
+from flows.run_options import resolve_options
+from flows.run_outcome import finish_stage
 from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
 from tasks.payments import collect_payments_task
 
@@ -29,7 +31,7 @@ async def collect_payments(
         as_of: the night the payments are exported for; default: the run's date in IST.
         options: how to run (credentials block, output folder, ledger, dry run ...).
     """
-    options = options or CycleOptions()
+    options = await resolve_options(options)
     night = resolve_night(as_of).isoformat()
     block, ledger = options.credentials_block, options.ledger_path
     async with holding_seller(options):
@@ -47,7 +49,9 @@ async def collect_payments(
             ledger,
             dry_run=options.dry_run,
         )
-    return [stage_report(Stage.PAYMENTS_EXPORT, done.results, done.export.lines.height, options.dry_run)]
+    return finish_stage(
+        [stage_report(Stage.PAYMENTS_EXPORT, done.results, done.export.lines.height, options.dry_run)]
+    )
 
 
 if __name__ == "__main__":

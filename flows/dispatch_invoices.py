@@ -7,13 +7,13 @@ from prefect import flow
 
 from ar_sync.convergence import invoice_twins
 from ar_sync.night_summary import NeedsAttentionError
-from ar_sync.planner import already_dispatched, invoices_to_dispatch
+from ar_sync.planner import already_dispatched, customer_id_map, invoices_to_dispatch
 from ar_sync.results import Stage, empty_results
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs, top_level
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
-from tasks.enkash_state import check_open_statuses, read_enkash_invoices
+from tasks.enkash_state import check_open_statuses, read_enkash_customers, read_enkash_invoices
 from tasks.invoices import delete_invoice_twins, dispatch_invoices_chunk
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
@@ -32,7 +32,8 @@ async def dispatch_invoices(
 
     EnKash's own ``dispatched`` flag decides, read fresh at the start: an invoice dispatched by an
     earlier (crashed or retried) run is not dispatched again, and one whose dispatch answer was lost
-    is looked up before any resend.
+    is looked up before any resend. An invoice is dispatched only under the customer the ERP bills
+    (never to a former customer), and a cancelled copy never.
 
     Args:
         customers_file: the ERP customer export.
@@ -46,9 +47,12 @@ async def dispatch_invoices(
     async with holding_seller(options):
         inputs = prepare_inputs(customers_file, invoices_file, options)
         assert inputs.invoices is not None
+        enkash_customers, _ = read_enkash_customers(block, ledger)
         picture = read_enkash_invoices(block, ledger)
         twins = invoice_twins(picture)
-        pending = invoices_to_dispatch(inputs.invoices.valid, twins.keepers)
+        pending = invoices_to_dispatch(
+            inputs.invoices.valid, twins.keepers, customer_id_map(enkash_customers)
+        )
         # Undispatched invoices cannot have been paid: if none of them reads as open, EnKash names its
         # statuses otherwise than the contract profile says, and the night must stop, not dispatch
         # nothing and report nothing owed.

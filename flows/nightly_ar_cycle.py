@@ -6,16 +6,18 @@ from prefect import flow
 
 from ar_sync.night_summary import NeedsAttentionError, NightSummary
 from flows.ar_summary import ar_summary
+from flows.cancel_removed import cancel_removed
 from flows.collect_payments import collect_payments
 from flows.dispatch_invoices import dispatch_invoices
 from flows.options import CycleOptions, resolve_night
-from flows.prepare import holding_seller
+from flows.prepare import holding_seller, load_inputs
 from flows.run_options import resolve_options
 from flows.run_outcome import log_night, publish_stopped_night
 from flows.setup_reminders import setup_reminders
 from flows.sync_customers import sync_customers
 from flows.upload_invoices import upload_invoices
-from tasks.inputs import load_erp_inputs, report_rejected_rows
+from tasks.dry_run import predict_night_sends
+from tasks.inputs import rejected_input, report_rejected_rows
 from tasks.token import fetch_token
 
 
@@ -32,11 +34,18 @@ async def nightly_ar_cycle(
     while someone clicks Run, a CLI run, another worker) waits, then fails with one line naming this
     one. Stages, each a subflow that is also deployable alone: load and validate the ERP files (bad rows
     to rejected_rows.csv; fail above the rejection threshold, before anything is sent); fetch a token;
-    sync_customers; upload_invoices; dispatch_invoices (after removing extra invoice copies);
-    collect_payments (what EnKash received since the last export, as payments.csv for the ERP, once);
-    setup_reminders; ar_summary. Every stage diffs the ERP against a fresh read of EnKash, so rerunning
-    a failed or killed night sends only what is still missing, and the summary counts the whole night.
-    The run ends Failed, after publishing the summary, when EnKash holds copies only a person can fix.
+    cancel_removed (what left the export; a night that would cancel too much stops here, before
+    anything is sent); sync_customers; upload_invoices; dispatch_invoices (after removing extra invoice
+    copies); collect_payments (what EnKash received since the last export, as payments.csv for the ERP,
+    once); setup_reminders; ar_summary. Every stage diffs the ERP against a fresh read of EnKash, so
+    rerunning a failed or killed night sends only what is still missing, and the summary counts the
+    whole night. The run ends Failed, after publishing the summary, when EnKash holds copies only a
+    person can fix.
+
+    A dry run (``options.dry_run``) reads EnKash once and predicts, per stage, exactly what the real
+    run would send (including the invoices of customers it would create, and their dispatch), without
+    running the writing stages; the prediction is ``planned`` in the summary. Its payments stage runs
+    as a preview: it counts the lines a real night would export and writes and records nothing.
 
     Args:
         customers_file: the ERP customer export (CSV, Parquet or XLSX).
@@ -52,20 +61,31 @@ async def nightly_ar_cycle(
     night = resolve_night(as_of)
     async with holding_seller(options):
         # Inputs first: a broken export fails the night before any request reaches EnKash.
-        inputs = load_erp_inputs(
-            customers_file, invoices_file, options.customer_columns, options.invoice_columns
-        )
-        report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
-        fetch_token(options.credentials_block, options.ledger_path)
-        reports = [
-            *await sync_customers(customers_file, night, options),
-            *await upload_invoices(customers_file, invoices_file, night, options),
-            *await dispatch_invoices(customers_file, invoices_file, night, options),
-            *await collect_payments(customers_file, invoices_file, night, options),
-            *await setup_reminders(night, options),
-        ]
-        planned = {str(r.stage): r.planned for r in reports} if options.dry_run else None
-        summary = log_night(await ar_summary(night, options, planned))
+        inputs = load_inputs(customers_file, invoices_file, options)
+        report = report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
+        rejected = rejected_input(inputs, report)
+        block, ledger = options.credentials_block, options.ledger_path
+        fetch_token(block, ledger)
+        planned = None
+        if options.dry_run:
+            planned = predict_night_sends(
+                inputs,
+                options.reminder_schedule,
+                options.max_cancel_share,
+                options.confirm_cancellations,
+                block,
+                ledger,
+            )
+            previews = await collect_payments(customers_file, invoices_file, night, options)
+            planned |= {str(r.stage): r.planned for r in previews}
+        else:
+            await cancel_removed(customers_file, invoices_file, night, options)
+            await sync_customers(customers_file, night, options)
+            await upload_invoices(customers_file, invoices_file, night, options)
+            await dispatch_invoices(customers_file, invoices_file, night, options)
+            await collect_payments(customers_file, invoices_file, night, options)
+            await setup_reminders(night, options)
+        summary = log_night(await ar_summary(night, options, planned, rejected))
     if notes := summary.attention():
         raise NeedsAttentionError(" ".join(notes))
     return summary

@@ -1,11 +1,14 @@
 """Typed flow parameters, so the Prefect UI shows a form and deployments are checked against a schema."""
 
 from datetime import date
+from decimal import Decimal
 
 import polars as pl
 from prefect.runtime import flow_run
 from pydantic import BaseModel, ConfigDict, Field
 
+from ar_sync.erp_fields import DEFAULT_MAX_INVOICE_AMOUNT, MAX_CEILING
+from ar_sync.lifecycle import DEFAULT_MAX_CANCEL_SHARE
 from ar_sync.nights import night_of
 from ar_sync.reminder_policy import DEFAULT_SCHEDULE, ReminderRule
 from ar_sync.results import Origin, RowOutcome, Stage
@@ -33,7 +36,26 @@ class CycleOptions(BaseModel):
         default=0.2, ge=0, le=1, description="Fail when more than this share of an input file is rejected."
     )
     dry_run: bool = Field(
-        default=False, description="Read and plan only: report what would be sent, send nothing."
+        default=False,
+        description="Read and plan only: predict, per stage, what a real run would send; send nothing.",
+    )
+    max_invoice_amount: Decimal = Field(
+        default=DEFAULT_MAX_INVOICE_AMOUNT,
+        gt=0,
+        le=MAX_CEILING,
+        decimal_places=2,
+        description="Ceiling per invoice (INR): an amount or invoice total above it is rejected.",
+    )
+    max_cancel_share: float = Field(
+        default=DEFAULT_MAX_CANCEL_SHARE,
+        ge=0,
+        le=1,
+        description="Refuse a night that would cancel more than this share of the open invoices (or "
+        "deactivate more than this share of the active customers): the export may be truncated.",
+    )
+    confirm_cancellations: bool = Field(
+        default=False,
+        description="Confirm a night above max_cancel_share: the invoices and customers really left the ERP.",
     )
     customer_columns: dict[str, str] = Field(
         default_factory=dict, description="ERP customer column -> canonical column, for other ERPs' exports."

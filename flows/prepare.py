@@ -30,13 +30,24 @@ async def holding_seller(options: CycleOptions) -> AsyncIterator[str]:
         yield seller_id
 
 
+def load_inputs(customers_file: str, invoices_file: str | None, options: CycleOptions) -> ErpInputs:
+    """Load and validate the ERP export the way ``options`` reads it (column mappings, ceiling)."""
+    return load_erp_inputs(
+        customers_file,
+        invoices_file,
+        options.customer_columns,
+        options.invoice_columns,
+        options.max_invoice_amount,
+    )
+
+
 def prepare_inputs(customers_file: str, invoices_file: str | None, options: CycleOptions) -> ErpInputs:
     """Load the ERP export (cached by content) and, in a top-level run, write rejected_rows.csv.
 
     Inside nightly_ar_cycle the parent has already written the report and checked the rejection
     threshold, so the stage subflows only load (a cache hit) and do not write it again.
     """
-    inputs = load_erp_inputs(customers_file, invoices_file, options.customer_columns, options.invoice_columns)
+    inputs = load_inputs(customers_file, invoices_file, options)
     if top_level():
         report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
     return inputs

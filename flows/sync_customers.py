@@ -1,4 +1,5 @@
-"""sync_customers: make EnKash's customers match the ERP's (bulk create the new, bulk update the changed)."""
+"""sync_customers: make EnKash's customers match the ERP's (create the new, update the changed, clear the
+emptied)."""
 
 from datetime import date
 
@@ -6,14 +7,16 @@ import polars as pl
 from prefect import flow
 
 from ar_sync.convergence import customer_keepers
+from ar_sync.field_clears import clear_keys
 from ar_sync.planner import plan_customers
 from ar_sync.results import Stage, empty_results
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
-from tasks.customers import create_customers_chunk, update_customers_chunk
+from tasks.customers import clear_customer_fields_chunk, create_customers_chunk, update_customers_chunk
 from tasks.enkash_state import read_enkash_customers
+from tasks.lifecycle import settle_lifecycle
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
 
@@ -22,11 +25,13 @@ from tasks.progress import tracked
 async def sync_customers(
     customers_file: str, as_of: date | None = None, options: CycleOptions | None = None
 ) -> list[StageReport]:
-    """Create the ERP customers EnKash lacks and update those whose details changed.
+    """Create the ERP customers EnKash lacks, update those whose details changed, clear emptied fields.
 
-    The ERP ``customer_ref`` is stored as the EnKash customer's ``uniqueRefNo``, so which ERP customer
-    is which EnKash customer can always be read back from EnKash. One task run per chunk of
-    ``options.chunk_size`` customers.
+    The ERP ``customer_ref`` is stored as the EnKash customer's ``uniqueRefNo`` (compared ignoring case,
+    outer spaces and invisible characters), so which ERP customer is which EnKash customer can always be
+    read back from EnKash. Values are compared normalised, so unchanged files make no update call. A
+    field emptied in the ERP is cleared with updateCustomer (the bulk update file cannot clear), or
+    reported as "cannot clear". One task run per chunk of ``options.chunk_size`` customers.
 
     Args:
         customers_file: the ERP customer export (CSV, Parquet or XLSX).
@@ -40,7 +45,7 @@ async def sync_customers(
         inputs = prepare_inputs(customers_file, None, options)
         enkash_customers, _ = read_enkash_customers(block, ledger)
         plan = plan_customers(inputs.customers.valid, enkash_customers)
-        created, updated = [empty_results()], [empty_results()]
+        created, updated, cleared = [empty_results()], [empty_results()], [empty_results()]
         if not options.dry_run:
             keepers = customer_keepers(enkash_customers).drop_nulls("uniqueRefNo")
             held = dict(zip(keepers["uniqueRefNo"].to_list(), keepers["customerId"].to_list(), strict=True))
@@ -54,9 +59,15 @@ async def sync_customers(
             updates = plan.to_update.iter_slices(options.chunk_size)
             for chunk in tracked(updates, plan.to_update.height, Stage.CUSTOMERS_UPDATE):
                 updated.append(update_customers_chunk(chunk, night, block, ledger))
+            still = clear_keys(plan.to_clear, "customer_ref")
+            cleared.append(settle_lifecycle({Stage.CUSTOMER_FIELDS_CLEAR: still}, night, block, ledger))
+            for chunk in plan.to_clear.iter_slices(options.chunk_size):
+                cleared.append(clear_customer_fields_chunk(chunk, night, block, ledger))
+    dry = options.dry_run
     reports = [
-        stage_report(Stage.CUSTOMERS_CREATE, pl.concat(created), plan.to_create.height, options.dry_run),
-        stage_report(Stage.CUSTOMERS_UPDATE, pl.concat(updated), plan.to_update.height, options.dry_run),
+        stage_report(Stage.CUSTOMERS_CREATE, pl.concat(created), plan.to_create.height, dry),
+        stage_report(Stage.CUSTOMERS_UPDATE, pl.concat(updated), plan.to_update.height, dry),
+        stage_report(Stage.CUSTOMER_FIELDS_CLEAR, pl.concat(cleared), plan.to_clear.height, dry),
     ]
     return finish_stage(reports, rejected=inputs.customers.rejected_rows)
 

@@ -6,6 +6,7 @@ import polars as pl
 from prefect import flow
 
 from ar_sync.convergence import invoice_twins
+from ar_sync.field_clears import clear_keys
 from ar_sync.planner import customer_id_map, plan_invoices
 from ar_sync.results import RowOutcome, Stage, empty_results, result_rows
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
@@ -13,7 +14,8 @@ from flows.prepare import holding_seller, prepare_inputs
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
 from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
-from tasks.invoices import update_invoices_chunk, upload_invoices_chunk
+from tasks.invoices import clear_invoice_fields_chunk, update_invoices_chunk, upload_invoices_chunk
+from tasks.lifecycle import settle_lifecycle
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
 
@@ -35,10 +37,14 @@ def _unknown_customer_failures(skipped: pl.DataFrame) -> pl.DataFrame:
 async def upload_invoices(
     customers_file: str, invoices_file: str, as_of: date | None = None, options: CycleOptions | None = None
 ) -> list[StageReport]:
-    """Upload new invoices with invoiceBulkUpload (externalId = invoice_number) and patch changed ones.
+    """Upload new invoices with invoiceBulkUpload (externalId = invoice_number), patch changed ones, clear
+    emptied fields.
 
-    An invoice is new when no EnKash invoice carries its number as ``externalId``; it is changed when
-    EnKash holds it open with other dates, amounts or terms. One task run per chunk.
+    An invoice is new when no live EnKash invoice carries its number as ``externalId`` (compared ignoring
+    case, outer spaces and invisible characters; a cancelled copy does not count, so an invoice back in
+    the export is billed again); it is changed when EnKash holds it open with other dates, amounts,
+    terms or, while undispatched, another customer (it is moved: updateInvoice ``customerId``). Fields
+    emptied in the ERP are cleared with updateInvoice nulls. One task run per chunk.
 
     Args:
         customers_file: the ERP customer export (invoices are checked against its valid customers).
@@ -55,7 +61,7 @@ async def upload_invoices(
         enkash_customers, _ = read_enkash_customers(block, ledger)
         keepers = invoice_twins(read_enkash_invoices(block, ledger)).keepers
         plan = plan_invoices(inputs.invoices.valid, customer_id_map(enkash_customers), keepers)
-        uploaded, updated = [empty_results()], [empty_results()]
+        uploaded, updated, cleared = [empty_results()], [empty_results()], [empty_results()]
         if not options.dry_run:
             held_rows = keepers.drop_nulls("externalId")
             held = dict(zip(held_rows["externalId"].to_list(), held_rows["invoiceId"].to_list(), strict=True))
@@ -74,9 +80,15 @@ async def upload_invoices(
             updates = plan.to_update.iter_slices(options.chunk_size)
             for chunk in tracked(updates, plan.to_update.height, Stage.INVOICES_UPDATE):
                 updated.append(update_invoices_chunk(chunk, night, block, ledger))
+            still = clear_keys(plan.to_clear, "externalId")
+            cleared.append(settle_lifecycle({Stage.INVOICE_FIELDS_CLEAR: still}, night, block, ledger))
+            for chunk in plan.to_clear.iter_slices(options.chunk_size):
+                cleared.append(clear_invoice_fields_chunk(chunk, night, block, ledger))
+    dry = options.dry_run
     reports = [
-        stage_report(Stage.INVOICES_UPLOAD, pl.concat(uploaded), plan.to_create.height, options.dry_run),
-        stage_report(Stage.INVOICES_UPDATE, pl.concat(updated), plan.to_update.height, options.dry_run),
+        stage_report(Stage.INVOICES_UPLOAD, pl.concat(uploaded), plan.to_create.height, dry),
+        stage_report(Stage.INVOICES_UPDATE, pl.concat(updated), plan.to_update.height, dry),
+        stage_report(Stage.INVOICE_FIELDS_CLEAR, pl.concat(cleared), plan.to_clear.height, dry),
     ]
     return finish_stage(reports, rejected=inputs.invoices.rejected_rows)
 

@@ -1,4 +1,4 @@
-"""Customer writes: bulk create the new, bulk update the changed (one task run per chunk)."""
+"""Customer writes: bulk create the new, bulk update the changed, clear the emptied (a task per chunk)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ar_sync import exactly_once
+from ar_sync import exactly_once, field_clears
 from tasks.connection import enkash_client, night_of
 from tasks.retry_policy import retry_transient
 
@@ -50,3 +50,22 @@ def update_customers_chunk(
     """
     client = enkash_client(credentials_block, ledger_path)
     return exactly_once.update_customers(client, night_of(night, credentials_block, ledger_path), rows)
+
+
+@task(
+    name="clear-customer-fields-chunk",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=retry_transient,
+)
+def clear_customer_fields_chunk(
+    rows: pl.DataFrame, night: str, credentials_block: str | None = None, ledger_path: str | None = None
+) -> pl.DataFrame:
+    """Clear customer fields emptied in the ERP (updateCustomer, members set to null), or report them.
+
+    Example:
+        >>> results = clear_customer_fields_chunk(plan.to_clear, "2026-11-24")  # doctest: +SKIP
+    """
+    client = enkash_client(credentials_block, ledger_path)
+    return field_clears.clear_customer_fields(client, night_of(night, credentials_block, ledger_path), rows)

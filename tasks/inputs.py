@@ -21,7 +21,9 @@ from ar_sync.erp_input import (
     load_invoices,
     write_rejected,
 )
+from ar_sync.night_summary import RejectedInput
 from ar_sync.output_files import REJECTED_ROWS_FILE
+from ar_sync.rejections import rejection_summary
 
 
 @dataclass(frozen=True)
@@ -151,3 +153,12 @@ def report_rejected_rows(inputs: ErpInputs, out_dir: str, threshold: float) -> s
             rejected_path=path,
         )
     return str(path)
+
+
+def rejected_input(inputs: ErpInputs, report: str) -> RejectedInput:
+    """What the night's summary says about rejected rows: counts, the top reasons, where ``report`` is.
+
+    Example:
+        >>> rejected = rejected_input(inputs, "out/rejected_rows.csv")  # doctest: +SKIP
+    """
+    return RejectedInput.of(rejection_summary(inputs.results()), report)

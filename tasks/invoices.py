@@ -6,7 +6,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ar_sync import exactly_once
+from ar_sync import exactly_once, field_clears
 from tasks.connection import enkash_client, night_of
 from tasks.retry_policy import retry_transient
 
@@ -93,3 +93,22 @@ def dispatch_invoices_chunk(
         rows,
         partial_payment_allowed=partial_payment_allowed,
     )
+
+
+@task(
+    name="clear-invoice-fields-chunk",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=10,
+    retry_condition_fn=retry_transient,
+)
+def clear_invoice_fields_chunk(
+    rows: pl.DataFrame, night: str, credentials_block: str | None = None, ledger_path: str | None = None
+) -> pl.DataFrame:
+    """Clear invoice fields emptied in the ERP (updateInvoice, members set to null), or report them.
+
+    Example:
+        >>> results = clear_invoice_fields_chunk(plan.to_clear, "2026-11-24")  # doctest: +SKIP
+    """
+    client = enkash_client(credentials_block, ledger_path)
+    return field_clears.clear_invoice_fields(client, night_of(night, credentials_block, ledger_path), rows)

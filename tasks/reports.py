@@ -18,7 +18,7 @@ from ar_sync.exactly_once import Night
 from ar_sync.night_history import night_trend, remember_night
 from ar_sync.night_markdown import files_section, rejected_section
 from ar_sync.night_payments import night_collections
-from ar_sync.night_summary import NightSummary
+from ar_sync.night_summary import NightSummary, RejectedInput
 from ar_sync.output_files import (
     BULK_RESULTS_FILE,
     PAYMENT_MISMATCHES_FILE,
@@ -59,6 +59,7 @@ def publish_summary(
     ledger_path: str | None = None,
     dry_run: bool = False,
     planned: Mapping[str, int] | None = None,
+    rejected: RejectedInput | None = None,
 ) -> NightSummary:
     """Build the night's summary with polars and publish it (artifacts, summary.json, bulk_results.parquet,
     the HTML run report, linked from the artifacts). The night's collections, when its payments stage
@@ -67,6 +68,8 @@ def publish_summary(
     The counts are the night's record in the run ledger, over every attempt of the night; the amounts
     are ``enkash_invoices`` (all of the seller's invoices, one copy per invoice number counted: extra
     copies are listed apart). In a dry run nothing was sent, and ``planned`` says what would have been.
+    ``rejected`` (from the input stage: counts, top reasons, the report's path) is what the summary says
+    about rejected rows; without it (this stage run alone) the counts are read back from the report.
 
     Example:
         >>> summary = publish_summary(invoices, customers, night, "CEKSANDBX1", "out")  # doctest: +SKIP
@@ -82,7 +85,14 @@ def publish_summary(
     twins_open = open_invoices_frame(
         enkash_invoices.filter(pl.col("invoiceId").is_in(twin_ids.implode())), enkash_customers
     )
-    rejected = _rejected_counts(folder)
+    if rejected is None:
+        counts = _rejected_counts(folder)
+        report = folder / REJECTED_ROWS_FILE
+        rejected = RejectedInput(
+            customers=counts.get("customers", 0),
+            invoices=counts.get("invoices", 0),
+            file=str(report) if report.exists() else None,
+        )
     # The payments stage kept the night's collections; their ERP credit sales are DSO's denominator.
     scope = Night(run_ledger(ledger_path), seller_id, night.isoformat())
     collections = None if dry_run else night_collections(scope)
@@ -92,14 +102,13 @@ def publish_summary(
         open_invoices,
         night,
         seller_id=seller_id,
-        customers_rejected=rejected.get("customers", 0),
-        invoices_rejected=rejected.get("invoices", 0),
         credit_sales=credit_sales(twins.keepers, night) if sales is None else sales,
         invoice_twins=twins.to_report,
         customer_twins=customer_twins(enkash_customers),
         twins_open_amount=float(twins_open["balance_amount"].sum()),
         dry_run=dry_run,
         planned=planned,
+        rejected=rejected,
     )
     if collections is not None:
         summary = summary.model_copy(update={"collections": collections.with_rate(summary.open_amount)})

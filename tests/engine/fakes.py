@@ -7,6 +7,8 @@ entry decides what the next call of an operation does:
 - ``"refused"``: a 429 after the client's retries (``RateLimitError``), nothing done;
 - ``"unknown"``: nothing done, and no answer either (``OutcomeUnknownError``);
 - an exception instance: raised as it is, nothing done.
+
+Searches answer with the client's full frame schemas (``frames.INVOICE_SCHEMA``, ``CUSTOMER_SCHEMA``).
 """
 
 from __future__ import annotations
@@ -19,8 +21,15 @@ from typing import Any
 
 import polars as pl
 
-from enkash_ar.errors import OutcomeUnknownError, RateLimitError
-from enkash_ar.models import CustomerReminder, CustomerReminderCreate, Invoice, InvoiceBulkActionResult
+from enkash_ar.errors import NotFoundError, OutcomeUnknownError, RateLimitError, ValidationError
+from enkash_ar.frames import CUSTOMER_SCHEMA, INVOICE_SCHEMA
+from enkash_ar.models import (
+    Customer,
+    CustomerReminder,
+    CustomerReminderCreate,
+    Invoice,
+    InvoiceBulkActionResult,
+)
 
 SELLER = "CEKSANDBX1"
 
@@ -43,6 +52,8 @@ class FakeEnkash:
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     #: keys a bulk upload refuses row by row: key -> reason
     refuse_rows: dict[str, str] = field(default_factory=dict)
+    #: PATCH members that EnKash refuses to set to null (a 400, as a contract with no clearing would)
+    refuse_null: set[str] = field(default_factory=set)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     # ---- scripting ---------------------------------------------------------------------------
@@ -85,7 +96,11 @@ class FakeEnkash:
                 )
                 continue
             customer_id = f"KC{next(self._ids):014d}"
-            self.customers[customer_id] = {"customerId": customer_id, "uniqueRefNo": row["uniqueRefNo"]}
+            self.customers[customer_id] = {
+                "customerId": customer_id,
+                "uniqueRefNo": row["uniqueRefNo"],
+                "status": "ACTIVE",
+            }
             ok.append({"rowNumber": number, "customerId": customer_id})
         self._after("createBulkCustomer", step)
         return _Answer(_frame(ok, ["rowNumber", "customerId"]), _frame(bad, ["rowNumber", "field", "reason"]))
@@ -100,9 +115,45 @@ class FakeEnkash:
 
     def search_customers_frame(self, filters: Any = None) -> pl.DataFrame:
         self._before("searchCustomer")
-        return pl.DataFrame(
-            list(self.customers.values()), schema={"customerId": pl.String, "uniqueRefNo": pl.String}
-        )
+        rows = [
+            {k: c.get(k) for k in CUSTOMER_SCHEMA} for c in self.customers.values() if not c.get("deleted")
+        ]
+        return pl.DataFrame(rows, schema=CUSTOMER_SCHEMA)
+
+    def search_all_customers(self, filters: Any = None) -> list[Customer]:
+        self._before("searchCustomer")
+        return [Customer.model_validate(c) for c in self.customers.values() if not c.get("deleted")]
+
+    def _set_status(self, operation: str, customer_id: str, status: str) -> Customer:
+        step = self._before(operation)
+        self.customers[customer_id]["status"] = status
+        self._after(operation, step)
+        return Customer.model_validate(self.customers[customer_id])
+
+    def deactivate_customer(self, customer_id: str) -> Customer:
+        return self._set_status("deactivateCustomer", customer_id, "INACTIVE")
+
+    def activate_customer(self, customer_id: str) -> Customer:
+        return self._set_status("activateCustomer", customer_id, "ACTIVE")
+
+    def update_customer(self, customer_id: str, changes: dict[str, Any]) -> Customer:
+        """JsonNullable PATCH: a member set to None is cleared; ``refuse_null`` members are refused."""
+        step = self._before("updateCustomer")
+        if refused := sorted(n for n, v in changes.items() if v is None and n in self.refuse_null):
+            raise ValidationError(
+                operation="updateCustomer",
+                status_code=400,
+                error_type="VALIDATION_ERROR",
+                error_message=f"{refused[0]}: must not be null",
+            )
+        customer = self.customers[customer_id]
+        for name, value in changes.items():
+            if value is None:
+                customer.pop(name, None)
+            else:
+                customer[name] = value
+        self._after("updateCustomer", step)
+        return Customer.model_validate(customer)
 
     # ---- invoices ----------------------------------------------------------------------------
 
@@ -127,6 +178,8 @@ class FakeEnkash:
                 "dispatched": False,
                 "dispatchCount": 0,
                 "deleted": False,
+                "receivableStatus": "UNPAID",
+                "totalReceived": 0.0,
             }
             ok.append({"rowNumber": number, "invoiceId": invoice_id})
         self._after("invoiceBulkUpload", step)
@@ -141,15 +194,9 @@ class FakeEnkash:
         rows = [i for i in self.invoices.values() if not i["deleted"]]
         if filters and filters.get("dispatched") is True:
             rows = [i for i in rows if i["dispatched"]]
-        return pl.DataFrame(
-            [{k: i[k] for k in ("invoiceId", "externalId", "customerId", "dispatched")} for i in rows],
-            schema={
-                "invoiceId": pl.String,
-                "externalId": pl.String,
-                "customerId": pl.String,
-                "dispatched": pl.Boolean,
-            },
-        )
+        if filters and filters.get("customerIds"):
+            rows = [i for i in rows if i["customerId"] in filters["customerIds"]]
+        return pl.DataFrame([{k: i.get(k) for k in INVOICE_SCHEMA} for i in rows], schema=INVOICE_SCHEMA)
 
     def dispatch_invoice_collection(
         self, invoice_ids: Sequence[str], *, partial_payment_allowed: bool | None = None
@@ -181,8 +228,12 @@ class FakeEnkash:
         return InvoiceBulkActionResult.model_validate({"successInvoices": done, "failureInvoices": missing})
 
     def update_invoice(self, invoice_id: str, changes: dict[str, Any]) -> Invoice:
-        self._before("updateInvoice")
-        self.invoices[invoice_id].update(changes)
+        step = self._before("updateInvoice")
+        invoice = self.invoices[invoice_id]
+        if invoice["deleted"]:
+            raise NotFoundError(operation="updateInvoice", status_code=404)
+        invoice.update(changes)
+        self._after("updateInvoice", step)
         return Invoice.model_validate({"invoiceId": invoice_id})
 
     # ---- reminders ---------------------------------------------------------------------------
@@ -221,6 +272,33 @@ class FakeEnkash:
     def live_invoices(self, external_id: str) -> list[dict[str, Any]]:
         """The live copies of an invoice number."""
         return [i for i in self.invoices.values() if i["externalId"] == external_id and not i["deleted"]]
+
+    def add_invoice(self, external_id: str, customer_id: str, **members: Any) -> str:
+        """An invoice EnKash already holds (an earlier night's), undispatched and unpaid unless told."""
+        invoice_id = f"IN{next(self._ids):014d}"
+        self.invoices[invoice_id] = {
+            "invoiceId": invoice_id,
+            "externalId": external_id,
+            "customerId": customer_id,
+            "dispatched": False,
+            "dispatchCount": 0,
+            "deleted": False,
+            "receivableStatus": "UNPAID",
+            "totalReceived": 0.0,
+            **members,
+        }
+        return invoice_id
+
+    def add_customer(self, ref: str, **members: Any) -> str:
+        """A customer EnKash already holds, ACTIVE unless told."""
+        customer_id = f"KC{next(self._ids):014d}"
+        self.customers[customer_id] = {
+            "customerId": customer_id,
+            "uniqueRefNo": ref,
+            "status": "ACTIVE",
+            **members,
+        }
+        return customer_id
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pl.DataFrame:

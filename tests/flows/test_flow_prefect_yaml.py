@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENTS: list[dict[str, Any]] = yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
 EXPECTED = {
     "nightly-ar-cycle",
+    "cancel-removed",
     "sync-customers",
     "upload-invoices",
     "dispatch-invoices",

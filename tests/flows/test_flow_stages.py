@@ -10,6 +10,7 @@ from typing import Any
 
 from ar_sync.erp_input import load_customers, load_invoices
 from flows.ar_summary import ar_summary
+from flows.cancel_removed import cancel_removed
 from flows.dispatch_invoices import dispatch_invoices
 from flows.options import CycleOptions
 from flows.setup_reminders import setup_reminders
@@ -25,11 +26,16 @@ def test_each_stage_runs_alone(
     customers = load_customers(customers_file)
     invoices = load_invoices(invoices_file, known_customer_refs=customers.valid.get_column("customer_ref"))
 
-    created, updated = asyncio.run(sync_customers(customers_file, as_of, options))
+    # Nothing in EnKash has left the export yet: nothing to cancel or deactivate.
+    reports = asyncio.run(cancel_removed(customers_file, invoices_file, as_of, options))
+    assert [(r.planned, r.sent) for r in reports] == [(0, 0)] * 3
+
+    # Each stage also reports the fields it cleared (a third report since the lifecycle work).
+    created, updated, _ = asyncio.run(sync_customers(customers_file, as_of, options))
     assert (created.sent, updated.sent) == (customers.valid.height, 0)
     assert (tmp_path / "out" / "rejected_rows.csv").exists()
 
-    uploaded, changed = asyncio.run(upload_invoices(customers_file, invoices_file, as_of, options))
+    uploaded, changed, _ = asyncio.run(upload_invoices(customers_file, invoices_file, as_of, options))
     assert (uploaded.sent, uploaded.failed, changed.sent) == (invoices.valid.height, 0, 0)
 
     _, dispatched = asyncio.run(dispatch_invoices(customers_file, invoices_file, as_of, options))
