@@ -36,7 +36,7 @@ def explain_prefect_failure(exc: BaseException) -> str | None:
     if isinstance(exc, RuntimeError) and text.startswith(_EPHEMERAL_TIMEOUT):
         return (
             f"The temporary Prefect server did not start within {_startup_timeout():.0f} s. On a slow "
-            "machine raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (e.g. to 120), or start a "
+            "machine raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (e.g. to 180), or start a "
             "server once (prefect server start) and set PREFECT_API_URL to it."
         )
     api = _api_url()

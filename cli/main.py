@@ -12,10 +12,11 @@ those expected errors; the full traceback stays in the run's logs on the Prefect
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -93,15 +94,27 @@ def _quiet_expected_tracebacks() -> None:
             handler.setFormatter(_NoTracebackFormatter(inner, foreseeable))
 
 
-def _quiet_ephemeral_server() -> None:
-    """Keep the temporary Prefect server (no PREFECT_API_URL) from phoning home during a run.
+@contextlib.contextmanager
+def _ephemeral_server_settings() -> Iterator[None]:
+    """Settings for Prefect's temporary server, when the run starts one (no PREFECT_API_URL).
 
     Its telemetry heartbeat is of no use to a local run, and offline, or racing the run for the
-    server's SQLite file, it printed "Failed to send telemetry" and tracebacks between the run's lines.
-    A value the user set is kept. Called before the server starts: it inherits this environment.
+    server's SQLite file, it printed "Failed to send telemetry" and tracebacks between the run's lines:
+    it is turned off through the environment the server inherits. Prefect gives the server 20 s to
+    start, which a busy laptop or CI machine misses (the night then fails before it began): the run
+    gives it 90 s. A value the user set is kept in both cases.
     """
-    if not os.environ.get("PREFECT_API_URL"):
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in os.environ:
+        yield
+        return
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings
+
+    with temporary_settings({PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 90}):
+        yield
 
 
 def _column_mapping(pairs: list[str] | None, option: str) -> dict[str, str]:
@@ -142,7 +155,11 @@ def print_summary(summary: NightSummary) -> None:
 
 
 def _run_cycle(customers: Path, invoices: Path, as_of: date | None, options: CycleOptions) -> NightSummary:
-    _quiet_ephemeral_server()
+    with _ephemeral_server_settings():
+        return _run_night(customers, invoices, as_of, options)
+
+
+def _run_night(customers: Path, invoices: Path, as_of: date | None, options: CycleOptions) -> NightSummary:
     from prefect.states import State
 
     from cli.failures import explain
