@@ -40,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from bench.breakdown import breakdown
 from bench.common import RESULTS, SandboxProcess, log, prefect_server, sandbox_process, write_result
 from bench.phases import extra_requests, request_delta
 from bench.targets import (
@@ -120,6 +121,7 @@ def _compare(cycle: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
     return {
         "ratio": ratio(cycle["seconds"], floor["seconds"]),
         "extra_requests": extra_requests(cycle["requests"], floor["requests"]),
+        "breakdown": breakdown(cycle["seconds"], cycle.get("stages", {}), floor["phases"]),
     }
 
 

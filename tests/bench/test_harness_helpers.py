@@ -1,5 +1,6 @@
 """The benchmark harness's pure helpers (no timing is asserted, nothing is started)."""
 
+from bench.breakdown import breakdown
 from bench.phases import Phases, extra_requests, request_delta
 from bench.targets import S1_RATIO, S4_RSS, ratio
 
@@ -33,3 +34,13 @@ def test_phases_add_up_a_phase_entered_twice() -> None:
         with phases.phase("reminders"):
             pass
     assert list(phases.rounded()) == ["reminders"]
+
+
+def test_breakdown_accounts_for_every_second_of_the_cycle() -> None:
+    stages = {"nightly-ar-cycle": 9.0, "upload-invoices": 3.0, "collect-payments": 2.0}
+    rows = breakdown(10.0, stages, {"invoices_upload": 1.0, "load": 0.5})
+    assert sum(r["cycle_seconds"] for r in rows) == 10.0
+    extra = {r["stage"]: r["extra_seconds"] for r in rows}
+    assert extra["upload-invoices"] == 2.0
+    assert extra["collect-payments"] == 2.0
+    assert extra["nightly-ar-cycle outside stages"] == 3.5
