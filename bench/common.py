@@ -156,6 +156,8 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "date": datetime.now(UTC).date().isoformat(),
+        # The machine is shared: a load above the core count means the timings carry others' work.
+        "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()],
     }
 
 

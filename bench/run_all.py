@@ -191,6 +191,7 @@ def reminders(first: dict[str, Any]) -> dict[str, Any]:
     ops = ("getCustomerReminders", "createCustomerReminder", "updateCustomerReminder", "deleteReminder")
     return {
         "customers": first["customers"],
+        "invoices": first["invoices"],
         "cycle_stage_seconds": cycle_s,
         "floor_phase_seconds": floor_s,
         "ratio": ratio(cycle_s, floor_s),
