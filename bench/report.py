@@ -44,7 +44,11 @@ def targets(folder: Path) -> list[str]:
         result = _load(folder, name)
         if result is None:
             continue
-        size = f"{result['customers']:,} + {result.get('invoices', 0):,}"
+        size = (
+            f"{result['customers']:,} + {result['invoices']:,}"
+            if "invoices" in result
+            else (f"{result['customers']:,} new customers")
+        )
         at_size = (result["customers"], result.get("invoices", 100_000)) in TARGET_SIZES
         for verdict in result.get("verdicts", [result.get("verdict")]):
             lines.append(_verdict_row(verdict, size, at_size))
