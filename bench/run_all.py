@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,7 @@ from bench.targets import (
 from sandbox.routes import WRITE_OPERATIONS
 from sandbox.sample_data import generate_erp_files, mutate_erp_files
 
+PROJECT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 24)
 ALL = ("S1", "S3", "reminders", "retry", "S4", "S5")
 ONE_PERCENT: dict[str, Any] = {"changed_fraction": 0.01, "new_fraction": 0.01}
@@ -74,16 +76,31 @@ class Run:
     env: dict[str, str]
     profile: bool
 
-    def process(self, label: str, argv: list[str]) -> dict[str, Any]:
-        """Run ``python -m <argv>`` to completion; its JSON line, outside wall time and requests made."""
+    def process(self, label: str, argv: list[str], cwd: Path | None = None) -> dict[str, Any]:
+        """Run ``python -m <argv>`` to completion; its JSON line, outside wall time and requests made.
+
+        ``cwd`` (default: the run's work folder) is the process's working folder, and its
+        ``prefect-storage`` holds the process's Prefect results and cache records: a scenario's nights
+        share them (a retry finds what the failed night cached), two scenarios never do (each starts
+        from an empty sandbox), and so does any local state the engine keeps relative to the working
+        folder (the default ledger is ``.enkash-ar/ledger.sqlite3``).
+        """
+        folder = cwd or self.work
+        folder.mkdir(parents=True, exist_ok=True)
+        env = {
+            **self.env,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), self.env.get("PYTHONPATH")])),
+            "PREFECT_LOCAL_STORAGE_PATH": str(folder / "prefect-storage"),
+        }
         before = self.sandbox.request_counts()
         command = [sys.executable]
         if self.profile and argv[0] == "bench.cycle_process":
-            command += ["-m", "cProfile", "-o", str(self.results / f"{label}.prof")]
+            name = re.sub(r"[^0-9A-Za-z]+", "-", label).strip("-")
+            command += ["-m", "cProfile", "-o", str(self.results / f"{name}.prof")]
         command += ["-m", *argv]
         log(f"{label}: {' '.join(argv[:2])}")
         start = time.perf_counter()
-        done = subprocess.run(command, env=self.env, capture_output=True, text=True, check=False)
+        done = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - start
         if done.returncode != 0:
             raise RuntimeError(f"{label} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
@@ -95,9 +112,9 @@ class Run:
         return result
 
     def cycle(self, label: str, customers: Path, invoices: Path, work: Path, as_of: date) -> dict[str, Any]:
-        """One night of ``nightly_ar_cycle`` in its own process."""
+        """One night of ``nightly_ar_cycle`` in its own process, working in ``work``."""
         argv = ["bench.cycle_process", str(customers), str(invoices), str(work), as_of.isoformat()]
-        return self.process(label, argv)
+        return self.process(label, argv, cwd=work)
 
     def floor(self, label: str, night: str, customers: Path, invoices: Path) -> dict[str, Any]:
         """One night of a physical floor in its own process."""
@@ -278,11 +295,12 @@ def main() -> None:
     )
     parser.add_argument("--s4-invoices", type=int, default=None, help="S4 size (default 1,000,000)")
     parser.add_argument("--profile", action="store_true", help="run every cycle under cProfile too")
+    parser.add_argument("--results", type=Path, default=None, help="results folder (default bench/results)")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
     sizes = args.s1_sizes or [(c // scale, i // scale) for c, i in FULL_S1]
     only = set(args.only)
-    results = RESULTS / "quick" if args.quick else RESULTS
+    results = args.results or (RESULTS / "quick" if args.quick else RESULTS)
     results.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="enkash-bench-") as tmp:
