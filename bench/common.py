@@ -156,13 +156,15 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "date": datetime.now(UTC).date().isoformat(),
+        # The machine is shared: a load above the core count means the timings carry others' work.
+        "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()],
     }
 
 
-def write_result(name: str, result: dict[str, Any]) -> Path:
-    """Write one benchmark's result to bench/results/<name>.json and print it."""
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def write_result(name: str, result: dict[str, Any], folder: Path = RESULTS) -> Path:
+    """Write one benchmark's result to ``folder``/<name>.json (default bench/results) and print it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
     payload = {"benchmark": name, "machine": machine(), **result}
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     print(json.dumps(payload, indent=2, sort_keys=True), flush=True)

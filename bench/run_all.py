@@ -1,297 +1,307 @@
-"""``make bench``: S1-S5 against a sandbox in its own process; results in bench/results/*.json.
+"""``make bench``: the cycle against the physical floors, side by side in one run; raw JSON in bench/results.
 
-S1 full cycle (10k customers, 100k invoices) against the floor; S2 one createInvoice per invoice;
-S3 reruns (no change; 1% changed + 1% new); S4 1M invoices (peak RSS, wall time, summary time);
-S5 the sandbox's own ingest rate. ``--quick`` divides the sizes by 10 for a smoke run; ``--only S1 S4``
-runs some of them (S1 and S3 always run together: S3 reruns S1's night). ``--s4-invoices N`` sets S4's
-size (default 1M, a tenth with ``--quick``).
+Scenarios (issue 14; the targets are in ``bench/targets.py``):
 
-The sandbox and a Prefect server (``prefect server start``, PREFECT_HOME in a temporary folder) run as
-separate processes on loopback; the cycle talks to both over real HTTP, in this process (S1, S3) or in
-a subprocess of its own (S4, for its peak RSS).
+- S1: a first night (EnKash empty) of ``nightly_ar_cycle`` against ``physical_floor.first_night``, at
+  every ``--s1-sizes`` size (default 10,000 customers + 100,000 invoices, and 2,000 + 50,000);
+- S3 (on the first S1 size): the next night on the same files against ``physical_floor.quiet_night``,
+  and a night with 1% changed + 1% new rows against ``physical_floor.delta_night``;
+- reminders (from the first S1 size): the cycle's setup-reminders stage against the floor's
+  reminder phase;
+- retry (on the last S1 size): a night whose dispatch fails (the sandbox answers 500 to every
+  dispatchInvoiceCollection), then the same night again with the fault gone: uploads and validations
+  redone, cache hits, and its time against the full night of the same size;
+- S4: the cycle at 1M invoices + 10k customers (``--s4-invoices``): wall time and peak RSS;
+- S5: the sandbox's own ingest and search rates (so we know it is not what we measure).
+
+Every night, cycle or floor, runs as its own process (``bench.cycle_process``,
+``bench.physical_floor``), one at a time, against one sandbox process and one ``prefect server start``
+(PREFECT_HOME in a temporary folder), as under a deployment. Each result records the requests per
+operationId (the sandbox's counters) of the cycle and of the floor, and the cycle's seconds per stage
+subflow and task runs per state (from the Prefect server).
+
+``--quick`` divides every size by 10 and writes to bench/results/quick/. ``--only`` picks scenarios;
+``--profile`` also runs every cycle under cProfile (``*.prof`` next to the results).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import polars as pl
+import httpx
 
-from ar_sync.night_summary import NightSummary
-from bench.common import (
-    WRITE_OPERATIONS,
-    SandboxProcess,
-    log,
-    prefect_server,
-    sandbox_process,
-    write_result,
-    writes_between,
+from bench.breakdown import breakdown
+from bench.common import RESULTS, SandboxProcess, log, prefect_server, sandbox_process, write_result
+from bench.phases import extra_requests, request_delta
+from bench.targets import (
+    REMINDERS_RATIO,
+    RETRY_FRACTION,
+    RETRY_UPLOADS,
+    S1_RATIO,
+    S3_DELTA_RATIO,
+    S3_QUIET_RATIO,
+    S3_QUIET_WRITES,
+    S4_RSS,
+    S4_SECONDS,
+    ratio,
 )
-from bench.floor import run_floor
-from enkash_ar.client import EnkashClient
-from enkash_ar.models import CreateInvoiceRequest
+from sandbox.routes import WRITE_OPERATIONS
 from sandbox.sample_data import generate_erp_files, mutate_erp_files
 
+PROJECT = Path(__file__).resolve().parent.parent
 AS_OF = date(2026, 11, 24)
-ALL = ("S1", "S2", "S3", "S4", "S5")
+ALL = ("S1", "S3", "reminders", "retry", "S4", "S5")
+ONE_PERCENT: dict[str, Any] = {"changed_fraction": 0.01, "new_fraction": 0.01}
+FULL_S1 = ((10_000, 100_000), (2_000, 50_000))
 
 
-def _client(sandbox: SandboxProcess) -> EnkashClient:
-    c = sandbox.config
-    return EnkashClient(
-        base_url=sandbox.base_url,
-        client_id=c.client_id,
-        client_secret=c.client_secret,
-        username=c.username,
-        password=c.password,
-        seller_id=c.seller_id,
-        timeout=600,
-    )
+@dataclass(frozen=True)
+class Run:
+    """Where results go and how processes are started."""
 
+    sandbox: SandboxProcess
+    work: Path
+    results: Path
+    env: dict[str, str]
+    profile: bool
 
-def _cycle(customers: Path, invoices: Path, work: Path) -> tuple[float, NightSummary]:
-    from flows.nightly_ar_cycle import nightly_ar_cycle
-    from flows.options import CycleOptions
+    def process(self, label: str, argv: list[str], cwd: Path | None = None) -> dict[str, Any]:
+        """Run ``python -m <argv>`` to completion; its JSON line, outside wall time and requests made.
 
-    options = CycleOptions(out_dir=str(work / "out"), ledger_path=str(work / "ledger.sqlite3"))
-    start = time.perf_counter()
-    summary = asyncio.run(nightly_ar_cycle(str(customers), str(invoices), AS_OF, options))
-    return time.perf_counter() - start, summary
-
-
-def _warm_prefect() -> None:
-    """Connect to the Prefect server (and import the flows) before anything is timed."""
-    from prefect import flow
-
-    import flows.nightly_ar_cycle  # noqa: F401
-
-    @flow
-    async def warm_up() -> int:
-        return 1
-
-    asyncio.run(warm_up())
-
-
-def _requests(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    ops = sorted(set(before) | set(after))
-    delta = {op: after.get(op, 0) - before.get(op, 0) for op in ops}
-    return {op: n for op, n in delta.items() if n}
-
-
-def _writes(calls: dict[str, int]) -> dict[str, int]:
-    return {op: n for op, n in calls.items() if op in WRITE_OPERATIONS}
-
-
-def s1_s3(sandbox: SandboxProcess, scale: int, work: Path) -> dict[str, Any]:
-    n_customers, n_invoices = 10_000 // scale, 100_000 // scale
-    log(f"S1: generating {n_customers} customers, {n_invoices} invoices")
-    customers, invoices = generate_erp_files(
-        work / "erp", customers=n_customers, invoices=n_invoices, seed=1, as_of=AS_OF, bad_rows=False
-    )
-
-    sandbox.reset()
-    log("S1: floor (client only)")
-    with _client(sandbox) as client:
-        start = time.perf_counter()
-        run_floor(client, customers, invoices, AS_OF, work / "floor", work / "floor-ledger.sqlite3")
-        floor_s = time.perf_counter() - start
-    floor_calls = sandbox.request_counts()
-    log(f"S1: floor {floor_s:.1f} s; cycle (Prefect)")
-
-    sandbox.reset()
-    cycle_s, summary = _cycle(customers, invoices, work)
-    cycle_calls = sandbox.request_counts()
-    uploaded = summary.invoices_uploaded
-    log(f"S1: cycle {cycle_s:.1f} s")
-    s1 = {
-        "customers": n_customers,
-        "invoices": n_invoices,
-        "cycle_seconds": round(cycle_s, 2),
-        "floor_seconds": round(floor_s, 2),
-        "ratio": round(cycle_s / floor_s, 3),
-        "target_ratio": 1.3,
-        "invoices_uploaded": uploaded,
-        "invoices_per_second": round(uploaded / cycle_s, 1),
-        "floor_requests": floor_calls,
-        "cycle_requests": cycle_calls,
-    }
-
-    log("S3: rerun, no change")
-    before = sandbox.request_counts()
-    rerun_s, _ = _cycle(customers, invoices, work)
-    quiet = _requests(before, sandbox.request_counts())
-    log(f"S3: no-change rerun {rerun_s:.1f} s; rerun with 1% changed + 1% new")
-    changed_c, changed_i = mutate_erp_files(
-        customers, invoices, work / "erp-next", as_of=AS_OF, changed_fraction=0.01, new_fraction=0.01
-    )
-    before = sandbox.request_counts()
-    delta_s, _ = _cycle(changed_c, changed_i, work)
-    delta = _requests(before, sandbox.request_counts())
-    log(f"S3: 1% rerun {delta_s:.1f} s")
-    s3 = {
-        "customers": n_customers,
-        "invoices": n_invoices,
-        "s1_cycle_seconds": round(cycle_s, 2),
-        "no_change_seconds": round(rerun_s, 2),
-        "no_change_fraction_of_s1": round(rerun_s / cycle_s, 3),
-        "no_change_writes": writes_between({}, quiet),
-        "no_change_requests": quiet,
-        "one_percent_seconds": round(delta_s, 2),
-        "one_percent_fraction_of_s1": round(delta_s / cycle_s, 3),
-        "one_percent_writes": writes_between({}, delta),
-        "one_percent_write_calls": _writes(delta),
-        "one_percent_requests": delta,
-        "target_no_change_fraction": 0.10,
-        "target_no_change_writes": 0,
-    }
-    return {"S1": s1, "S3": s3}
-
-
-def s2(sandbox: SandboxProcess, scale: int, work: Path) -> dict[str, Any]:
-    """One createInvoice call per invoice (the naive way), customers created in bulk first (untimed)."""
-    count = 10_000 // scale
-    customers, invoices = generate_erp_files(
-        work / "erp-s2", customers=1_000 // scale, invoices=count, seed=2, as_of=AS_OF, bad_rows=False
-    )
-    sandbox.reset()
-    from ar_sync.erp_input import load_customers, load_invoices
-    from ar_sync.planner import customer_bulk_rows, customer_id_map, planning_customers
-
-    erp_customers = load_customers(customers).valid
-    erp_invoices = load_invoices(invoices, known_customer_refs=erp_customers["customer_ref"]).valid
-    log(f"S2: {count} invoices, one createInvoice each")
-    with _client(sandbox) as client:
-        client.create_bulk_customer(customer_bulk_rows(erp_customers))
-        ids = customer_id_map(planning_customers(client.search_all_customers()))
-        rows = erp_invoices.join(ids, on="customer_ref")
-        start = time.perf_counter()
-        for row in rows.iter_rows(named=True):
-            client.create_invoice(
-                CreateInvoiceRequest(
-                    customer_id=row["customerId"],
-                    external_id=row["invoice_number"],
-                    invoice_number=row["invoice_number"],
-                    due_date=row["due_date"],
-                    base_amount=row["base_amount"],
-                )
-            )
-        elapsed = time.perf_counter() - start
-    s1_file = Path(__file__).parent / "results" / "S1.json"
-    result: dict[str, Any] = {
-        "invoices": rows.height,
-        "seconds": round(elapsed, 2),
-        "invoices_per_second": round(rows.height / elapsed, 1),
-        "target_s1_over_s2": 20,
-    }
-    if s1_file.exists():
-        s1 = json.loads(s1_file.read_text())
-        result["s1_invoices_per_second"] = s1["invoices_per_second"]
-        result["s1_over_s2"] = round(s1["invoices_per_second"] / result["invoices_per_second"], 2)
-    return result
-
-
-def _summary_seconds(rows: int) -> dict[str, float]:
-    """Time build_night_summary over ``rows`` result rows and ``rows`` open invoices (synthetic)."""
-    from ar_sync.results import RESULT_SCHEMA
-    from ar_sync.summaries import OPEN_INVOICE_SCHEMA, build_night_summary
-
-    i = pl.int_range(rows, eager=True)
-    results = pl.DataFrame(
-        {
-            "stage": pl.Series(["invoices_upload", "invoices_dispatch"]).gather(i % 2),
-            "key": "INV" + i.cast(pl.String),
-            "outcome": pl.Series(["success"] * 99 + ["failure"]).gather(i % 100),
-            "origin": pl.lit("sent"),
-            "amount": (1000 + i % 5000).cast(pl.Float64),
-            "reason": pl.Series([None] * 99 + ["dueDate must not be before invoiceDate"]).gather(i % 100),
-            "remote_id": "KI" + i.cast(pl.String),
+        ``cwd`` (default: the run's work folder) is the process's working folder, and its
+        ``prefect-storage`` holds the process's Prefect results and cache records: a scenario's nights
+        share them (a retry finds what the failed night cached), two scenarios never do (each starts
+        from an empty sandbox), and so does any local state the engine keeps relative to the working
+        folder (the default ledger is ``.enkash-ar/ledger.sqlite3``).
+        """
+        folder = cwd or self.work
+        folder.mkdir(parents=True, exist_ok=True)
+        env = {
+            **self.env,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT), self.env.get("PYTHONPATH")])),
+            "PREFECT_LOCAL_STORAGE_PATH": str(folder / "prefect-storage"),
         }
-    ).cast(RESULT_SCHEMA)
-    open_invoices = pl.DataFrame(
-        {
-            "invoice_number": "INV" + i.cast(pl.String),
-            "customer_ref": "C" + (i % 10_000).cast(pl.String),
-            "customer_name": "Customer " + (i % 10_000).cast(pl.String),
-            "due_date": pl.Series([AS_OF - timedelta(days=d) for d in range(-30, 150)]).gather(i % 180),
-            "invoice_date": pl.Series([AS_OF - timedelta(days=d) for d in range(0, 180)]).gather(i % 180),
-            "net_amount": (1000 + i % 5000).cast(pl.Float64),
-            "balance_amount": (500 + i % 5000).cast(pl.Float64),
-        }
-    ).cast(dict(OPEN_INVOICE_SCHEMA))  # type: ignore[arg-type]
-    start = time.perf_counter()
-    build_night_summary(results, pl.DataFrame(schema=OPEN_INVOICE_SCHEMA), AS_OF, seller_id="CEKSANDBX1")
-    results_only = time.perf_counter() - start
-    start = time.perf_counter()
-    build_night_summary(results, open_invoices, AS_OF, seller_id="CEKSANDBX1", credit_sales=1.0)
-    both = time.perf_counter() - start
-    return {
-        "summary_seconds_over_results": round(results_only, 3),
-        "summary_seconds_over_results_and_open_invoices": round(both, 3),
-    }
+        before = self.sandbox.request_counts()
+        command = [sys.executable]
+        if self.profile and argv[0] == "bench.cycle_process":
+            name = re.sub(r"[^0-9A-Za-z]+", "-", label).strip("-")
+            command += ["-m", "cProfile", "-o", str(self.results / f"{name}.prof")]
+        command += ["-m", *argv]
+        log(f"{label}: {' '.join(argv[:2])}")
+        start = time.perf_counter()
+        done = subprocess.run(command, env=env, cwd=folder, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+        if done.returncode != 0:
+            raise RuntimeError(f"{label} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        result["process_seconds"] = round(wall, 3)
+        result["requests"] = request_delta(before, self.sandbox.request_counts())
+        result["writes"] = sum(n for op, n in result["requests"].items() if op in WRITE_OPERATIONS)
+        log(f"{label}: {result['seconds']:.1f} s in process ({wall:.1f} s with start-up)")
+        return result
+
+    def cycle(self, label: str, customers: Path, invoices: Path, work: Path, as_of: date) -> dict[str, Any]:
+        """One night of ``nightly_ar_cycle`` in its own process, working in ``work``."""
+        argv = ["bench.cycle_process", str(customers), str(invoices), str(work), as_of.isoformat()]
+        return self.process(label, argv, cwd=work)
+
+    def floor(self, label: str, night: str, customers: Path, invoices: Path) -> dict[str, Any]:
+        """One night of a physical floor in its own process."""
+        return self.process(label, ["bench.physical_floor", night, str(customers), str(invoices)])
+
+    def faults(self, **settings: object) -> None:
+        """Change the sandbox's fault settings (``POST /_sandbox/faults``)."""
+        url = f"{self.sandbox.base_url}/_sandbox/faults"
+        httpx.post(url, json=settings, timeout=60).raise_for_status()
 
 
-def s4(sandbox: SandboxProcess, customers_count: int, invoices_count: int, work: Path) -> dict[str, Any]:
-    """1M invoices: the cycle in its own process (peak RSS), and the summary over 1M result rows."""
-    log(f"S4: generating {customers_count} customers, {invoices_count} invoices")
-    customers, invoices = generate_erp_files(
-        work / "erp-s4",
-        customers=customers_count,
-        invoices=invoices_count,
-        seed=4,
-        as_of=AS_OF,
-        bad_rows=False,
+def _erp(run: Run, customers: int, invoices: int) -> tuple[Path, Path]:
+    folder = run.work / f"erp-{customers}x{invoices}"
+    log(f"generating {customers} customers, {invoices} invoices")
+    return generate_erp_files(
+        folder, customers=customers, invoices=invoices, seed=1, as_of=AS_OF, bad_rows=False
     )
-    sandbox.reset()
-    command = [sys.executable, "-m", "bench.cycle_process", str(customers), str(invoices), str(work / "s4")]
-    env = {**os.environ, **sandbox.env(), "ENKASH_TIMEOUT": "600"}
-    log("S4: cycle in a subprocess")
-    start = time.perf_counter()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"S4 cycle failed:\n{done.stderr[-4000:]}")
-    measured = json.loads(done.stdout.strip().splitlines()[-1])
-    log(f"S4: cycle {elapsed:.1f} s, peak RSS {measured['peak_rss_mib']} MiB; summary over 1M rows")
+
+
+def _compare(cycle: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
     return {
-        "customers": customers_count,
-        "invoices": invoices_count,
-        "cycle_seconds": round(elapsed, 1),
-        "cycle_seconds_in_process": measured["cycle_seconds"],
-        "peak_rss_mib": measured["peak_rss_mib"],
-        "target_peak_rss_mib": 2048,
-        "invoices_uploaded": measured["invoices_uploaded"],
-        "summary_rows": 1_000_000,
-        **_summary_seconds(1_000_000),
+        "ratio": ratio(cycle["seconds"], floor["seconds"]),
+        "extra_requests": extra_requests(cycle["requests"], floor["requests"]),
+        "breakdown": breakdown(cycle["seconds"], cycle.get("stages", {}), floor["phases"]),
     }
 
 
-def s5(sandbox: SandboxProcess, scale: int, work: Path) -> dict[str, Any]:
-    """The sandbox's ingest rate for one 100k-row invoice file (so we know it is not what we measure)."""
+def s1(run: Run, customers: int, invoices: int, with_s3: bool) -> dict[str, Any]:
+    """S1 at one size (and, with ``with_s3``, S3 and the reminders on the nights it leaves behind)."""
+    c_file, i_file = _erp(run, customers, invoices)
+    tag = f"{customers}x{invoices}"
+    run.sandbox.reset()
+    floor = run.floor(f"S1 floor {tag}", "first", c_file, i_file)
+    nights: dict[str, Any] = {}
+    if with_s3:
+        c_next, i_next = mutate_erp_files(
+            c_file,
+            i_file,
+            run.work / f"erp-next-{tag}",
+            as_of=AS_OF,
+            changed_fraction=0.01,
+            new_fraction=0.01,
+        )
+        nights["quiet_floor"] = run.floor(f"S3 quiet floor {tag}", "quiet", c_file, i_file)
+        nights["delta_floor"] = run.floor(f"S3 delta floor {tag}", "delta", c_next, i_next)
+    run.sandbox.reset()
+    work = run.work / f"s1-{tag}"
+    cycle = run.cycle(f"S1 cycle {tag}", c_file, i_file, work, AS_OF)
+    if with_s3:
+        nights["quiet_cycle"] = run.cycle(f"S3 quiet cycle {tag}", c_file, i_file, work, AS_OF + timedelta(1))
+        nights["delta_cycle"] = run.cycle(f"S3 delta cycle {tag}", c_next, i_next, work, AS_OF + timedelta(2))
+    compared = _compare(cycle, floor)
+    result = {
+        "customers": customers,
+        "invoices": invoices,
+        "cycle": cycle,
+        "floor": floor,
+        **compared,
+        "verdict": S1_RATIO.verdict(compared["ratio"]),
+    }
+    return {"S1": result, **nights}
+
+
+def s3(night: dict[str, Any], customers: int, invoices: int) -> dict[str, Any]:
+    """S3 from the nights ``s1`` ran: quiet cycle / quiet floor, delta cycle / delta floor."""
+    quiet = _compare(night["quiet_cycle"], night["quiet_floor"])
+    delta = _compare(night["delta_cycle"], night["delta_floor"])
+    return {
+        "customers": customers,
+        "invoices": invoices,
+        "quiet_cycle": night["quiet_cycle"],
+        "quiet_floor": night["quiet_floor"],
+        "delta_cycle": night["delta_cycle"],
+        "delta_floor": night["delta_floor"],
+        "quiet": quiet,
+        "delta": delta,
+        "verdicts": [
+            S3_QUIET_RATIO.verdict(quiet["ratio"]),
+            S3_QUIET_WRITES.verdict(night["quiet_cycle"]["writes"]),
+            S3_DELTA_RATIO.verdict(delta["ratio"]),
+        ],
+    }
+
+
+def reminders(first: dict[str, Any]) -> dict[str, Any]:
+    """The cycle's setup-reminders stage against the floor's reminder phase, from one S1 size."""
+    from ar_sync import reminder_policy
+
+    cycle_s = first["cycle"].get("stages", {}).get("setup-reminders")
+    floor_s = first["floor"]["phases"].get("reminders")
+    ops = ("getCustomerReminders", "createCustomerReminder", "updateCustomerReminder", "deleteReminder")
+    return {
+        "customers": first["customers"],
+        "invoices": first["invoices"],
+        "cycle_stage_seconds": cycle_s,
+        "floor_phase_seconds": floor_s,
+        "ratio": ratio(cycle_s, floor_s),
+        "cycle_workers": getattr(reminder_policy, "REMINDER_WORKERS", None),
+        "floor_workers": 8,
+        "cycle_requests": {op: first["cycle"]["requests"].get(op, 0) for op in ops},
+        "floor_requests": {op: first["floor"]["requests"].get(op, 0) for op in ops},
+        "verdict": REMINDERS_RATIO.verdict(ratio(cycle_s, floor_s)),
+    }
+
+
+def retry(run: Run, customers: int, invoices: int, full_night: dict[str, Any]) -> dict[str, Any]:
+    """A night that fails in dispatch, then the same night again (same files, ledger, output folder)."""
+    c_file, i_file = _erp(run, customers, invoices)
+    run.sandbox.reset()
+    run.faults(error_500=1.0, operations=["dispatchInvoiceCollection"])
+    work = run.work / f"retry-{customers}x{invoices}"
+    try:
+        failed = run.cycle("retry: failing night", c_file, i_file, work, AS_OF)
+    finally:
+        run.faults(error_500=0.0, operations=[])
+    again = run.cycle("retry: the same night again", c_file, i_file, work, AS_OF)
+    tasks = again.get("task_runs", {})
+    # Run, not served from Prefect's cache: what a retry redoes of the validation (issue 14 wants 0).
+    validations = sum(n for name, n in tasks.items() if name == "load-erp-inputs [Completed]")
+    uploads = again["requests"].get("invoiceBulkUpload", 0)
+    fraction = ratio(again["seconds"], full_night["seconds"])
+    return {
+        "customers": customers,
+        "invoices": invoices,
+        "failing_night": failed,
+        "retry": again,
+        "full_night_seconds": full_night["seconds"],
+        "fraction_of_full_night": fraction,
+        "uploads_redone": uploads,
+        "load_erp_inputs_runs_not_cached": validations,
+        "cache_hits": sum(n for name, n in tasks.items() if name.endswith("[Cached]")),
+        "verdicts": [RETRY_FRACTION.verdict(fraction), RETRY_UPLOADS.verdict(uploads)],
+    }
+
+
+def s4(run: Run, customers: int, invoices: int) -> dict[str, Any]:
+    """The cycle at S4's size in its own process: wall time and peak RSS."""
+    c_file, i_file = _erp(run, customers, invoices)
+    run.sandbox.reset()
+    cycle = run.cycle(f"S4 cycle {customers}x{invoices}", c_file, i_file, run.work / "s4", AS_OF)
+    return {
+        "customers": customers,
+        "invoices": invoices,
+        "cycle": cycle,
+        "verdicts": [S4_SECONDS.verdict(cycle["seconds"]), S4_RSS.verdict(cycle["peak_rss_mib"])],
+    }
+
+
+def s5(run: Run, rows: int) -> dict[str, Any]:
+    """The sandbox's ingest rate for one invoice bulk file, and its search rate."""
     from bench.bench_sandbox_ingest import measure_ingest
 
-    sandbox.reset()
-    log(f"S5: sandbox ingest of {100_000 // scale} rows")
-    return measure_ingest(sandbox.base_url, rows=100_000 // scale, work=work, config=sandbox.config)
+    run.sandbox.reset()
+    log(f"S5: sandbox ingest of {rows} rows")
+    return measure_ingest(run.sandbox.base_url, rows=rows, work=run.work, config=run.sandbox.config)
+
+
+def _size(text: str) -> tuple[int, int]:
+    customers, invoices = text.lower().split("x")
+    return int(customers), int(invoices)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes, for a smoke run")
+    """Parse the options, start the Prefect server and the sandbox, run the scenarios one at a time."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a tenth of every size; results in results/quick"
+    )
     parser.add_argument("--only", nargs="*", default=list(ALL), choices=ALL)
+    parser.add_argument(
+        "--s1-sizes",
+        nargs="*",
+        type=_size,
+        default=None,
+        help="CxI ... (first: S3, reminders)",
+    )
     parser.add_argument("--s4-invoices", type=int, default=None, help="S4 size (default 1,000,000)")
+    parser.add_argument("--profile", action="store_true", help="run every cycle under cProfile too")
+    parser.add_argument("--results", type=Path, default=None, help="results folder (default bench/results)")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
+    sizes = args.s1_sizes or [(c // scale, i // scale) for c, i in FULL_S1]
     only = set(args.only)
+    results = args.results or (RESULTS / "quick" if args.quick else RESULTS)
+    results.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="enkash-bench-") as tmp:
         work = Path(tmp)
@@ -299,19 +309,27 @@ def main() -> None:
         os.environ["PREFECT_HOME"] = str(work / "prefect")
         os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
         with prefect_server(work / "prefect") as api_url, sandbox_process() as sandbox:
-            os.environ["PREFECT_API_URL"] = api_url
-            os.environ.update(sandbox.env())
-            log(f"Prefect server {api_url}, sandbox {sandbox.base_url}")
-            _warm_prefect()
-            if {"S1", "S3"} & only:
-                for name, result in s1_s3(sandbox, scale, work).items():
-                    write_result(name, result)
-            if "S2" in only:
-                write_result("S2", s2(sandbox, scale, work))
+            env = {**os.environ, **sandbox.env(), "PREFECT_API_URL": api_url, "ENKASH_TIMEOUT": "600"}
+            run = Run(sandbox, work, results, env, args.profile)
+            log(f"Prefect server {api_url}, sandbox {sandbox.base_url}; sizes {sizes}")
+            s1_runs = []
+            if {"S1", "S3", "reminders", "retry"} & only:
+                for index, (customers, invoices) in enumerate(sizes):
+                    first = index == 0 and bool({"S3", "reminders"} & only)
+                    nights = s1(run, customers, invoices, with_s3=first and "S3" in only)
+                    s1_runs.append(nights["S1"])
+                    if "S3" in only and first:
+                        write_result("S3", s3(nights, customers, invoices), results)
+                    if "reminders" in only and index == 0:
+                        write_result("reminders", reminders(nights["S1"]), results)
+                write_result("S1", {"runs": s1_runs}, results)
+            if "retry" in only:
+                last = s1_runs[-1]
+                write_result("retry", retry(run, last["customers"], last["invoices"], last["cycle"]), results)
             if "S5" in only:
-                write_result("S5", s5(sandbox, scale, work))
+                write_result("S5", s5(run, 100_000 // scale), results)
             if "S4" in only:
-                write_result("S4", s4(sandbox, 10_000 // scale, args.s4_invoices or 1_000_000 // scale, work))
+                write_result("S4", s4(run, 10_000 // scale, args.s4_invoices or 1_000_000 // scale), results)
     log(f"done in {time.perf_counter() - started:.0f} s")
 
 

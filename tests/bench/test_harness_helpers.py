@@ -1,0 +1,46 @@
+"""The benchmark harness's pure helpers (no timing is asserted, nothing is started)."""
+
+from bench.breakdown import breakdown
+from bench.phases import Phases, extra_requests, request_delta
+from bench.targets import S1_RATIO, S4_RSS, ratio
+
+
+def test_request_delta_keeps_only_operations_that_moved() -> None:
+    before = {"searchCustomer": 2, "createInvoice": 1}
+    after = {"searchCustomer": 5, "createInvoice": 1, "invoiceBulkUpload": 2}
+    assert request_delta(before, after) == {"invoiceBulkUpload": 2, "searchCustomer": 3}
+
+
+def test_extra_requests_names_what_the_cycle_added_and_saved() -> None:
+    cycle = {"searchCustomer": 8, "getCustomerReminders": 100, "invoiceBulkUpload": 2}
+    floor = {"searchCustomer": 2, "invoiceBulkUpload": 2, "createCustomerReminder": 5}
+    assert extra_requests(cycle, floor) == {
+        "createCustomerReminder": -5,
+        "getCustomerReminders": 100,
+        "searchCustomer": 6,
+    }
+
+
+def test_verdicts_and_ratios() -> None:
+    assert S1_RATIO.verdict(ratio(5.0, 4.0))["met"] is True
+    assert S1_RATIO.verdict(ratio(6.0, 4.0))["met"] is False
+    assert S4_RSS.verdict(None)["met"] is None
+    assert ratio(1.0, 0.0) is None
+
+
+def test_phases_add_up_a_phase_entered_twice() -> None:
+    phases = Phases()
+    for _ in range(2):
+        with phases.phase("reminders"):
+            pass
+    assert list(phases.rounded()) == ["reminders"]
+
+
+def test_breakdown_accounts_for_every_second_of_the_cycle() -> None:
+    stages = {"nightly-ar-cycle": 9.0, "upload-invoices": 3.0, "collect-payments": 2.0}
+    rows = breakdown(10.0, stages, {"invoices_upload": 1.0, "load": 0.5})
+    assert sum(r["cycle_seconds"] for r in rows) == 10.0
+    extra = {r["stage"]: r["extra_seconds"] for r in rows}
+    assert extra["upload-invoices"] == 2.0
+    assert extra["collect-payments"] == 2.0
+    assert extra["nightly-ar-cycle outside stages"] == 3.5
