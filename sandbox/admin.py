@@ -119,12 +119,7 @@ def get_faults(request: Request) -> dict[str, Any]:
 async def set_faults(request: Request) -> dict[str, Any]:
     """Change fault settings (and reseed); ``expire_tokens: true`` expires every token."""
     state = _state(request)
-    try:
-        body = await request.json()
-    except ValueError:
-        raise validation_error([SubError("body", None, "must be a JSON object")]) from None
-    if not isinstance(body, dict):
-        raise validation_error([SubError("body", body, "must be a JSON object")])
+    body = await _json_object(request)
     expired = state.tokens.expire() if body.pop("expire_tokens", False) else 0
     if body:
         try:

@@ -32,16 +32,10 @@ def fleet_sandbox(two_sellers: RunningSandbox) -> RunningSandbox:
 
 
 def client_for(sandbox: RunningSandbox, seller: SellerAccount | None = None) -> EnkashClient:
-    env = sandbox.enkash_env(seller)
-    settings = EnkashSettings(
-        base_url=env["ENKASH_BASE_URL"],
-        client_id=env["ENKASH_CLIENT_ID"],
-        client_secret=env["ENKASH_CLIENT_SECRET"],
-        username=env["ENKASH_USERNAME"],
-        password=env["ENKASH_PASSWORD"],
-        seller_id=env["ENKASH_SELLER_ID"],
-        max_retries=0,
-    )
+    fields = {
+        name.removeprefix("ENKASH_").lower(): value for name, value in sandbox.enkash_env(seller).items()
+    }
+    settings = EnkashSettings(**fields, max_retries=0)
     return EnkashClient.from_settings(settings)
 
 
