@@ -40,8 +40,8 @@ from ar_sync.fleet import SellerNight
 from ar_sync.fleet_summary import NOT_STARTED, SellerOutcome, read_night_summary, report_path
 from blocks.credentials import EnkashCredentials
 
-#: Seconds between two looks at a running child's state.
-POLL_SECONDS = 2.0
+#: Seconds between two looks at a running child's state (a fleet of N sellers reads N states this often).
+POLL_SECONDS = 5.0
 
 
 def host_limit_name(base_url: str) -> str:
