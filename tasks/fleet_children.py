@@ -101,8 +101,7 @@ async def run_seller_night(
     """Run one seller's night as a child flow run of ``deployment`` and wait for it; never raises for
     the seller's own failure (the outcome says it), so one seller never stops the others."""
     if night.problem:
-        get_run_logger().error(night.problem)
-        return SellerOutcome(night.seller_id, NOT_STARTED, message=night.problem)
+        return _not_started(night, night.problem)
     parameters = {
         "customers_file": night.customers_file,
         "invoices_file": night.invoices_file,
@@ -121,12 +120,13 @@ async def run_seller_night(
                 timeout=0,
             )
         except ObjectNotFound:
-            message = (
+            return _not_started(
+                night,
                 f"seller {night.seller_id}: no deployment {deployment!r} on the Prefect server; deploy it "
-                "(prefect deploy --name fleet-seller-cycle) or set child_deployment"
+                "(prefect deploy --name fleet-seller-cycle) or set child_deployment",
             )
-            get_run_logger().error(message)
-            return SellerOutcome(night.seller_id, NOT_STARTED, message=message)
+        except Exception as exc:  # the server refused the run (parameters, pool): this seller only
+            return _not_started(night, f"seller {night.seller_id}: the run could not be created: {exc}")
         get_run_logger().info("Seller %s: night started as flow run %s", night.seller_id, child.name)
         state = await _wait_final(child.id)
     status = state.type.value if state is not None else "UNKNOWN"
@@ -142,6 +142,11 @@ async def run_seller_night(
     log = get_run_logger().info if not outcome.failed else get_run_logger().error
     log("Seller %s: %s%s", night.seller_id, status, f" ({outcome.message})" if outcome.message else "")
     return outcome
+
+
+def _not_started(night: SellerNight, message: str) -> SellerOutcome:
+    get_run_logger().error(message)
+    return SellerOutcome(night.seller_id, NOT_STARTED, message=message)
 
 
 async def _wait_final(flow_run_id: UUID) -> Any:
