@@ -79,6 +79,8 @@ def worker_env(storage: Path) -> dict[str, str]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_WORKER_QUERY_SECONDS": "1",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+        # The test server is SQLite on busy cores: a write may wait past its timeout (503); retry it.
+        "PREFECT_CLIENT_RETRY_EXTRA_CODES": "503",
     }
 
 
