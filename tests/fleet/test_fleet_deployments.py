@@ -60,3 +60,17 @@ def test_the_kubernetes_deployments_build_and_push_the_projects_image() -> None:
         assert f"COPY {package} ./{package}" in dockerfile
     assert "uv sync --frozen --no-dev" in dockerfile
     assert "USER enkash" in dockerfile
+
+
+@pytest.mark.parametrize(
+    ("base_url", "limit"),
+    [
+        ("https://api.enkash.in", "enkash-ar-host-api.enkash.in"),
+        ("https://API.EnKash.in/", "enkash-ar-host-api.enkash.in"),
+        ("http://127.0.0.1:8765", "enkash-ar-host-127.0.0.1-8765"),
+    ],
+)
+def test_one_limit_per_enkash_host_whatever_the_seller(base_url: str, limit: str) -> None:
+    from tasks.fleet_children import host_limit_name
+
+    assert host_limit_name(base_url) == limit
