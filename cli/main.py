@@ -371,7 +371,7 @@ def sandbox_serve(
 
     from enkash_ar.errors import ConfigurationError
     from enkash_ar.profile_files import load_profile
-    from sandbox.config import FaultConfig, SandboxConfig
+    from sandbox.config import FaultConfig, SandboxConfig, sellers_from_env
     from sandbox.server import serve
 
     try:
@@ -379,7 +379,10 @@ def sandbox_serve(
     except ConfigurationError as exc:
         raise _fail(f"--profile: {exc}") from None
 
-    base = SandboxConfig()
+    try:
+        base = SandboxConfig(sellers=sellers_from_env())
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     given = {
         "client_id": client_id,
         "client_secret": client_secret,

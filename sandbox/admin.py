@@ -1,9 +1,13 @@
 """The sandbox's own admin API under ``/_sandbox`` (no bearer token, never faulted).
 
 - ``GET /_sandbox/health``: liveness;
-- ``GET /_sandbox/state[?summary=true]``: customers, invoices, reminders (omitted with ``summary``),
-  their counts, ``request_counts`` per operationId (requests that reached a handler) and
-  ``fault_counts`` (``{kind: {operationId: n}}``);
+- ``GET /_sandbox/state[?summary=true][&company=CEK...]``: customers, invoices, reminders (omitted with
+  ``summary``; only that seller's with ``company``), their counts, ``request_counts`` per operationId
+  (requests that reached a handler, every seller's) and ``fault_counts`` (``{kind: {operationId: n}}``);
+- ``GET /_sandbox/sellers``: the sellers served (company id, client id, username; never a secret);
+- ``POST /_sandbox/sellers``: serve one more seller (``{"seller_id": ..., "client_id": ...,
+  "client_secret": ..., "username": ..., "password": ...}``; credentials left out are derived from the
+  id, ``SellerAccount.derived``); answers the account. ``/_sandbox/reset`` forgets these;
 - ``POST /_sandbox/reset``: wipe data, tokens, lock-outs, counters and runtime faults; keep the config;
 - ``POST /_sandbox/unlock``: lift every login lock-out;
 - ``GET|POST /_sandbox/faults``: read or change the fault settings (``FaultConfig`` member names);
@@ -20,6 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from enkash_ar.contract import ErrorType
+from sandbox.config import SellerAccount
 from sandbox.errors import ApiError, SubError, validation_error
 from sandbox.state import SandboxState
 
@@ -39,14 +44,42 @@ def health() -> dict[str, str]:
 
 
 @router.get("/state")
-def get_state(request: Request, summary: bool = False) -> dict[str, Any]:
-    """Everything the sandbox holds, for tests and the demo."""
+def get_state(request: Request, summary: bool = False, company: str | None = None) -> dict[str, Any]:
+    """Everything the sandbox holds (or one seller's records), for tests and the demo."""
     state = _state(request)
     return {
         "request_counts": state.counts(),
         "fault_counts": state.faults.fault_counts(),
-        **state.backend.snapshot(summary=summary),
+        **state.backend.snapshot(summary=summary, company=company),
     }
+
+
+@router.get("/sellers")
+def get_sellers(request: Request) -> list[dict[str, str]]:
+    """The sellers this sandbox serves."""
+    return _state(request).tokens.sellers()
+
+
+@router.post("/sellers")
+async def add_seller(request: Request) -> dict[str, Any]:
+    """Serve one more seller with its own credentials and company id (409 if they clash)."""
+    body = await _json_object(request)
+    try:
+        account = SellerAccount.from_mapping(body)
+    except ValueError as exc:
+        raise ApiError(400, ErrorType.VALIDATION_ERROR, str(exc)) from None
+    created = _state(request).tokens.register(account)
+    return {**dataclasses.asdict(account), "created": created}
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise validation_error([SubError("body", None, "must be a JSON object")]) from None
+    if not isinstance(body, dict):
+        raise validation_error([SubError("body", body, "must be a JSON object")])
+    return body
 
 
 @router.post("/reset")
@@ -65,15 +98,14 @@ def unlock(request: Request) -> dict[str, str]:
 
 @router.post("/password")
 async def change_password(request: Request) -> dict[str, str]:
-    """Change the API user's password, as a user would on the portal (``{"password": "..."}``)."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise validation_error([SubError("body", None, "must be a JSON object")]) from None
-    password = body.get("password") if isinstance(body, dict) else None
+    """Change an API user's password, as a user would on the portal (``{"password": "..."}``, and
+    ``"seller_id"`` for a seller other than the configured one)."""
+    body = await _json_object(request)
+    password = body.get("password")
     if not isinstance(password, str) or not password:
         raise validation_error([SubError("password", None, "is required")])
-    _state(request).tokens.change_password(password)
+    seller_id = body.get("seller_id")
+    _state(request).tokens.change_password(password, seller_id if isinstance(seller_id, str) else None)
     return {"status": "password changed"}
 
 
@@ -87,12 +119,7 @@ def get_faults(request: Request) -> dict[str, Any]:
 async def set_faults(request: Request) -> dict[str, Any]:
     """Change fault settings (and reseed); ``expire_tokens: true`` expires every token."""
     state = _state(request)
-    try:
-        body = await request.json()
-    except ValueError:
-        raise validation_error([SubError("body", None, "must be a JSON object")]) from None
-    if not isinstance(body, dict):
-        raise validation_error([SubError("body", body, "must be a JSON object")])
+    body = await _json_object(request)
     expired = state.tokens.expire() if body.pop("expire_tokens", False) else 0
     if body:
         try:

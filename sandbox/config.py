@@ -7,6 +7,7 @@ place for real secrets.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -22,6 +23,77 @@ DEFAULT_SELLER_ID = "CEKSANDBX1"
 
 #: Environment variables read by ``FaultConfig.from_env`` (``SANDBOX_FAULT_<FIELD>``).
 FAULT_ENV_PREFIX = "SANDBOX_FAULT_"
+#: The sellers a sandbox serves besides the default one (``sellers_from_env``).
+SELLERS_ENV = "SANDBOX_SELLERS"
+
+
+@dataclass(frozen=True)
+class SellerAccount:
+    """One EnKash seller the sandbox serves: its company id and the credentials that log in to it.
+
+    Every value is a fake, published sandbox credential, never a real secret.
+    """
+
+    seller_id: str
+    client_id: str
+    client_secret: str
+    username: str
+    password: str
+
+    @classmethod
+    def derived(cls, seller_id: str) -> SellerAccount:
+        """A seller whose credentials are made from its id (``enkash-client-<id>`` ...), for fleets of
+        sandbox sellers named by id alone."""
+        low = seller_id.lower()
+        return cls(
+            seller_id=seller_id,
+            client_id=f"enkash-client-{low}",
+            client_secret=f"sandbox-secret-{low}",
+            username=f"ar-ops@{low}.example.in",
+            password=f"sandbox-password-{low}",
+        )
+
+    @classmethod
+    def from_mapping(cls, value: Mapping[str, Any]) -> SellerAccount:
+        """From ``{"seller_id": ..., "client_id": ...}``; credentials left out are derived from the id.
+
+        Raises:
+            ValueError: no seller_id, an unknown key, or a value that is not text.
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown seller settings {unknown}; known: {sorted(known)}")
+        seller_id = value.get("seller_id")
+        if not isinstance(seller_id, str) or not seller_id:
+            raise ValueError("a seller needs a seller_id (its company id, CEK + 7 characters)")
+        given = {k: v for k, v in value.items() if v is not None}
+        bad = sorted(k for k, v in given.items() if not isinstance(v, str) or not v)
+        if bad:
+            raise ValueError(f"seller {seller_id}: {', '.join(bad)} must be non-empty text")
+        return replace(cls.derived(seller_id), **given)
+
+
+def sellers_from_env(environ: Mapping[str, str] | None = None) -> tuple[SellerAccount, ...]:
+    """The extra sellers of ``SANDBOX_SELLERS``: seller ids separated by commas (credentials derived from
+    each id, ``SellerAccount.derived``), or a JSON list of objects with ``seller_id`` and any of
+    ``client_id``, ``client_secret``, ``username``, ``password``.
+
+    Raises:
+        ValueError: the value is neither (the message names SANDBOX_SELLERS).
+    """
+    raw = (os.environ if environ is None else environ).get(SELLERS_ENV, "").strip()
+    if not raw:
+        return ()
+    try:
+        if raw.startswith("["):
+            items = json.loads(raw)
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise ValueError("must be a JSON list of objects")
+            return tuple(SellerAccount.from_mapping(item) for item in items)
+        return tuple(SellerAccount.derived(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"{SELLERS_ENV}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -116,6 +188,15 @@ class SandboxConfig:
     #: what the sandbox plays where the portal is silent (``enkash_ar.alternative_profiles`` has the
     #: plausible alternatives): paths, file layouts, paging, status names, token and error answers
     profile: ContractProfile = field(default=SHIPPED_PROFILE)
+    #: sellers served besides the one above, each with its own credentials and company id
+    sellers: tuple[SellerAccount, ...] = ()
+
+    def accounts(self) -> tuple[SellerAccount, ...]:
+        """Every seller served at start-up: the default one first."""
+        default = SellerAccount(
+            self.seller_id, self.client_id, self.client_secret, self.username, self.password
+        )
+        return (default, *self.sellers)
 
     def initial_faults(self) -> FaultConfig:
         """The faults to start (and reset) with; ``seed`` fills in a fault seed left unset."""

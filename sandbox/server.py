@@ -23,7 +23,7 @@ from fastapi import FastAPI
 from enkash_ar.alternative_profiles import ALTERNATIVES, name_of
 from enkash_ar.contract_profile import ContractProfile
 from sandbox.app import create_app
-from sandbox.config import FaultConfig, SandboxConfig
+from sandbox.config import FaultConfig, SandboxConfig, SellerAccount
 
 __all__ = ["FaultConfig", "RunningSandbox", "SandboxConfig", "running_sandbox", "serve"]
 
@@ -35,16 +35,17 @@ class RunningSandbox:
     base_url: str
     config: SandboxConfig
 
-    def enkash_env(self) -> dict[str, str]:
-        """The ``ENKASH_*`` environment that points a client (the CLI, a cycle, a benchmark) here."""
-        config = self.config
+    def enkash_env(self, seller: SellerAccount | None = None) -> dict[str, str]:
+        """The ``ENKASH_*`` environment that points a client (the CLI, a cycle, a benchmark) here, as
+        ``seller`` (default: the configured seller)."""
+        account = seller or self.config.accounts()[0]
         return {
             "ENKASH_BASE_URL": self.base_url,
-            "ENKASH_CLIENT_ID": config.client_id,
-            "ENKASH_CLIENT_SECRET": config.client_secret,
-            "ENKASH_USERNAME": config.username,
-            "ENKASH_PASSWORD": config.password,
-            "ENKASH_SELLER_ID": config.seller_id,
+            "ENKASH_CLIENT_ID": account.client_id,
+            "ENKASH_CLIENT_SECRET": account.client_secret,
+            "ENKASH_USERNAME": account.username,
+            "ENKASH_PASSWORD": account.password,
+            "ENKASH_SELLER_ID": account.seller_id,
         }
 
 
@@ -116,9 +117,17 @@ def serve(config: SandboxConfig) -> None:
     print(f"EnKash AR sandbox on http://{config.host}:{config.port}")
     print(f"  token:     POST /oauth/token  Basic {config.client_id}:{config.client_secret}")
     print(f"  user:      {config.username} / {config.password}   clientId (company): {config.seller_id}")
+    for seller in config.sellers:
+        print(
+            f"  seller:    {seller.seller_id}  Basic {seller.client_id}:{seller.client_secret}  "
+            f"user {seller.username} / {seller.password}"
+        )
     print(
         f"  database:  {config.db}   token lifetime: {config.token_ttl} s   faults: {config.initial_faults()}"
     )
     print(f"  profile:   {profile_label(config.profile)}")
-    print("  admin:     /_sandbox/state  /_sandbox/reset  /_sandbox/faults  /_sandbox/unlock", flush=True)
+    print(
+        "  admin:     /_sandbox/state /_sandbox/reset /_sandbox/faults /_sandbox/unlock /_sandbox/sellers",
+        flush=True,
+    )
     _server(config).run()

@@ -27,11 +27,24 @@ from sandbox.backend.search import SearchBackend
 from sandbox.backend.store import Store
 from sandbox.errors import not_found
 
-_ALL_CUSTOMERS = "SELECT customer_id, unique_ref_no, legal_name, status, deleted FROM customers ORDER BY seq"
+_ALL_CUSTOMERS = (
+    "SELECT customer_id, unique_ref_no, legal_name, status, deleted FROM customers "
+    "WHERE (:company IS NULL OR company_id = :company) ORDER BY seq"
+)
 _ALL_INVOICES = (
     "SELECT invoice_id, external_id, invoice_number, customer_id, dispatched, dispatch_count, "
-    "receivable_status, balance_amount, net_amount, deleted FROM invoices ORDER BY invoice_id"
+    "receivable_status, balance_amount, net_amount, deleted FROM invoices "
+    "WHERE (:company IS NULL OR seller_id = :company) ORDER BY invoice_id"
 )
+_ALL_REMINDERS = (
+    "SELECT r.doc FROM reminders r WHERE :company IS NULL OR r.customer_id IN "
+    "(SELECT customer_id FROM customers WHERE company_id = :company) ORDER BY r.seq"
+)
+_COUNTS = {
+    "customers": "SELECT COUNT(*) FROM customers WHERE :company IS NULL OR company_id = :company",
+    "invoices": "SELECT COUNT(*) FROM invoices WHERE :company IS NULL OR seller_id = :company",
+    "reminders": f"SELECT COUNT(*) FROM ({_ALL_REMINDERS})",  # noqa: S608 - constant SQL
+}
 
 
 class ArBackend:
@@ -61,12 +74,14 @@ class ArBackend:
             raise not_found("File", name)
         return content
 
-    def snapshot(self, *, summary: bool = False) -> dict[str, Any]:
-        """Counts of every table and, unless ``summary``, every record (deleted ones too), for tests."""
+    def snapshot(self, *, summary: bool = False, company: str | None = None) -> dict[str, Any]:
+        """Counts of every table and, unless ``summary``, every record (deleted ones too), for tests;
+        only ``company``'s records when it is given (a sandbox serving several sellers)."""
         answer: dict[str, Any] = {}
+        scope = {"company": company}
         with self.store.tx() as conn:
-            for table in ("customers", "invoices", "reminders"):
-                answer[f"{table}_count"] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
+            for table, count in _COUNTS.items():
+                answer[f"{table}_count"] = conn.execute(count, scope).fetchone()[0]
             if summary:
                 return answer
             answer["customers"] = [
@@ -77,7 +92,7 @@ class ArBackend:
                     "status": r[3],
                     "deleted": bool(r[4]),
                 }
-                for r in conn.execute(_ALL_CUSTOMERS)
+                for r in conn.execute(_ALL_CUSTOMERS, scope)
             ]
             answer["invoices"] = [
                 {
@@ -92,11 +107,9 @@ class ArBackend:
                     "netAmount": r[8],
                     "deleted": bool(r[9]),
                 }
-                for r in conn.execute(_ALL_INVOICES)
+                for r in conn.execute(_ALL_INVOICES, scope)
             ]
-            answer["reminders"] = [
-                json.loads(r[0]) for r in conn.execute("SELECT doc FROM reminders ORDER BY seq")
-            ]
+            answer["reminders"] = [json.loads(r[0]) for r in conn.execute(_ALL_REMINDERS, scope)]
         return answer
 
     def close(self) -> None:
