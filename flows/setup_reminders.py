@@ -11,7 +11,7 @@ from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
-from tasks.enkash_state import read_enkash_customers
+from tasks.night_picture import current_picture
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
 from tasks.reminders import ensure_reminders_chunk
@@ -39,7 +39,9 @@ async def setup_reminders(
     block, ledger = options.credentials_block, options.ledger_path
     schedule = options.reminder_schedule
     async with holding_seller(options):
-        _, customers = read_enkash_customers(block, ledger)
+        # The customers' reminders as the night's picture holds them; a customer off schedule is read
+        # again one by one before anything is sent (ar_sync.reminder_policy).
+        customers = current_picture(block, ledger, customers=True).customers or ()
         active = [c for c in customers if (c.status or "ACTIVE") == "ACTIVE" and c.customer_id]
         off = [c for c in active if not on_schedule(c.customer_reminders, schedule)]
         results = [empty_results()]
