@@ -13,6 +13,7 @@ from ar_sync.nights import night_of
 from ar_sync.reminder_policy import DEFAULT_SCHEDULE, ReminderRule
 from ar_sync.results import Origin, RowOutcome, Stage
 from ar_sync.run_ledger import DEFAULT_LEDGER_PATH
+from ar_sync.validated_exports import DEFAULT_CACHE_DIR
 
 
 class CycleOptions(BaseModel):
@@ -29,6 +30,10 @@ class CycleOptions(BaseModel):
     )
     out_dir: str = Field(default="out", description="Folder for summary.json, bulk_results.parquet, reports.")
     ledger_path: str = Field(default=str(DEFAULT_LEDGER_PATH), description="SQLite run ledger file.")
+    cache_dir: str = Field(
+        default=str(DEFAULT_CACHE_DIR),
+        description="Folder for the validated ERP exports a retried night reuses (they hold the ERP's rows).",
+    )
     chunk_size: int = Field(
         default=5000, ge=1, le=100_000, description="Rows per bulk file (one task run each)."
     )

@@ -38,6 +38,7 @@ def load_inputs(customers_file: str, invoices_file: str | None, options: CycleOp
         options.customer_columns,
         options.invoice_columns,
         options.max_invoice_amount,
+        options.cache_dir,
     )
 
 
