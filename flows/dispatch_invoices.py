@@ -15,10 +15,15 @@ from flows.prepare import holding_seller, prepare_inputs, top_level
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
 from tasks.enkash_state import check_open_statuses
+from tasks.host_limit import ensure_host_limit, fanned_out
 from tasks.invoices import delete_invoice_twins, dispatch_invoices_chunk
 from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
+
+
+def _rows(pair: tuple[pl.DataFrame, pl.DataFrame]) -> int:
+    return pair[0].height
 
 
 @flow(name="dispatch-invoices")
@@ -83,9 +88,15 @@ async def dispatch_invoices(
             held = dict(zip(present["externalId"].to_list(), present["invoiceId"].to_list(), strict=True))
             rows = present.select(pl.col("externalId").alias("key"), pl.col("invoiceId").alias("remote_id"))
             dispatched.append(record_night_state(Stage.INVOICES_DISPATCH, held, rows, night, block, ledger))
-            batches = pending.iter_slices(options.chunk_size)
-            for chunk in tracked(batches, pending.height, Stage.INVOICES_DISPATCH):
-                done = dispatch_invoices_chunk(chunk, night, block, ledger, options.partial_payment_allowed)
+            # Batches go concurrently, each holding a slot of the host's limit and its own ledger batch.
+            limit = await ensure_host_limit(block, options.host_concurrency)
+            partial = options.partial_payment_allowed
+            sent = fanned_out(
+                lambda c: dispatch_invoices_chunk.submit(c, night, block, ledger, partial, limit),
+                pending.iter_slices(options.chunk_size),
+                options.host_concurrency,
+            )
+            for chunk, done in tracked(sent, pending.height, Stage.INVOICES_DISPATCH, size=_rows):
                 dispatched.append(done)
                 night_state = night_picture.with_dispatched(night_state, done, chunk)
             keep(night_state)

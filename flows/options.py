@@ -14,6 +14,7 @@ from ar_sync.reminder_policy import DEFAULT_SCHEDULE, ReminderRule
 from ar_sync.results import Origin, RowOutcome, Stage
 from ar_sync.run_ledger import DEFAULT_LEDGER_PATH
 from ar_sync.validated_exports import DEFAULT_CACHE_DIR
+from tasks.host_limit import DEFAULT_HOST_CONCURRENCY, MAX_HOST_CONCURRENCY
 
 
 class CycleOptions(BaseModel):
@@ -33,6 +34,13 @@ class CycleOptions(BaseModel):
     cache_dir: str = Field(
         default=str(DEFAULT_CACHE_DIR),
         description="Folder for the validated ERP exports a retried night reuses (they hold the ERP's rows).",
+    )
+    host_concurrency: int = Field(
+        default=DEFAULT_HOST_CONCURRENCY,
+        ge=1,
+        le=MAX_HOST_CONCURRENCY,
+        description="Write tasks (upload chunks, dispatch and reminder batches) in flight at once per EnKash "
+        "host, across every cycle on the Prefect server.",
     )
     chunk_size: int = Field(
         default=5000, ge=1, le=100_000, description="Rows per bulk file (one task run each)."

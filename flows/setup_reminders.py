@@ -11,6 +11,7 @@ from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
+from tasks.host_limit import ensure_host_limit, fanned_out
 from tasks.night_picture import current_picture
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
@@ -54,8 +55,15 @@ async def setup_reminders(
             )
             results.append(record_night_state(Stage.REMINDERS, held, present, night, block, ledger))
             chunks = (off[start : start + REMINDER_CHUNK] for start in range(0, len(off), REMINDER_CHUNK))
-            for chunk in tracked(chunks, len(off), Stage.REMINDERS):
-                results.append(ensure_reminders_chunk(chunk, schedule, night, block, ledger))
+            # Batches go concurrently, each holding a slot of the host's limit and its own ledger batch.
+            limit = await ensure_host_limit(block, options.host_concurrency)
+            sent = fanned_out(
+                lambda c: ensure_reminders_chunk.submit(c, schedule, night, block, ledger, limit),
+                chunks,
+                options.host_concurrency,
+            )
+            for _, done in tracked(sent, len(off), Stage.REMINDERS, size=lambda pair: len(pair[0])):
+                results.append(done)
     combined = pl.concat(results)
     reports = [
         stage_report(Stage.REMINDERS, combined, len(off), options.dry_run),

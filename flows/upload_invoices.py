@@ -14,11 +14,16 @@ from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
+from tasks.host_limit import ensure_host_limit, fanned_out
 from tasks.invoices import clear_invoice_fields_chunk, update_invoices_chunk, upload_invoices_chunk
 from tasks.lifecycle import settle_lifecycle
 from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
+
+
+def _rows(pair: tuple[pl.DataFrame, pl.DataFrame]) -> int:
+    return pair[0].height
 
 
 def _unknown_customer_failures(skipped: pl.DataFrame) -> pl.DataFrame:
@@ -76,9 +81,15 @@ async def upload_invoices(
             uploaded.append(
                 record_night_state(Stage.INVOICES_UPLOAD, held, present, night, block, ledger, unsendable)
             )
-            uploads = plan.to_create.iter_slices(options.chunk_size)
-            for chunk in tracked(uploads, plan.to_create.height, Stage.INVOICES_UPLOAD):
-                uploaded.append(done := upload_invoices_chunk(chunk, night, block, ledger))
+            # Chunks go concurrently, each holding a slot of the host's limit; each is its own ledger batch.
+            limit = await ensure_host_limit(block, options.host_concurrency)
+            sent = fanned_out(
+                lambda c: upload_invoices_chunk.submit(c, night, block, ledger, limit),
+                plan.to_create.iter_slices(options.chunk_size),
+                options.host_concurrency,
+            )
+            for _, done in tracked(sent, plan.to_create.height, Stage.INVOICES_UPLOAD, size=_rows):
+                uploaded.append(done)
                 picture = night_picture.with_uploads(picture, done)
             updates = plan.to_update.iter_slices(options.chunk_size)
             for chunk in tracked(updates, plan.to_update.height, Stage.INVOICES_UPDATE):

@@ -1,4 +1,5 @@
-"""One picture of EnKash per night: the nightly cycle reads customers and invoices once, not per stage.
+"""One picture of EnKash per night: the nightly cycle reads customers and invoices once, not per stage;
+its concurrent writes go through one concurrency limit per EnKash host.
 
 Counted with the sandbox's request counters: a night's reads are compared with what one full read of
 each search costs against the same sandbox (a fresh client, so it probes the offsets as the cycle's
@@ -12,12 +13,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from prefect.client.orchestration import get_client
+
 from enkash_ar.client import EnkashClient
 from enkash_ar.settings import EnkashSettings
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from sandbox.routes import WRITE_OPERATIONS
 from tasks.connection import close_all
+from tasks.host_limit import host_limit_name
 
 SEARCHES = ("searchCustomer", "searchCollectionInvoices")
 
@@ -69,3 +73,11 @@ def test_a_night_reads_enkash_once_and_a_quiet_night_writes_and_reads_nothing_mo
     assert quiet["searchCustomer"] == full["searchCustomer"]
     assert quiet["searchCollectionInvoices"] == full["searchCollectionInvoices"]
     assert {op: n for op, n in quiet.items() if op in WRITE_OPERATIONS and n} == {}
+    # The night's writes went through one concurrency limit for the sandbox's host, sized by the options.
+    limit = asyncio.run(_host_limit(host_limit_name(enkash_env.base_url)))
+    assert (limit.limit, limit.active_slots) == (options.host_concurrency, 0)
+
+
+async def _host_limit(name: str) -> Any:
+    async with get_client() as client:
+        return await client.read_global_concurrency_limit_by_name(name)
