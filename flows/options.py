@@ -13,7 +13,6 @@ from ar_sync.nights import night_of
 from ar_sync.reminder_policy import DEFAULT_SCHEDULE, ReminderRule
 from ar_sync.results import Origin, RowOutcome, Stage
 from ar_sync.run_ledger import DEFAULT_LEDGER_PATH
-from ar_sync.validated_exports import DEFAULT_CACHE_DIR
 from tasks.host_limit import DEFAULT_HOST_CONCURRENCY, MAX_HOST_CONCURRENCY
 
 
@@ -31,9 +30,10 @@ class CycleOptions(BaseModel):
     )
     out_dir: str = Field(default="out", description="Folder for summary.json, bulk_results.parquet, reports.")
     ledger_path: str = Field(default=str(DEFAULT_LEDGER_PATH), description="SQLite run ledger file.")
-    cache_dir: str = Field(
-        default=str(DEFAULT_CACHE_DIR),
-        description="Folder for the validated ERP exports a retried night reuses (they hold the ERP's rows).",
+    cache_dir: str | None = Field(
+        default=None,
+        description="Folder for the validated ERP exports a retried night reuses (they hold the ERP's rows); "
+        "default: 'cache' next to the ledger.",
     )
     host_concurrency: int = Field(
         default=DEFAULT_HOST_CONCURRENCY,
