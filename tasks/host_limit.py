@@ -33,8 +33,9 @@ R = TypeVar("R")
 DEFAULT_HOST_CONCURRENCY: Final = 4
 #: The most the connection pool has room for: each task may have a few requests of its own in flight.
 MAX_HOST_CONCURRENCY: Final = 8
-#: How long a slot is leased: a holder that dies frees it after this, its task's retries included.
-SLOT_LEASE_SECONDS: Final = 600
+#: How long a slot is leased (Prefect renews it while the task runs; the least the server takes): a
+#: process killed while holding a slot frees it about this long after.
+SLOT_LEASE_SECONDS: Final = 60
 
 
 def host_limit_name(base_url: str) -> str:
