@@ -88,8 +88,9 @@ async def dispatch_invoices(
             held = dict(zip(present["externalId"].to_list(), present["invoiceId"].to_list(), strict=True))
             rows = present.select(pl.col("externalId").alias("key"), pl.col("invoiceId").alias("remote_id"))
             dispatched.append(record_night_state(Stage.INVOICES_DISPATCH, held, rows, night, block, ledger))
-            # Batches go concurrently, each holding a slot of the host's limit and its own ledger batch.
-            limit = await ensure_host_limit(block, options.host_concurrency)
+            # Batches go concurrently (each its own ledger batch), with options.host_limit each holding a slot
+            # of the host's Prefect limit.
+            limit = await ensure_host_limit(block, options.host_concurrency) if options.host_limit else None
             partial = options.partial_payment_allowed
             sent = fanned_out(
                 lambda c: dispatch_invoices_chunk.submit(c, night, block, ledger, partial, limit),

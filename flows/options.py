@@ -42,6 +42,12 @@ class CycleOptions(BaseModel):
         description="Write tasks (upload chunks, dispatch and reminder batches) in flight at once per EnKash "
         "host, across every cycle on the Prefect server.",
     )
+    host_limit: bool = Field(
+        default=False,
+        description="Each write task also holds a slot of the Prefect global concurrency limit "
+        "enkash-ar-host-<host> (shared by every cycle on the server). Off by default: a killed run's "
+        "slots come back only when the server's repossessor revokes their leases.",
+    )
     chunk_size: int = Field(
         default=5000, ge=1, le=100_000, description="Rows per bulk file (one task run each)."
     )

@@ -55,8 +55,9 @@ async def setup_reminders(
             )
             results.append(record_night_state(Stage.REMINDERS, held, present, night, block, ledger))
             chunks = (off[start : start + REMINDER_CHUNK] for start in range(0, len(off), REMINDER_CHUNK))
-            # Batches go concurrently, each holding a slot of the host's limit and its own ledger batch.
-            limit = await ensure_host_limit(block, options.host_concurrency)
+            # Batches go concurrently (each its own ledger batch), with options.host_limit each holding a slot
+            # of the host's Prefect limit.
+            limit = await ensure_host_limit(block, options.host_concurrency) if options.host_limit else None
             sent = fanned_out(
                 lambda c: ensure_reminders_chunk.submit(c, schedule, night, block, ledger, limit),
                 chunks,

@@ -81,8 +81,9 @@ async def upload_invoices(
             uploaded.append(
                 record_night_state(Stage.INVOICES_UPLOAD, held, present, night, block, ledger, unsendable)
             )
-            # Chunks go concurrently, each holding a slot of the host's limit; each is its own ledger batch.
-            limit = await ensure_host_limit(block, options.host_concurrency)
+            # Chunks go concurrently (each its own ledger batch), with options.host_limit each holding a slot
+            # of the host's Prefect limit.
+            limit = await ensure_host_limit(block, options.host_concurrency) if options.host_limit else None
             sent = fanned_out(
                 lambda c: upload_invoices_chunk.submit(c, night, block, ledger, limit),
                 plan.to_create.iter_slices(options.chunk_size),

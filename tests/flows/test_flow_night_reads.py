@@ -52,7 +52,10 @@ def test_a_night_reads_enkash_once_and_a_quiet_night_writes_and_reads_nothing_mo
 ) -> None:
     customers_file, invoices_file = erp_files
     options = CycleOptions(
-        out_dir=str(tmp_path / "out"), ledger_path=str(tmp_path / "ledger.sqlite3"), chunk_size=64
+        out_dir=str(tmp_path / "out"),
+        ledger_path=str(tmp_path / "ledger.sqlite3"),
+        chunk_size=64,
+        host_limit=True,
     )
 
     def counts() -> dict[str, int]:
