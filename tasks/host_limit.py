@@ -1,12 +1,14 @@
-"""How many write tasks may talk to one EnKash host at once: a Prefect global concurrency limit per host.
+"""How many write tasks may talk to one EnKash host at once.
 
 Chunk uploads, dispatch batches and reminder batches run concurrently through Prefect's task runner
-(:func:`fanned_out`). Every such task holds a slot of the host's limit (``enkash-ar-host-<host>``) while
-it sends, so all cycles on a Prefect server (several sellers, several workers) together stay within
-what the host takes. The first cycle creates the limit with ``CycleOptions.host_concurrency`` slots
-(an operator may resize it); the flow keeps at most that many of its own tasks in flight; the
-client's connection pool (``enkash_ar._constants.DEFAULT_CONNECTION_LIMITS``) has room for that many
-tasks, each with its own few requests in flight (reminders).
+(:func:`fanned_out`), at most ``CycleOptions.host_concurrency`` of a flow run at a time. With
+``CycleOptions.host_limit`` each such task also holds a slot of a Prefect global concurrency limit per
+host (``enkash-ar-host-<host>``) while it sends, so all cycles on a Prefect server together stay within
+what the host takes; the first cycle creates the limit with ``host_concurrency`` slots (an operator may
+resize it). It is opt-in because a process killed while holding slots gives them back only when the
+server's repossessor revokes their leases. The client's connection pool
+(``enkash_ar._constants.DEFAULT_CONNECTION_LIMITS``, 64) has room for ``MAX_HOST_CONCURRENCY`` tasks,
+each with its own few requests in flight (reminders).
 """
 
 from __future__ import annotations
