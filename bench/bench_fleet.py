@@ -182,9 +182,9 @@ def reset_host_limit(base_url: str) -> None:
     """Delete the host's limit, so that each run creates it with its own size."""
     from prefect.client.orchestration import get_client
 
-    from tasks.fleet_children import host_limit_name
+    from tasks.fleet_children import nights_limit_name
 
-    name = host_limit_name(base_url)
+    name = nights_limit_name(base_url)
 
     async def delete() -> None:
         async with get_client() as client:

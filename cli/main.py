@@ -226,6 +226,12 @@ def cycle(
             min=0, help="Seconds to wait for another cycle of the same seller to finish (then fail)."
         ),
     ] = 1800.0,
+    host_concurrency: Annotated[
+        int,
+        typer.Option(
+            min=1, max=8, help="Write tasks (upload chunks, dispatch and reminder batches) in flight at once."
+        ),
+    ] = 4,
     max_invoice_amount: Annotated[
         str,
         typer.Option(help="Ceiling per invoice in INR: an amount or invoice total above it is rejected."),
@@ -269,6 +275,7 @@ def cycle(
             invoice_columns=_column_mapping(invoice_column, "--invoice-column"),
             chunk_size=chunk_size,
             lock_timeout_seconds=lock_timeout,
+            host_concurrency=host_concurrency,
             max_invoice_amount=ceiling,
             max_cancel_share=max_cancel_share,
             confirm_cancellations=confirm_cancellations,

@@ -9,7 +9,7 @@ from flows.options import CycleOptions, resolve_night
 from flows.prepare import holding_seller, top_level
 from flows.run_options import resolve_options
 from flows.run_outcome import log_night
-from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
+from tasks.night_picture import current_picture
 from tasks.reports import publish_summary
 
 
@@ -37,9 +37,11 @@ async def ar_summary(
     night = resolve_night(as_of)
     block, ledger = options.credentials_block, options.ledger_path
     async with holding_seller(options) as seller_id:
-        enkash_customers, _ = read_enkash_customers(block, ledger)
-        # All invoices, read once: the open ones are what is owed, all of them give DSO's credit sales.
-        invoices = read_enkash_invoices(block, ledger)
+        # All invoices, as the night's picture holds them after its writes (read here when run alone):
+        # the open ones are what is owed, all of them give DSO's credit sales.
+        picture = current_picture(block, ledger, customers=True, invoices=True)
+        enkash_customers, invoices = picture.customer_frame, picture.invoices
+        assert invoices is not None
         summary = publish_summary(
             invoices,
             enkash_customers,

@@ -5,13 +5,13 @@ from datetime import date
 import polars as pl
 from prefect import flow
 
+from ar_sync import night_picture
 from ar_sync.lifecycle import check_guard
 from ar_sync.results import Stage, empty_results
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
-from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
 from tasks.lifecycle import (
     deactivate_customers_chunk,
     delete_invoices_chunk,
@@ -20,6 +20,7 @@ from tasks.lifecycle import (
     settle_lifecycle,
     withdraw_invoices_chunk,
 )
+from tasks.night_picture import current_picture, keep
 from tasks.progress import tracked
 
 
@@ -51,8 +52,9 @@ async def cancel_removed(
     block, ledger = options.credentials_block, options.ledger_path
     async with holding_seller(options):
         inputs = prepare_inputs(customers_file, invoices_file, options)
-        enkash_customers, _ = read_enkash_customers(block, ledger)
-        plan = plan_leaving(inputs, read_enkash_invoices(block, ledger), enkash_customers, block, ledger)
+        picture = current_picture(block, ledger, customers=True, invoices=True)
+        assert picture.invoices is not None
+        plan = plan_leaving(inputs, picture.invoices, picture.customer_frame, block, ledger)
         check_guard(plan, max_share=options.max_cancel_share, confirmed=options.confirm_cancellations)
         results = [empty_results()]
         if not options.dry_run:
@@ -65,14 +67,20 @@ async def cancel_removed(
             }
             results.append(settle_lifecycle(still, night, block, ledger))
             deletes = plan.to_delete.iter_slices(options.chunk_size)
+            # Each answer updates the night's picture, so the next stages need not read EnKash again.
             for chunk in tracked(deletes, plan.to_delete.height, Stage.INVOICES_CANCEL):
-                results.append(delete_invoices_chunk(chunk, night, block, ledger))
+                results.append(done := delete_invoices_chunk(chunk, night, block, ledger))
+                picture = night_picture.with_deleted_invoices(picture, done, chunk, "externalId")
             for chunk in plan.to_withdraw.iter_slices(options.chunk_size):
-                results.append(withdraw_invoices_chunk(chunk, night, block, ledger))
+                results.append(done := withdraw_invoices_chunk(chunk, night, block, ledger))
+                picture = night_picture.with_withdrawn_invoices(picture, done, chunk)
             for chunk in plan.to_deactivate.iter_slices(options.chunk_size):
-                results.append(deactivate_customers_chunk(chunk, night, block, ledger))
+                results.append(done := deactivate_customers_chunk(chunk, night, block, ledger))
+                picture = night_picture.with_customer_status(picture, done, chunk, "INACTIVE")
             for chunk in plan.to_reactivate.iter_slices(options.chunk_size):
-                results.append(reactivate_customers_chunk(chunk, night, block, ledger))
+                results.append(done := reactivate_customers_chunk(chunk, night, block, ledger))
+                picture = night_picture.with_customer_status(picture, done, chunk, "ACTIVE")
+            keep(picture)
     combined, dry = pl.concat(results), options.dry_run
     reports = [
         stage_report(Stage.INVOICES_CANCEL, combined, plan.cancellations, dry),

@@ -9,7 +9,7 @@ from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
-from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
+from tasks.night_picture import current_picture
 from tasks.payments import collect_payments_task
 
 
@@ -37,8 +37,9 @@ async def collect_payments(
     async with holding_seller(options):
         inputs = prepare_inputs(customers_file, invoices_file, options)
         assert inputs.invoices is not None
-        enkash_customers, _ = read_enkash_customers(block, ledger)
-        invoices = read_enkash_invoices(block, ledger)
+        picture = current_picture(block, ledger, customers=True, invoices=True)
+        enkash_customers, invoices = picture.customer_frame, picture.invoices
+        assert invoices is not None
         done = collect_payments_task(
             inputs.invoices.valid,
             invoices,

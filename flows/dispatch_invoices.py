@@ -1,10 +1,11 @@
 """dispatch_invoices: send every new invoice of the ERP export for collection, exactly once."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import polars as pl
 from prefect import flow
 
+from ar_sync import night_picture
 from ar_sync.convergence import invoice_twins
 from ar_sync.night_summary import NeedsAttentionError
 from ar_sync.planner import already_dispatched, customer_id_map, invoices_to_dispatch
@@ -13,10 +14,16 @@ from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs, top_level
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
-from tasks.enkash_state import check_open_statuses, read_enkash_customers, read_enkash_invoices
+from tasks.enkash_state import check_open_statuses
+from tasks.host_limit import ensure_host_limit, fanned_out
 from tasks.invoices import delete_invoice_twins, dispatch_invoices_chunk
+from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
+
+
+def _rows(pair: tuple[pl.DataFrame, pl.DataFrame]) -> int:
+    return pair[0].height
 
 
 @flow(name="dispatch-invoices")
@@ -47,12 +54,21 @@ async def dispatch_invoices(
     async with holding_seller(options):
         inputs = prepare_inputs(customers_file, invoices_file, options)
         assert inputs.invoices is not None
-        enkash_customers, _ = read_enkash_customers(block, ledger)
-        picture = read_enkash_invoices(block, ledger)
-        twins = invoice_twins(picture)
-        pending = invoices_to_dispatch(
-            inputs.invoices.valid, twins.keepers, customer_id_map(enkash_customers)
-        )
+        started = datetime.now(UTC)
+        night_state = current_picture(block, ledger, customers=True, invoices=True)
+        customer_ids = customer_id_map(night_state.customer_frame)
+        assert night_state.invoices is not None
+        twins = invoice_twins(night_state.invoices)
+        pending = invoices_to_dispatch(inputs.invoices.valid, twins.keepers, customer_ids)
+        if not pending.is_empty():
+            # Nothing is dispatched on the strength of an earlier stage's read: what is undispatched
+            # (and what was dispatched since) is read again first.
+            night_state = current_picture(block, ledger, customers=True, invoices=True, fresh_since=started)
+            assert night_state.invoices is not None
+            twins = invoice_twins(night_state.invoices)
+            pending = invoices_to_dispatch(inputs.invoices.valid, twins.keepers, customer_ids)
+        picture = night_state.invoices
+        assert picture is not None
         # Undispatched invoices cannot have been paid: if none of them reads as open, EnKash names its
         # statuses otherwise than the contract profile says, and the night must stop, not dispatch
         # nothing and report nothing owed.
@@ -64,16 +80,27 @@ async def dispatch_invoices(
         deleted, dispatched = [empty_results()], [empty_results()]
         if not options.dry_run:
             if not twins.to_delete.is_empty():
-                deleted.append(delete_invoice_twins(twins.to_delete, night, block, ledger))
+                deleted.append(done := delete_invoice_twins(twins.to_delete, night, block, ledger))
+                night_state = night_picture.with_deleted_invoices(
+                    night_state, done, twins.to_delete, "invoiceId"
+                )
             present = already_dispatched(inputs.invoices.valid, twins.keepers)
             held = dict(zip(present["externalId"].to_list(), present["invoiceId"].to_list(), strict=True))
             rows = present.select(pl.col("externalId").alias("key"), pl.col("invoiceId").alias("remote_id"))
             dispatched.append(record_night_state(Stage.INVOICES_DISPATCH, held, rows, night, block, ledger))
-            batches = pending.iter_slices(options.chunk_size)
-            for chunk in tracked(batches, pending.height, Stage.INVOICES_DISPATCH):
-                dispatched.append(
-                    dispatch_invoices_chunk(chunk, night, block, ledger, options.partial_payment_allowed)
-                )
+            # Batches go concurrently (each its own ledger batch), with options.host_limit each holding a slot
+            # of the host's Prefect limit.
+            limit = await ensure_host_limit(block, options.host_concurrency) if options.host_limit else None
+            partial = options.partial_payment_allowed
+            sent = fanned_out(
+                lambda c: dispatch_invoices_chunk.submit(c, night, block, ledger, partial, limit),
+                pending.iter_slices(options.chunk_size),
+                options.host_concurrency,
+            )
+            for chunk, done in tracked(sent, pending.height, Stage.INVOICES_DISPATCH, size=_rows):
+                dispatched.append(done)
+                night_state = night_picture.with_dispatched(night_state, done, chunk)
+            keep(night_state)
     if top_level() and not twins.to_report.is_empty():
         raise NeedsAttentionError(
             f"{twins.to_report.height} invoice numbers have a second copy in EnKash that the cycle may not "

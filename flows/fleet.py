@@ -19,7 +19,7 @@ from ar_sync.fleet import (
 )
 from ar_sync.fleet_summary import failure_line, fleet_markdown, fleet_table, fleet_totals, write_fleet_files
 from flows.options import CycleOptions, resolve_night
-from tasks.fleet_children import ensure_host_limit, host_limit_name, load_blocks, run_seller_night
+from tasks.fleet_children import ensure_host_limit, load_blocks, nights_limit_name, run_seller_night
 from tasks.run_artifacts import publish_markdown, publish_table
 
 #: The deployment of nightly_ar_cycle each seller's night runs as (prefect.yaml: fleet-seller-cycle).
@@ -43,7 +43,7 @@ async def ar_fleet(
     Each seller's night is a flow run of ``child_deployment`` (the nightly cycle), created at once for
     every seller and picked up by whichever worker of its work pool is free; at most
     ``fleet.max_parallel`` run at once, and at most the host's global concurrency limit
-    (``enkash-ar-host-<host>``, ``fleet.host_limit`` slots when the fleet creates it) per EnKash host,
+    (``enkash-ar-nights-<host>``, ``fleet.host_limit`` slots when the fleet creates it) per EnKash host,
     across every fleet. Each child holds its seller's lock, so a fleet's child and any other cycle of
     that seller never overlap. A seller that fails (or cannot start: a missing block or ERP file) does
     not stop the others. The fleet then publishes one artifact (a table and a markdown summary) and
@@ -75,7 +75,7 @@ async def ar_fleet(
 
     blocks = await load_blocks(s.credentials_block for s in checked.sellers if s.enabled)
     nights = plan_night(checked, night, {name: block.seller_id for name, block in blocks.items()})
-    limits = {name: host_limit_name(block.base_url) for name, block in blocks.items()}
+    limits = {name: nights_limit_name(block.base_url) for name, block in blocks.items()}
     for limit in sorted(set(limits.values())):
         await ensure_host_limit(limit, checked.host_limit)
 

@@ -18,6 +18,7 @@ from flows.sync_customers import sync_customers
 from flows.upload_invoices import upload_invoices
 from tasks.dry_run import predict_night_sends
 from tasks.inputs import rejected_input, report_rejected_rows
+from tasks.night_picture import shared_picture
 from tasks.token import fetch_token
 
 
@@ -37,9 +38,11 @@ async def nightly_ar_cycle(
     cancel_removed (what left the export; a night that would cancel too much stops here, before
     anything is sent); sync_customers; upload_invoices; dispatch_invoices (after removing extra invoice
     copies); collect_payments (what EnKash received since the last export, as payments.csv for the ERP,
-    once); setup_reminders; ar_summary. Every stage diffs the ERP against a fresh read of EnKash, so
-    rerunning a failed or killed night sends only what is still missing, and the summary counts the
-    whole night. The run ends Failed, after publishing the summary, when EnKash holds copies only a
+    once); setup_reminders; ar_summary. The stages share one picture of EnKash, read once and kept up
+    to date from the night's own answers (what dispatch sends from is read again first); every run
+    reads its own, so rerunning a failed or killed night sends only what is still missing, and the
+    summary counts the whole night.
+    The run ends Failed, after publishing the summary, when EnKash holds copies only a
     person can fix.
 
     A dry run (``options.dry_run``) reads EnKash once and predicts, per stage, exactly what the real
@@ -59,33 +62,36 @@ async def nightly_ar_cycle(
     """
     options = await resolve_options(options)
     night = resolve_night(as_of)
-    async with holding_seller(options):
-        # Inputs first: a broken export fails the night before any request reaches EnKash.
-        inputs = load_inputs(customers_file, invoices_file, options)
-        report = report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
-        rejected = rejected_input(inputs, report)
-        block, ledger = options.credentials_block, options.ledger_path
-        fetch_token(block, ledger)
-        planned = None
-        if options.dry_run:
-            planned = predict_night_sends(
-                inputs,
-                options.reminder_schedule,
-                options.max_cancel_share,
-                options.confirm_cancellations,
-                block,
-                ledger,
-            )
-            previews = await collect_payments(customers_file, invoices_file, night, options)
-            planned |= {str(r.stage): r.planned for r in previews}
-        else:
-            await cancel_removed(customers_file, invoices_file, night, options)
-            await sync_customers(customers_file, night, options)
-            await upload_invoices(customers_file, invoices_file, night, options)
-            await dispatch_invoices(customers_file, invoices_file, night, options)
-            await collect_payments(customers_file, invoices_file, night, options)
-            await setup_reminders(night, options)
-        summary = log_night(await ar_summary(night, options, planned, rejected))
+    # One picture of EnKash for the whole night: read by the first stage that needs it, updated from
+    # each stage's answers, so the stages do not read EnKash again (tasks.night_picture).
+    with shared_picture():
+        async with holding_seller(options):
+            # Inputs first: a broken export fails the night before any request reaches EnKash.
+            inputs = load_inputs(customers_file, invoices_file, options)
+            report = report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
+            rejected = rejected_input(inputs, report)
+            block, ledger = options.credentials_block, options.ledger_path
+            fetch_token(block, ledger)
+            planned = None
+            if options.dry_run:
+                planned = predict_night_sends(
+                    inputs,
+                    options.reminder_schedule,
+                    options.max_cancel_share,
+                    options.confirm_cancellations,
+                    block,
+                    ledger,
+                )
+                previews = await collect_payments(customers_file, invoices_file, night, options)
+                planned |= {str(r.stage): r.planned for r in previews}
+            else:
+                await cancel_removed(customers_file, invoices_file, night, options)
+                await sync_customers(customers_file, night, options)
+                await upload_invoices(customers_file, invoices_file, night, options)
+                await dispatch_invoices(customers_file, invoices_file, night, options)
+                await collect_payments(customers_file, invoices_file, night, options)
+                await setup_reminders(night, options)
+            summary = log_night(await ar_summary(night, options, planned, rejected))
     if notes := summary.attention():
         raise NeedsAttentionError(" ".join(notes))
     return summary

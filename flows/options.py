@@ -13,6 +13,7 @@ from ar_sync.nights import night_of
 from ar_sync.reminder_policy import DEFAULT_SCHEDULE, ReminderRule
 from ar_sync.results import Origin, RowOutcome, Stage
 from ar_sync.run_ledger import DEFAULT_LEDGER_PATH
+from tasks.host_limit import DEFAULT_HOST_CONCURRENCY, MAX_HOST_CONCURRENCY
 
 
 class CycleOptions(BaseModel):
@@ -29,6 +30,24 @@ class CycleOptions(BaseModel):
     )
     out_dir: str = Field(default="out", description="Folder for summary.json, bulk_results.parquet, reports.")
     ledger_path: str = Field(default=str(DEFAULT_LEDGER_PATH), description="SQLite run ledger file.")
+    cache_dir: str | None = Field(
+        default=None,
+        description="Folder for the validated ERP exports a retried night reuses (they hold the ERP's rows); "
+        "default: 'cache' next to the ledger.",
+    )
+    host_concurrency: int = Field(
+        default=DEFAULT_HOST_CONCURRENCY,
+        ge=1,
+        le=MAX_HOST_CONCURRENCY,
+        description="Write tasks (upload chunks, dispatch and reminder batches) in flight at once per EnKash "
+        "host, across every cycle on the Prefect server.",
+    )
+    host_limit: bool = Field(
+        default=False,
+        description="Each write task also holds a slot of the Prefect global concurrency limit "
+        "enkash-ar-host-<host> (shared by every cycle on the server). Off by default: a killed run's "
+        "slots come back only when the server's repossessor revokes their leases.",
+    )
     chunk_size: int = Field(
         default=5000, ge=1, le=100_000, description="Rows per bulk file (one task run each)."
     )

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from prefect.runtime import flow_run
 
@@ -38,6 +39,7 @@ def load_inputs(customers_file: str, invoices_file: str | None, options: CycleOp
         options.customer_columns,
         options.invoice_columns,
         options.max_invoice_amount,
+        options.cache_dir or str(Path(options.ledger_path).parent / "cache"),
     )
 
 

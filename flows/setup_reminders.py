@@ -11,7 +11,8 @@ from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
-from tasks.enkash_state import read_enkash_customers
+from tasks.host_limit import ensure_host_limit, fanned_out
+from tasks.night_picture import current_picture
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
 from tasks.reminders import ensure_reminders_chunk
@@ -39,7 +40,9 @@ async def setup_reminders(
     block, ledger = options.credentials_block, options.ledger_path
     schedule = options.reminder_schedule
     async with holding_seller(options):
-        _, customers = read_enkash_customers(block, ledger)
+        # The customers' reminders as the night's picture holds them; a customer off schedule is read
+        # again one by one before anything is sent (ar_sync.reminder_policy).
+        customers = current_picture(block, ledger, customers=True).customers or ()
         active = [c for c in customers if (c.status or "ACTIVE") == "ACTIVE" and c.customer_id]
         off = [c for c in active if not on_schedule(c.customer_reminders, schedule)]
         results = [empty_results()]
@@ -52,8 +55,16 @@ async def setup_reminders(
             )
             results.append(record_night_state(Stage.REMINDERS, held, present, night, block, ledger))
             chunks = (off[start : start + REMINDER_CHUNK] for start in range(0, len(off), REMINDER_CHUNK))
-            for chunk in tracked(chunks, len(off), Stage.REMINDERS):
-                results.append(ensure_reminders_chunk(chunk, schedule, night, block, ledger))
+            # Batches go concurrently (each its own ledger batch), with options.host_limit each holding a slot
+            # of the host's Prefect limit.
+            limit = await ensure_host_limit(block, options.host_concurrency) if options.host_limit else None
+            sent = fanned_out(
+                lambda c: ensure_reminders_chunk.submit(c, schedule, night, block, ledger, limit),
+                chunks,
+                options.host_concurrency,
+            )
+            for _, done in tracked(sent, len(off), Stage.REMINDERS, size=lambda pair: len(pair[0])):
+                results.append(done)
     combined = pl.concat(results)
     reports = [
         stage_report(Stage.REMINDERS, combined, len(off), options.dry_run),

@@ -6,6 +6,7 @@ from datetime import date
 import polars as pl
 from prefect import flow
 
+from ar_sync import night_picture
 from ar_sync.convergence import customer_keepers
 from ar_sync.field_clears import clear_keys
 from ar_sync.planner import plan_customers
@@ -15,8 +16,8 @@ from flows.prepare import holding_seller, prepare_inputs
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
 from tasks.customers import clear_customer_fields_chunk, create_customers_chunk, update_customers_chunk
-from tasks.enkash_state import read_enkash_customers
 from tasks.lifecycle import settle_lifecycle
+from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
 
@@ -43,7 +44,8 @@ async def sync_customers(
     block, ledger = options.credentials_block, options.ledger_path
     async with holding_seller(options):
         inputs = prepare_inputs(customers_file, None, options)
-        enkash_customers, _ = read_enkash_customers(block, ledger)
+        picture = current_picture(block, ledger, customers=True)
+        enkash_customers = picture.customer_frame
         plan = plan_customers(inputs.customers.valid, enkash_customers)
         created, updated, cleared = [empty_results()], [empty_results()], [empty_results()]
         if not options.dry_run:
@@ -55,14 +57,18 @@ async def sync_customers(
             created.append(record_night_state(Stage.CUSTOMERS_CREATE, held, present, night, block, ledger))
             creates = plan.to_create.iter_slices(options.chunk_size)
             for chunk in tracked(creates, plan.to_create.height, Stage.CUSTOMERS_CREATE):
-                created.append(create_customers_chunk(chunk, night, block, ledger))
+                created.append(done := create_customers_chunk(chunk, night, block, ledger))
+                picture = night_picture.with_created_customers(picture, done, chunk)
             updates = plan.to_update.iter_slices(options.chunk_size)
             for chunk in tracked(updates, plan.to_update.height, Stage.CUSTOMERS_UPDATE):
-                updated.append(update_customers_chunk(chunk, night, block, ledger))
+                updated.append(done := update_customers_chunk(chunk, night, block, ledger))
+                picture = night_picture.with_updated_customers(picture, done, chunk)
             still = clear_keys(plan.to_clear, "customer_ref")
             cleared.append(settle_lifecycle({Stage.CUSTOMER_FIELDS_CLEAR: still}, night, block, ledger))
             for chunk in plan.to_clear.iter_slices(options.chunk_size):
+                # Cleared fields stay in the picture: no later stage reads optional customer fields.
                 cleared.append(clear_customer_fields_chunk(chunk, night, block, ledger))
+            keep(picture)
     dry = options.dry_run
     reports = [
         stage_report(Stage.CUSTOMERS_CREATE, pl.concat(created), plan.to_create.height, dry),

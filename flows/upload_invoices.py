@@ -5,6 +5,7 @@ from datetime import date
 import polars as pl
 from prefect import flow
 
+from ar_sync import night_picture
 from ar_sync.convergence import invoice_twins
 from ar_sync.field_clears import clear_keys
 from ar_sync.planner import customer_id_map, plan_invoices
@@ -13,11 +14,16 @@ from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import holding_seller, prepare_inputs
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
-from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
+from tasks.host_limit import ensure_host_limit, fanned_out
 from tasks.invoices import clear_invoice_fields_chunk, update_invoices_chunk, upload_invoices_chunk
 from tasks.lifecycle import settle_lifecycle
+from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
+
+
+def _rows(pair: tuple[pl.DataFrame, pl.DataFrame]) -> int:
+    return pair[0].height
 
 
 def _unknown_customer_failures(skipped: pl.DataFrame) -> pl.DataFrame:
@@ -58,9 +64,10 @@ async def upload_invoices(
     async with holding_seller(options):
         inputs = prepare_inputs(customers_file, invoices_file, options)
         assert inputs.invoices is not None
-        enkash_customers, _ = read_enkash_customers(block, ledger)
-        keepers = invoice_twins(read_enkash_invoices(block, ledger)).keepers
-        plan = plan_invoices(inputs.invoices.valid, customer_id_map(enkash_customers), keepers)
+        picture = current_picture(block, ledger, customers=True, invoices=True)
+        assert picture.invoices is not None
+        keepers = invoice_twins(picture.invoices).keepers
+        plan = plan_invoices(inputs.invoices.valid, customer_id_map(picture.customer_frame), keepers)
         uploaded, updated, cleared = [empty_results()], [empty_results()], [empty_results()]
         if not options.dry_run:
             held_rows = keepers.drop_nulls("externalId")
@@ -74,16 +81,27 @@ async def upload_invoices(
             uploaded.append(
                 record_night_state(Stage.INVOICES_UPLOAD, held, present, night, block, ledger, unsendable)
             )
-            uploads = plan.to_create.iter_slices(options.chunk_size)
-            for chunk in tracked(uploads, plan.to_create.height, Stage.INVOICES_UPLOAD):
-                uploaded.append(upload_invoices_chunk(chunk, night, block, ledger))
+            # Chunks go concurrently (each its own ledger batch), with options.host_limit each holding a slot
+            # of the host's Prefect limit.
+            limit = await ensure_host_limit(block, options.host_concurrency) if options.host_limit else None
+            sent = fanned_out(
+                lambda c: upload_invoices_chunk.submit(c, night, block, ledger, limit),
+                plan.to_create.iter_slices(options.chunk_size),
+                options.host_concurrency,
+            )
+            for _, done in tracked(sent, plan.to_create.height, Stage.INVOICES_UPLOAD, size=_rows):
+                uploaded.append(done)
+                picture = night_picture.with_uploads(picture, done)
             updates = plan.to_update.iter_slices(options.chunk_size)
             for chunk in tracked(updates, plan.to_update.height, Stage.INVOICES_UPDATE):
+                picture = night_picture.with_patched_invoices(picture, chunk["invoiceId"].to_list())
                 updated.append(update_invoices_chunk(chunk, night, block, ledger))
             still = clear_keys(plan.to_clear, "externalId")
             cleared.append(settle_lifecycle({Stage.INVOICE_FIELDS_CLEAR: still}, night, block, ledger))
             for chunk in plan.to_clear.iter_slices(options.chunk_size):
+                picture = night_picture.with_patched_invoices(picture, chunk["invoiceId"].to_list())
                 cleared.append(clear_invoice_fields_chunk(chunk, night, block, ledger))
+            keep(picture)
     dry = options.dry_run
     reports = [
         stage_report(Stage.INVOICES_UPLOAD, pl.concat(uploaded), plan.to_create.height, dry),

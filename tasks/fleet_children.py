@@ -9,7 +9,7 @@ tags and is linked from the fleet's summary.
 Two bounds, both held by the fleet while a child runs:
 
 - the fleet's own ``max_parallel`` (a semaphore in the fleet run);
-- a Prefect global concurrency limit per EnKash host, ``enkash-ar-host-<host>``: EnKash's rate limit is
+- a Prefect global concurrency limit per EnKash host, ``enkash-ar-nights-<host>``: EnKash's rate limit is
   the host's, shared by every seller (and every fleet) that calls it. The fleet creates it with
   ``host_limit`` slots if it does not exist; a limit an operator set on the server is kept.
 
@@ -44,15 +44,18 @@ from blocks.credentials import EnkashCredentials
 POLL_SECONDS = 5.0
 
 
-def host_limit_name(base_url: str) -> str:
-    """The global concurrency limit of an EnKash host, e.g. ``enkash-ar-host-api.enkash.in``.
+def nights_limit_name(base_url: str) -> str:
+    """The fleet's limit of nights at once per EnKash host, e.g. ``enkash-ar-nights-api.enkash.in``.
+
+    Not ``tasks.host_limit.host_limit_name`` (write tasks per host, held inside a night): a night holds
+    a slot of this one while its tasks take slots of that one, so the two must never be the same limit.
 
     Example:
-        >>> host_limit_name("https://ekpayout-uat.enkash.in")
-        'enkash-ar-host-ekpayout-uat.enkash.in'
+        >>> nights_limit_name("https://ekpayout-uat.enkash.in")
+        'enkash-ar-nights-ekpayout-uat.enkash.in'
     """
     host = urlsplit(base_url).netloc.lower() or base_url.lower()
-    return "enkash-ar-host-" + re.sub(r"[^a-z0-9.-]+", "-", host).strip("-")
+    return "enkash-ar-nights-" + re.sub(r"[^a-z0-9.-]+", "-", host).strip("-")
 
 
 async def load_blocks(names: Iterable[str]) -> dict[str, EnkashCredentials]:

@@ -6,11 +6,14 @@ import hashlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext, TaskRunContext
 
 from ar_sync.erp_fields import DEFAULT_MAX_INVOICE_AMOUNT
 from ar_sync.erp_input import (
@@ -24,6 +27,15 @@ from ar_sync.erp_input import (
 from ar_sync.night_summary import RejectedInput
 from ar_sync.output_files import REJECTED_ROWS_FILE
 from ar_sync.rejections import rejection_summary
+from ar_sync.validated_exports import (
+    DEFAULT_CACHE_DIR,
+    KEEP_DAYS,
+    entry_folder,
+    prune,
+    read_validated,
+    save_validated,
+    validation_key,
+)
 
 
 @dataclass(frozen=True)
@@ -38,36 +50,13 @@ class ErpInputs:
         return [self.customers] if self.invoices is None else [self.customers, self.invoices]
 
 
-def _file_digest(path: str | Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _content_key(
-    customers_file: str,
-    invoices_file: str | None,
-    customer_columns: Mapping[str, str] | None,
-    invoice_columns: Mapping[str, str] | None,
-    max_invoice_amount: Decimal,
-) -> str | None:
-    """What the files hold and how they are read (never their path or mtime); None if unreadable."""
-    try:
-        files = [_file_digest(p) for p in (customers_file, invoices_file) if p]
-    except OSError:
-        return None  # a missing file is reported by the loader itself, with its name
-    mappings = repr(sorted((customer_columns or {}).items())) + repr(sorted((invoice_columns or {}).items()))
-    return hashlib.blake2b(
-        "|".join([*files, mappings, str(max_invoice_amount)]).encode(), digest_size=16
-    ).hexdigest()
-
-
-# Loading is pure preparation, so it is safe to reuse: nightly_ar_cycle loads the export once and
-# its stage subflows, in the same process, get the same validated frames back. The memo lives in
-# process memory only. Prefect result persistence is deliberately not used here: it would pickle the
-# customers' names, phones and GSTINs into result storage, and at 1M rows costs more than the load.
+# Loading is pure preparation, so it is safe to reuse, at two levels:
+# - in process memory: nightly_ar_cycle loads the export once and its stage subflows, in the same
+#   process, get the same validated frames back;
+# - across runs (a retried night, the same files again): the validated frames are kept as files the
+#   project owns (ar_sync.validated_exports) and the Prefect task that wrote them is cached by what it
+#   validated, so a retry shows a cache hit in the UI. Prefect's result storage only holds the folder's
+#   path: never the customers' names, phones or GSTINs.
 _memo_lock = threading.Lock()
 _memo: dict[str, ErpInputs] = {}
 
@@ -88,28 +77,73 @@ def _remember(key: str | None, inputs: ErpInputs) -> None:
         _memo[key] = inputs
 
 
-@task(name="load-erp-inputs", cache_policy=NO_CACHE)
-def load_erp_inputs(
+def _key(parameters: Mapping[str, Any]) -> str | None:
+    return validation_key(
+        [parameters["customers_file"], parameters.get("invoices_file")],
+        parameters.get("customer_columns"),
+        parameters.get("invoice_columns"),
+        parameters.get("max_invoice_amount", DEFAULT_MAX_INVOICE_AMOUNT),
+    )
+
+
+def validation_cache_key(_: TaskRunContext, parameters: dict[str, Any]) -> str | None:
+    """The Prefect cache key of a validation: ``erp-validation-<content key>`` (None: do not cache)."""
+    key = _key(parameters)
+    return None if key is None else f"erp-validation-{key}-{_cache_dir_id(parameters.get('cache_dir'))}"
+
+
+def _cache_dir_id(cache_dir: str | None) -> str:
+    resolved = str(Path(cache_dir or DEFAULT_CACHE_DIR).resolve())
+    return hashlib.blake2b(resolved.encode(), digest_size=4).hexdigest()
+
+
+def _validation_run_name() -> str:
+    from prefect.runtime import task_run
+
+    key = _key(task_run.parameters)
+    return f"validate-erp-export-{key[:12] if key else 'unreadable'}"
+
+
+@task(
+    name="validate-erp-export",
+    task_run_name=_validation_run_name,
+    cache_key_fn=validation_cache_key,
+    cache_expiration=timedelta(days=KEEP_DAYS),
+    persist_result=True,
+    result_serializer="json",
+)
+def validate_erp_export(
     customers_file: str,
     invoices_file: str | None,
     customer_columns: Mapping[str, str] | None = None,
     invoice_columns: Mapping[str, str] | None = None,
     max_invoice_amount: Decimal = DEFAULT_MAX_INVOICE_AMOUNT,
-) -> ErpInputs:
-    """Load and validate the customer and invoice files of the ERP export.
+    cache_dir: str | None = None,
+) -> str:
+    """Validate the export and keep the result as files under ``cache_dir``; returns their folder.
 
-    Invoices are checked against the customers that validated, so an invoice of a rejected or unknown
-    customer is rejected too, naming the customer's row and reasons. An invoice whose amount or total
-    is above ``max_invoice_amount`` is rejected. A file with a header but no data rows fails the run:
-    the ERP's export is the whole ledger, never empty, so an empty one means the export job broke, and
-    going on would make EnKash "match" a ledger we never saw.
+    Cached by the files' content and names, the column mappings and the ceiling: the same export again
+    (a retried night) is a cache hit and is not validated again.
 
     Example:
-        >>> inputs = load_erp_inputs("erp/customers.csv", "erp/invoices.csv")  # doctest: +SKIP
+        >>> folder = validate_erp_export("erp/customers.csv", "erp/invoices.csv")  # doctest: +SKIP
     """
-    key = _content_key(customers_file, invoices_file, customer_columns, invoice_columns, max_invoice_amount)
-    if (known := _remembered(key)) is not None:
-        return known
+    inputs = _validate(customers_file, invoices_file, customer_columns, invoice_columns, max_invoice_amount)
+    key = validation_key(
+        [customers_file, invoices_file], customer_columns, invoice_columns, max_invoice_amount
+    )
+    root = cache_dir or str(DEFAULT_CACHE_DIR)
+    prune(root)
+    return str(save_validated(entry_folder(root, key or "unkeyed").resolve(), inputs.results()))
+
+
+def _validate(
+    customers_file: str,
+    invoices_file: str | None,
+    customer_columns: Mapping[str, str] | None,
+    invoice_columns: Mapping[str, str] | None,
+    max_invoice_amount: Decimal,
+) -> ErpInputs:
     customers = _not_empty(load_customers(customers_file, mapping=customer_columns))
     invoices = None
     if invoices_file is not None:
@@ -121,7 +155,62 @@ def load_erp_inputs(
                 max_invoice_amount=max_invoice_amount,
             )
         )
-    inputs = ErpInputs(customers=customers, invoices=invoices)
+    return ErpInputs(customers=customers, invoices=invoices)
+
+
+@task(name="load-erp-inputs", cache_policy=NO_CACHE)
+def load_erp_inputs(
+    customers_file: str,
+    invoices_file: str | None,
+    customer_columns: Mapping[str, str] | None = None,
+    invoice_columns: Mapping[str, str] | None = None,
+    max_invoice_amount: Decimal = DEFAULT_MAX_INVOICE_AMOUNT,
+    cache_dir: str | None = None,
+) -> ErpInputs:
+    """Load and validate the customer and invoice files of the ERP export.
+
+    Invoices are checked against the customers that validated, so an invoice of a rejected or unknown
+    customer is rejected too, naming the customer's row and reasons. An invoice whose amount or total
+    is above ``max_invoice_amount`` is rejected. A file with a header but no data rows fails the run:
+    the ERP's export is the whole ledger, never empty, so an empty one means the export job broke, and
+    going on would make EnKash "match" a ledger we never saw.
+
+    The validation itself is :func:`validate_erp_export` (cached by content, its result kept under
+    ``cache_dir``); this task reads its files back, once per process.
+
+    Example:
+        >>> inputs = load_erp_inputs("erp/customers.csv", "erp/invoices.csv")  # doctest: +SKIP
+    """
+    key = validation_key(
+        [customers_file, invoices_file], customer_columns, invoice_columns, max_invoice_amount
+    )
+    if (known := _remembered(key)) is not None:
+        return known
+    if key is None:
+        # A file cannot be read: the loader says which, with its name.
+        return _validate(customers_file, invoices_file, customer_columns, invoice_columns, max_invoice_amount)
+    arguments = (
+        customers_file,
+        invoices_file,
+        customer_columns,
+        invoice_columns,
+        max_invoice_amount,
+        cache_dir,
+    )
+    if FlowRunContext.get() is None and TaskRunContext.get() is None:
+        # Called as a plain function (``load_erp_inputs.fn``): no Prefect cache to consult.
+        results = read_validated(validate_erp_export.fn(*arguments))
+    else:
+        results = read_validated(validate_erp_export(*arguments))
+        if results is None:
+            # The kept files were cleared (or are incomplete) although Prefect remembers them: again.
+            results = read_validated(validate_erp_export.with_options(refresh_cache=True)(*arguments))
+    if results is None:
+        raise InputFileError(
+            f"The validated export could not be kept under {cache_dir or DEFAULT_CACHE_DIR}: check that the "
+            "folder can be written (options.cache_dir)."
+        )
+    inputs = ErpInputs(customers=results[0], invoices=results[1] if len(results) > 1 else None)
     _remember(key, inputs)
     return inputs
 

@@ -8,6 +8,7 @@ from prefect.cache_policies import NO_CACHE
 
 from ar_sync import exactly_once, field_clears
 from tasks.connection import enkash_client, night_of
+from tasks.host_limit import host_slot
 from tasks.retry_policy import retry_transient
 
 
@@ -19,15 +20,23 @@ from tasks.retry_policy import retry_transient
     retry_condition_fn=retry_transient,
 )
 def upload_invoices_chunk(
-    rows: pl.DataFrame, night: str, credentials_block: str | None = None, ledger_path: str | None = None
+    rows: pl.DataFrame,
+    night: str,
+    credentials_block: str | None = None,
+    ledger_path: str | None = None,
+    host_limit: str | None = None,
 ) -> pl.DataFrame:
     """Upload one chunk of new invoices with invoiceBulkUpload, each invoice_number at most once.
+
+    Holds a slot of the EnKash host's concurrency limit ``host_limit`` (``tasks.host_limit``) while it
+    sends, so chunks can run concurrently.
 
     Example:
         >>> results = upload_invoices_chunk(plan.to_create.head(5000), "2026-11-24")  # doctest: +SKIP
     """
     client = enkash_client(credentials_block, ledger_path)
-    return exactly_once.upload_invoices(client, night_of(night, credentials_block, ledger_path), rows)
+    with host_slot(host_limit):
+        return exactly_once.upload_invoices(client, night_of(night, credentials_block, ledger_path), rows)
 
 
 @task(
@@ -81,18 +90,22 @@ def dispatch_invoices_chunk(
     credentials_block: str | None = None,
     ledger_path: str | None = None,
     partial_payment_allowed: bool | None = None,
+    host_limit: str | None = None,
 ) -> pl.DataFrame:
     """Dispatch one chunk of invoices for collection; an invoice EnKash shows as dispatched is skipped.
+
+    Holds a slot of the EnKash host's concurrency limit ``host_limit`` while it sends.
 
     Example:
         >>> results = dispatch_invoices_chunk(to_dispatch.head(5000), "2026-11-24")  # doctest: +SKIP
     """
-    return exactly_once.dispatch_invoices(
-        enkash_client(credentials_block, ledger_path),
-        night_of(night, credentials_block, ledger_path),
-        rows,
-        partial_payment_allowed=partial_payment_allowed,
-    )
+    with host_slot(host_limit):
+        return exactly_once.dispatch_invoices(
+            enkash_client(credentials_block, ledger_path),
+            night_of(night, credentials_block, ledger_path),
+            rows,
+            partial_payment_allowed=partial_payment_allowed,
+        )
 
 
 @task(

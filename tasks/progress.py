@@ -91,11 +91,12 @@ class _Artifact:
             logger.warning("Could not publish the progress of %s to Prefect (%s); going on", self.stage, exc)
 
 
-def tracked(chunks: Iterable[T], planned: int, stage: str) -> Iterator[T]:
+def tracked(chunks: Iterable[T], planned: int, stage: str, size: Callable[[T], int] = len) -> Iterator[T]:
     """Yield ``chunks`` and report ``stage``'s progress (rows done of ``planned``) as each one is done.
 
     A chunk counts as done when the loop asks for the next one (or ends), so a chunk that fails is not
-    counted. Nothing is published for a stage with nothing planned.
+    counted. Nothing is published for a stage with nothing planned. ``size`` tells a chunk's rows (for
+    ``(chunk, result)`` pairs: ``lambda pair: len(pair[0])``).
 
     Example:
         >>> for chunk in tracked(plan.to_create.iter_slices(5000), plan.to_create.height, "invoices_upload"):
@@ -110,6 +111,6 @@ def tracked(chunks: Iterable[T], planned: int, stage: str) -> Iterator[T]:
     _tell(stage, done, planned)
     for chunk in chunks:
         yield chunk
-        done += len(chunk)
+        done += size(chunk)
         artifact.show(done)
         _tell(stage, done, planned)

@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from ar_sync.reminder_policy import ReminderRule, ensure_reminders
 from enkash_ar.models import Customer
 from tasks.connection import enkash_client, night_of
+from tasks.host_limit import host_slot
 from tasks.retry_policy import retry_transient
 
 
@@ -27,11 +28,15 @@ def ensure_reminders_chunk(
     night: str,
     credentials_block: str | None = None,
     ledger_path: str | None = None,
+    host_limit: str | None = None,
 ) -> pl.DataFrame:
     """Create, update or delete, for one chunk of customers, only the reminders that differ from ``schedule``.
+
+    Holds a slot of the EnKash host's concurrency limit ``host_limit`` while it sends.
 
     Example:
         >>> rows = ensure_reminders_chunk(customers[:500], DEFAULT_SCHEDULE, "2026-11-24")  # doctest: +SKIP
     """
     client = enkash_client(credentials_block, ledger_path)
-    return ensure_reminders(client, night_of(night, credentials_block, ledger_path), customers, schedule)
+    with host_slot(host_limit):
+        return ensure_reminders(client, night_of(night, credentials_block, ledger_path), customers, schedule)

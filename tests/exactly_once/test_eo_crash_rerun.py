@@ -3,7 +3,7 @@
 The cycle runs the way an operator runs it, as its own process (``enkash-ar cycle``), against the
 sandbox and the session's Prefect server. A watcher polls the sandbox's request counters and kills the
 process group at the chosen moment: right after a write reached EnKash (whose answer the process never
-records), in the middle of a stage, or while the summary is being read. Each kill leaves the same ledger
+records), in the middle of a stage, or while the summary is being built. Each kill leaves the same ledger
 file for the next run (or, in one variant, no ledger at all), exactly as a crashed night would; the
 last run must complete with exit status 0 and EnKash must hold the ERP export exactly once.
 """
@@ -59,19 +59,24 @@ def _new_calls(operation: str, at_least: int) -> Callable[[Counts, Counts], bool
     return lambda start, now: _calls(now, operation) - _calls(start, operation) >= at_least
 
 
-class _SummaryReadStarted:
-    """The summary stage began reading: a customer search after every reminder exists."""
+class _SummaryStarted:
+    """The summary stage is under way: a moment after every reminder exists.
 
-    def __init__(self, reminders_wanted: int) -> None:
-        self.wanted = reminders_wanted
-        self.searches_when_done: int | None = None
+    The summary reads nothing from EnKash (the night's picture holds what it needs), so no request marks
+    its start: the run is killed ``delay`` seconds after the last reminder reached EnKash, while the
+    reminders stage records its results or the summary is being built.
+    """
+
+    def __init__(self, reminders_wanted: int, delay: float = 0.5) -> None:
+        self.wanted, self.delay = reminders_wanted, delay
+        self.done_at: float | None = None
 
     def __call__(self, start: Counts, now: Counts) -> bool:
-        if self.searches_when_done is None:
+        if self.done_at is None:
             if now["reminders_count"] >= self.wanted:
-                self.searches_when_done = _calls(now, "searchCustomer")
+                self.done_at = time.monotonic()
             return False
-        return _calls(now, "searchCustomer") > self.searches_when_done
+        return time.monotonic() - self.done_at >= self.delay
 
 
 def _kill_points(customers: int) -> list[KillPoint]:
@@ -81,7 +86,7 @@ def _kill_points(customers: int) -> list[KillPoint]:
         KillPoint("after the 3rd invoiceBulkUpload", _new_calls("invoiceBulkUpload", 3)),
         KillPoint("after the first dispatchInvoiceCollection", _new_calls("dispatchInvoiceCollection", 1)),
         KillPoint("during reminders", _new_calls("createCustomerReminder", 1), latency_ms=2),
-        KillPoint("during the summary reads", _SummaryReadStarted(3 * customers), latency_ms=2),
+        KillPoint("during the summary", _SummaryStarted(3 * customers), latency_ms=2),
     ]
 
 
@@ -90,6 +95,16 @@ LEDGER_LOST_POINTS = frozenset(
     {
         "after the first createBulkCustomer",
         "after the 3rd invoiceBulkUpload",
+        "after the first dispatchInvoiceCollection",
+        "during reminders",
+    }
+)
+
+
+#: The kill points of the concurrent variant: killed while several chunks or batches are in flight.
+CONCURRENT_POINTS = frozenset(
+    {
+        "after the 1st invoiceBulkUpload",
         "after the first dispatchInvoiceCollection",
         "during reminders",
     }
@@ -124,6 +139,9 @@ class CycleProcess:
     out: Path
     ledger: Path
     logs: Path
+    #: write tasks in flight (``--host-concurrency``); 1 keeps chunks one after another, so that the kill
+    #: points that count calls ("after the 3rd invoiceBulkUpload") land where they say
+    concurrency: int = 1
 
     def _summary(self) -> Counts:
         url = f"{self.sandbox.base_url}/_sandbox/state"
@@ -154,6 +172,8 @@ class CycleProcess:
             str(self.ledger),
             "--as-of",
             self.as_of.isoformat(),
+            "--host-concurrency",
+            str(self.concurrency),
         ]
         log = self.logs / f"run-{number}.log"
         start = self._summary()
@@ -181,15 +201,22 @@ class CycleProcess:
         return process.returncode
 
 
-def _cycle(sandbox: RunningSandbox, env: dict[str, str], export: Any, as_of: date, tmp: Path) -> CycleProcess:
+def _cycle(
+    sandbox: RunningSandbox, env: dict[str, str], export: Any, as_of: date, tmp: Path, concurrency: int
+) -> CycleProcess:
     logs = tmp / "logs"
     logs.mkdir()
-    return CycleProcess(sandbox, env, export, as_of, tmp / "out", tmp / "ledger.sqlite3", logs)
+    return CycleProcess(sandbox, env, export, as_of, tmp / "out", tmp / "ledger.sqlite3", logs, concurrency)
 
 
-@pytest.mark.parametrize("ledger_kept", [True, False], ids=["ledger-kept", "ledger-lost"])
+@pytest.mark.parametrize(
+    ("ledger_kept", "concurrency"),
+    [(True, 1), (False, 1), (True, 4)],
+    ids=["ledger-kept", "ledger-lost", "concurrent"],
+)
 def test_a_night_killed_at_every_stage_and_rerun_ends_exactly_once(
     ledger_kept: bool,
+    concurrency: int,
     sandbox: RunningSandbox,
     cycle_env: dict[str, str],
     erp_night: Any,
@@ -197,8 +224,11 @@ def test_a_night_killed_at_every_stage_and_rerun_ends_exactly_once(
     check_exactly_once: Callable[[Any], None],
     tmp_path: Path,
 ) -> None:
-    cycle = _cycle(sandbox, cycle_env, erp_night, as_of, tmp_path)
+    cycle = _cycle(sandbox, cycle_env, erp_night, as_of, tmp_path, concurrency)
     points = _kill_points(len(erp_night.customer_refs))
+    if concurrency > 1:
+        # Chunks and batches in flight side by side when the process dies: each is its own ledger batch.
+        points = [point for point in points if point.name in CONCURRENT_POINTS]
     if not ledger_kept:
         # Without a ledger, what matters is that each kind of creating write (customers, invoices,
         # dispatches, reminders) is found in EnKash rather than sent again; one kill each is enough.

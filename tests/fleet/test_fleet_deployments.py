@@ -65,12 +65,12 @@ def test_the_kubernetes_deployments_build_and_push_the_projects_image() -> None:
 @pytest.mark.parametrize(
     ("base_url", "limit"),
     [
-        ("https://api.enkash.in", "enkash-ar-host-api.enkash.in"),
-        ("https://API.EnKash.in/", "enkash-ar-host-api.enkash.in"),
-        ("http://127.0.0.1:8765", "enkash-ar-host-127.0.0.1-8765"),
+        ("https://api.enkash.in", "enkash-ar-nights-api.enkash.in"),
+        ("https://API.EnKash.in/", "enkash-ar-nights-api.enkash.in"),
+        ("http://127.0.0.1:8765", "enkash-ar-nights-127.0.0.1-8765"),
     ],
 )
 def test_one_limit_per_enkash_host_whatever_the_seller(base_url: str, limit: str) -> None:
-    from tasks.fleet_children import host_limit_name
+    from tasks.fleet_children import nights_limit_name
 
-    assert host_limit_name(base_url) == limit
+    assert nights_limit_name(base_url) == limit

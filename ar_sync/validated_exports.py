@@ -1,0 +1,119 @@
+"""Validated ERP exports kept as files, so that a retried or repeated night does not validate again.
+
+Validating a large export (every amount, key, date and mobile, row by row) costs more than reading its
+result back. The result of one validation (:class:`~ar_sync.erp_input.LoadResult` of the customer file
+and of the invoice file) is written under ``<cache_dir>/inputs/<key>/`` as Parquet files plus a small
+JSON of counts; ``key`` names what was validated (the files' content, the column mappings and the
+ceiling: see :func:`validation_key`). These files hold the ERP's rows, customers' names and contacts
+included: they stay in the project's own folder (as the run ledger does), never in Prefect's result
+storage, which only ever holds the folder's path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Final, cast
+
+import polars as pl
+
+from ar_sync.erp_input import Entity, LoadResult
+
+#: Where validated exports are kept by default (next to the default run ledger).
+DEFAULT_CACHE_DIR: Final = Path(".enkash-ar") / "cache"
+#: How long a validated export is reused; older folders are removed when a new one is written.
+KEEP_DAYS: Final = 7
+_COMPLETE = "complete.json"
+_FRAMES = ("valid", "rejected", "problems")
+
+
+def file_digest(path: str | Path) -> str:
+    """A digest of the file's bytes (never its name or modification time)."""
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def validation_key(
+    files: Sequence[str | None],
+    customer_columns: Mapping[str, str] | None,
+    invoice_columns: Mapping[str, str] | None,
+    max_invoice_amount: Decimal,
+) -> str | None:
+    """What a validation depends on: each file's content and name (the report names the file), the
+    column mappings and the ceiling. None when a file cannot be read (the loader reports it)."""
+    try:
+        parts = [f"{path}:{file_digest(path)}" if path else "-" for path in files]
+    except OSError:
+        return None
+    mappings = repr(sorted((customer_columns or {}).items())) + repr(sorted((invoice_columns or {}).items()))
+    material = "|".join([*parts, mappings, str(max_invoice_amount)])
+    return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
+
+
+def entry_folder(cache_dir: str | Path, key: str) -> Path:
+    """The folder of one validated export."""
+    return Path(cache_dir) / "inputs" / key
+
+
+def save_validated(folder: Path, results: Sequence[LoadResult]) -> Path:
+    """Write ``results`` to ``folder`` (replacing it), the completion marker last; returns ``folder``."""
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    counts = []
+    for result in results:
+        for name in _FRAMES:
+            getattr(result, name).write_parquet(partial / f"{result.entity}.{name}.parquet")
+        counts.append(
+            {
+                "entity": result.entity,
+                "file": result.file,
+                "total_rows": result.total_rows,
+                "rejected_rows": result.rejected_rows,
+            }
+        )
+    (partial / _COMPLETE).write_text(json.dumps(counts), encoding="utf-8")
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    return folder
+
+
+def read_validated(folder: str | Path) -> list[LoadResult] | None:
+    """The results kept in ``folder``, or None when it is missing or incomplete (cleared, interrupted)."""
+    base = Path(folder)
+    try:
+        counts = json.loads((base / _COMPLETE).read_text(encoding="utf-8"))
+        return [
+            LoadResult(
+                entity=cast(Entity, c["entity"]),
+                file=str(c["file"]),
+                total_rows=int(c["total_rows"]),
+                rejected_rows=int(c["rejected_rows"]),
+                **{name: pl.read_parquet(base / f"{c['entity']}.{name}.parquet") for name in _FRAMES},
+            )
+            for c in counts
+        ]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def prune(cache_dir: str | Path, *, keep_days: float = KEEP_DAYS, now: float | None = None) -> list[Path]:
+    """Remove validated exports older than ``keep_days``; returns the folders removed."""
+    root = Path(cache_dir) / "inputs"
+    if not root.is_dir():
+        return []
+    limit = (now if now is not None else time.time()) - keep_days * 86400
+    removed = []
+    for entry in root.iterdir():
+        if entry.is_dir() and entry.stat().st_mtime < limit:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed

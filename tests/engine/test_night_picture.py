@@ -1,0 +1,187 @@
+"""The night's picture of EnKash, updated from the night's answers: what the next stage plans from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+
+from ar_sync import night_picture
+from ar_sync.night_picture import NightPicture
+from ar_sync.planner import customer_bulk_rows, customer_id_map, plan_customers
+from ar_sync.results import RowOutcome, Stage, empty_results, result_rows
+from tests.engine.pictures import customer, customer_line, export, invoice, invoices
+
+NOW = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
+
+
+def _results(stage: Stage, done: dict[str, str | None], failed: Sequence[str] = ()) -> pl.DataFrame:
+    return pl.concat(
+        [
+            result_rows(stage, list(done), remote_ids=list(done.values())),
+            result_rows(stage, list(failed), outcome=RowOutcome.FAILURE, reasons=["refused"] * len(failed)),
+        ]
+    )
+
+
+def test_created_customers_join_the_picture_with_their_new_ids_and_are_not_planned_again(
+    tmp_path: Path,
+) -> None:
+    erp, _ = export(tmp_path, [customer_line("C1"), customer_line("C2"), customer_line("C3")], [])
+    picture = NightPicture(customers=(customer("KC1", "C1"),))
+    plan = plan_customers(erp.valid, picture.customer_frame)
+    assert plan.to_create["uniqueRefNo"].to_list() == ["C2", "C3"]
+
+    # C2 was created, C3 refused: only C2 joins the picture.
+    answered = _results(Stage.CUSTOMERS_CREATE, {"C2": "KC2"}, ["C3"])
+    after = night_picture.with_created_customers(picture, answered, plan.to_create)
+
+    assert customer_id_map(after.customer_frame)["customerId"].to_list() == ["KC1", "KC2"]
+    created = next(c for c in after.customers or () if c.customer_id == "KC2")
+    assert created.legal_name == "C2 Traders" and created.customer_reminders == []
+    assert created.customer_key_contacts[0].mobile == "9876543210"
+    assert plan_customers(erp.valid, after.customer_frame).to_create["uniqueRefNo"].to_list() == ["C3"]
+    # An earlier attempt's customer, already in the picture, is not added twice.
+    again = night_picture.with_created_customers(after, answered, plan.to_create)
+    assert [c.customer_id for c in again.customers or ()] == ["KC1", "KC2"]
+
+
+def test_updated_customers_carry_their_new_values_and_failed_updates_keep_the_old() -> None:
+    picture = NightPicture(customers=(customer("KC1", "C1"), customer("KC2", "C2")))
+    rows = pl.concat(
+        [
+            pl.DataFrame({"customerId": ["KC1", "KC2"]}),
+            customer_bulk_rows(
+                pl.DataFrame(
+                    {
+                        "legal_name": ["Renamed One", "Renamed Two"],
+                        "customer_ref": ["C1", "C2"],
+                        "mobile": ["9876543210", "9876543210"],
+                        "gstin": [None, None],
+                        "address": [None, None],
+                        "state": ["Goa", "Goa"],
+                        "pin_code": [None, None],
+                        "contact_name": ["Asha Rao", "Asha Rao"],
+                        "email": [None, None],
+                    }
+                )
+            ),
+        ],
+        how="horizontal",
+    )
+    answered = _results(Stage.CUSTOMERS_UPDATE, {"C1": "KC1"}, ["C2"])
+
+    after = night_picture.with_updated_customers(picture, answered, rows)
+
+    frame = after.customer_frame.sort("customerId")
+    assert frame["legalName"].to_list() == ["Renamed One", "C2 Traders"]
+    assert frame["state"].to_list() == ["Goa", "Maharashtra"]
+    assert frame["pinCode"].to_list() == ["400001", "400001"]  # an empty cell leaves the value
+
+
+def test_status_changes_apply_only_to_what_enkash_confirmed() -> None:
+    picture = NightPicture(customers=(customer("KC1", "C1"), customer("KC2", "C2")))
+    rows = pl.DataFrame({"uniqueRefNo": ["C1", "C2"], "customerId": ["KC1", "KC2"]})
+    answered = _results(Stage.CUSTOMERS_DEACTIVATE, {"C1": "KC1"}, ["C2"])
+
+    after = night_picture.with_customer_status(picture, answered, rows, "INACTIVE")
+
+    assert [c.status for c in after.customers or ()] == ["INACTIVE", "ACTIVE"]
+
+
+def test_cancellations_drop_deleted_invoices_and_cancel_withdrawn_ones() -> None:
+    picture = NightPicture(
+        invoices=invoices(
+            invoice("I1", "INV-1", "KC1"),
+            invoice("I2", "INV-2", "KC1", dispatched=True),
+            invoice("I3", "INV-3", "KC1", dispatched=True),
+            invoice("I4", "INV-4", "KC1"),
+        )
+    )
+    deletes = pl.DataFrame({"externalId": ["INV-1", "INV-4"], "invoiceId": ["I1", "I4"]})
+    withdrawals = pl.DataFrame({"externalId": ["INV-2", "INV-3"], "invoiceId": ["I2", "I3"]})
+
+    after = night_picture.with_deleted_invoices(
+        picture, _results(Stage.INVOICES_CANCEL, {"INV-1": "I1"}, ["INV-4"]), deletes, "externalId"
+    )
+    after = night_picture.with_withdrawn_invoices(
+        after, _results(Stage.INVOICES_CANCEL, {"INV-2": "I2"}, ["INV-3"]), withdrawals
+    )
+
+    assert after.invoices is not None
+    assert dict(after.invoices.select("invoiceId", "receivableStatus").iter_rows()) == {
+        "I2": "CANCELLED",
+        "I3": "UNPAID",
+        "I4": "UNPAID",
+    }
+
+
+def test_uploads_and_patches_ask_for_a_refresh_and_the_refresh_takes_enkash_word() -> None:
+    picture = NightPicture(
+        invoices=invoices(
+            invoice("I1", "INV-1", "KC1", dispatched=True),
+            invoice("I2", "INV-2", "KC1", dispatched=True),
+            invoice("I3", "INV-3", "KC1"),
+            invoice("I4", "INV-4", "KC1"),
+        )
+    )
+    assert not night_picture.needs_invoice_refresh(picture)
+    assert not night_picture.needs_invoice_refresh(
+        night_picture.with_uploads(picture, _results(Stage.INVOICES_UPLOAD, {}, ["INV-9"]))
+    )
+    picture = night_picture.with_uploads(picture, _results(Stage.INVOICES_UPLOAD, {"INV-5": "I5"}))
+    picture = night_picture.with_patched_invoices(picture, ["I1", "I3"])
+    assert night_picture.needs_invoice_refresh(picture)
+    # The undispatched read covers I3; I1 is dispatched and must be read on its own.
+    assert night_picture.stale_dispatched(picture) == ["I1"]
+
+    # EnKash now holds I3 (patched), the new I5, and no longer I4 (deleted on the portal).
+    undispatched = invoices(invoice("I3", "INV-3", "KC1", baseAmount=1500.0), invoice("I5", "INV-5", "KC1"))
+    reread = invoices(invoice("I1", "INV-1", "KC1", dispatched=True, baseAmount=2000.0))
+    after = night_picture.with_refreshed_invoices(picture, undispatched, reread, empty_invoices(), now=NOW)
+
+    assert after.invoices is not None
+    assert dict(after.invoices.select("invoiceId", "baseAmount").iter_rows()) == {
+        "I1": 2000.0,
+        "I2": 1000.0,
+        "I3": 1500.0,
+        "I5": 1000.0,
+    }
+    assert not night_picture.needs_invoice_refresh(after)
+    assert after.invoices_read_on == NOW
+
+
+def empty_invoices() -> pl.DataFrame:
+    """No invoices (``frames.INVOICE_SCHEMA``)."""
+    return invoices()
+
+
+def test_dispatch_answers_mark_only_the_dispatched_invoices() -> None:
+    picture = NightPicture(invoices=invoices(invoice("I1", "INV-1", "KC1"), invoice("I2", "INV-2", "KC1")))
+    rows = pl.DataFrame(
+        {"invoiceId": ["I1", "I2"], "externalId": ["INV-1", "INV-2"], "customerId": ["KC1"] * 2}
+    )
+
+    after = night_picture.with_dispatched(
+        picture, _results(Stage.INVOICES_DISPATCH, {"INV-1": "I1"}, ["INV-2"]), rows, now=NOW
+    )
+
+    assert after.invoices is not None
+    assert after.invoices.select("invoiceId", "dispatched", "dispatchedOn").rows() == [
+        ("I1", True, NOW),
+        ("I2", False, None),
+    ]
+
+
+def test_a_picture_without_a_part_is_left_for_the_stage_that_reads_it() -> None:
+    unread = NightPicture()
+    rows = pl.DataFrame(
+        {"uniqueRefNo": ["C1"], "customerId": ["KC1"], "externalId": ["X"], "invoiceId": ["I"]}
+    )
+    answered = _results(Stage.INVOICES_CANCEL, {"X": "I"})
+    assert night_picture.with_customer_status(unread, answered, rows, "INACTIVE") is unread
+    assert night_picture.with_withdrawn_invoices(unread, answered, rows) is unread
+    assert night_picture.with_dispatched(unread, empty_results(), rows) is unread
+    assert not night_picture.needs_invoice_refresh(night_picture.with_patched_invoices(unread, ["I"]))

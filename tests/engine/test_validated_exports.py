@@ -1,0 +1,86 @@
+"""Validated ERP exports kept as files: read back exactly, keyed by what was validated, pruned when old."""
+
+from __future__ import annotations
+
+import os
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from polars.testing import assert_frame_equal
+
+from ar_sync.validated_exports import (
+    entry_folder,
+    prune,
+    read_validated,
+    save_validated,
+    validation_key,
+)
+from tests.engine.pictures import customer_line, export, invoice_line
+
+CEILING = Decimal("100000000.00")
+
+
+def _files(folder: Path) -> list[str | None]:
+    return [str(folder / "customers.csv"), str(folder / "invoices.csv")]
+
+
+def test_a_validated_export_reads_back_exactly_as_it_was_validated(tmp_path: Path) -> None:
+    customers, invoices = export(
+        tmp_path / "erp",
+        [customer_line("C1", gstin="27AAPFU0939F1ZV"), customer_line("C2", email="not-an-email")],
+        [invoice_line("INV-1", "C1", base="4053.14", cgst="10.01"), invoice_line("INV-2", "C2")],
+    )
+    assert customers.rejected_rows == 1 and invoices.rejected_rows == 1
+
+    folder = save_validated(entry_folder(tmp_path / "cache", "k1"), [customers, invoices])
+    back = read_validated(folder)
+
+    assert back is not None and len(back) == 2
+    for original, kept in zip([customers, invoices], back, strict=True):
+        assert (kept.entity, kept.file, kept.total_rows, kept.rejected_rows) == (
+            original.entity,
+            original.file,
+            original.total_rows,
+            original.rejected_rows,
+        )
+        # Amounts stay exact decimals, dates stay dates: the same frames, not a re-typed copy.
+        assert_frame_equal(kept.valid, original.valid)
+        assert_frame_equal(kept.rejected, original.rejected)
+        assert_frame_equal(kept.problems, original.problems)
+
+
+def test_a_cleared_or_half_written_folder_reads_as_missing(tmp_path: Path) -> None:
+    customers, invoices = export(tmp_path / "erp", [customer_line("C1")], [invoice_line("INV-1", "C1")])
+    folder = save_validated(entry_folder(tmp_path / "cache", "k1"), [customers, invoices])
+    (folder / "invoices.valid.parquet").unlink()
+
+    assert read_validated(folder) is None
+    assert read_validated(tmp_path / "cache" / "inputs" / "never-written") is None
+
+
+def test_the_key_follows_content_name_mapping_and_ceiling_never_the_modification_time(tmp_path: Path) -> None:
+    export(tmp_path / "erp", [customer_line("C1")], [invoice_line("INV-1", "C1")])
+    files = _files(tmp_path / "erp")
+    key = validation_key(files, None, None, CEILING)
+
+    os.utime(files[0] or "", (time.time() + 60, time.time() + 60))
+    assert validation_key(files, None, None, CEILING) == key
+    assert validation_key(files, {"Cust Code": "customer_ref"}, None, CEILING) != key
+    assert validation_key(files, None, None, Decimal("5000.00")) != key
+    export(tmp_path / "copy", [customer_line("C1")], [invoice_line("INV-1", "C1")])
+    assert validation_key(_files(tmp_path / "copy"), None, None, CEILING) != key  # the report names the file
+    export(tmp_path / "erp", [customer_line("C1")], [invoice_line("INV-1", "C1", base="1000.01")])
+    assert validation_key(files, None, None, CEILING) != key
+    assert validation_key([str(tmp_path / "missing.csv"), None], None, None, CEILING) is None
+
+
+def test_old_entries_are_pruned_and_recent_ones_kept(tmp_path: Path) -> None:
+    customers, _ = export(tmp_path / "erp", [customer_line("C1")], [])
+    old = save_validated(entry_folder(tmp_path / "cache", "old"), [customers])
+    recent = save_validated(entry_folder(tmp_path / "cache", "recent"), [customers])
+    eight_days_ago = time.time() - 8 * 86400
+    os.utime(old, (eight_days_ago, eight_days_ago))
+
+    assert prune(tmp_path / "cache") == [old]
+    assert not old.exists() and read_validated(recent) is not None

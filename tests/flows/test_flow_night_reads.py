@@ -1,0 +1,86 @@
+"""One picture of EnKash per night: the nightly cycle reads customers and invoices once, not per stage;
+its concurrent writes go through one concurrency limit per EnKash host.
+
+Counted with the sandbox's request counters: a night's reads are compared with what one full read of
+each search costs against the same sandbox (a fresh client, so it probes the offsets as the cycle's
+client does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from prefect.client.orchestration import get_client
+
+from enkash_ar.client import EnkashClient
+from enkash_ar.settings import EnkashSettings
+from flows.nightly_ar_cycle import nightly_ar_cycle
+from flows.options import CycleOptions
+from sandbox.routes import WRITE_OPERATIONS
+from tasks.connection import close_all
+from tasks.host_limit import host_limit_name
+
+SEARCHES = ("searchCustomer", "searchCollectionInvoices")
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {op: after.get(op, 0) - before.get(op, 0) for op in set(after) | set(before)}
+
+
+def _night(
+    customers: Path, invoices: Path, options: CycleOptions, as_of: date, counts: Any
+) -> dict[str, int]:
+    before = counts()
+    asyncio.run(nightly_ar_cycle(str(customers), str(invoices), as_of, options))
+    close_all()  # the next night starts with a fresh client, as a new flow run process would
+    return _delta(counts(), before)
+
+
+def _one_full_read(counts: Any) -> dict[str, int]:
+    before = counts()
+    with EnkashClient.from_settings(EnkashSettings()) as client:
+        client.search_all_customers()
+        client.search_invoices_frame()
+    return _delta(counts(), before)
+
+
+def test_a_night_reads_enkash_once_and_a_quiet_night_writes_and_reads_nothing_more(
+    enkash_env: Any, sandbox_state: Any, as_of: date, erp_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    customers_file, invoices_file = erp_files
+    options = CycleOptions(
+        out_dir=str(tmp_path / "out"),
+        ledger_path=str(tmp_path / "ledger.sqlite3"),
+        chunk_size=64,
+        host_limit=True,
+    )
+
+    def counts() -> dict[str, int]:
+        return dict(sandbox_state(summary=True)["request_counts"])
+
+    first = _night(customers_file, invoices_file, options, as_of, counts)
+    quiet = _night(customers_file, invoices_file, options, as_of, counts)
+    full = _one_full_read(counts)
+    print("first night:", dict(sorted(first.items())))
+    print("quiet night:", dict(sorted(quiet.items())))
+    print("one full read:", dict(sorted(full.items())))
+
+    # The first night: one read of customers; invoices once at the start, and once more only for the
+    # undispatched ones it uploaded (EnKash decides their ids' status, which the night must check).
+    assert first["searchCustomer"] <= full["searchCustomer"]
+    assert first["searchCollectionInvoices"] <= 2 * full["searchCollectionInvoices"]
+    # A quiet night: one picture, nothing written, nothing re-read.
+    assert quiet["searchCustomer"] == full["searchCustomer"]
+    assert quiet["searchCollectionInvoices"] == full["searchCollectionInvoices"]
+    assert {op: n for op, n in quiet.items() if op in WRITE_OPERATIONS and n} == {}
+    # The night's writes went through one concurrency limit for the sandbox's host, sized by the options.
+    limit = asyncio.run(_host_limit(host_limit_name(enkash_env.base_url)))
+    assert (limit.limit, limit.active_slots) == (options.host_concurrency, 0)
+
+
+async def _host_limit(name: str) -> Any:
+    async with get_client() as client:
+        return await client.read_global_concurrency_limit_by_name(name)
