@@ -30,6 +30,7 @@ from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from prefect.flow_runs import wait_for_flow_run
 from prefect.settings import PREFECT_API_URL
 
 from ar_sync.fleet import Fleet, FleetSeller
@@ -220,6 +221,10 @@ def test_a_fleet_night_on_two_workers(
     assert document["totals"]["open_invoices"] == sum(len(e.invoice_numbers) for e in exports.values())
     assert pl.read_parquet(tmp_path / "fleet" / "fleet_summary.parquet").height == 3
 
+    # The clicked run may still be waiting for the seller (the fleet's night of it held the lock), or
+    # finishing its own dry run: it must end, and end well, on its own.
+    clicked_end = asyncio.run(wait_for_flow_run(clicked.id, timeout=180, poll_interval=1))
+    assert clicked_end.state is not None and clicked_end.state.is_completed(), clicked_end.state
     children, artifacts = asyncio.run(_children_and_artifacts(state.state_details.flow_run_id, clicked.id))
     assert {c.state.type.value for c in children if c.state} == {"COMPLETED", "FAILED"}
     assert len({c.id for c in children}) == 4  # three fleet children and the clicked run
