@@ -6,11 +6,16 @@ a total. So the walk never takes a short page for the end:
 
 - it goes on until an empty page, or until the server's total (a Spring ``Page``'s ``totalElements``)
   is reached;
-- a short page followed by more rows means the server answers fewer rows than asked without saying
-  so (a silent cap): :class:`~enkash_ar.errors.ContractMismatchError`, never a partial result;
+- a short page followed by more rows is either a silent cap or records created while the walk read
+  (another writer, or this process's own concurrent chunks). One probe tells them apart: offset 0
+  with a limit one above the short page. A capped server still answers the short count, and that is
+  a :class:`~enkash_ar.errors.ContractMismatchError`, never a partial result; a server that answers
+  more has grown, and the walk goes on and takes the new records;
 - before the walk leaves its first full page, one small probe (offset 1, limit 2) checks that the
   server reads ``offset`` as the profile says; a server that reads it otherwise would hand out a
-  different slice of the records for every page.
+  different slice of the records for every page. A later page that repeats records of the page
+  before it is checked the same way: when the probe agrees with the profile, the repeats are records
+  pushed along by ones created meanwhile, and they are dropped, not yielded twice.
 
 Only one page is held at a time, so a caller that reduces each page (to a frame, a count ...) keeps
 its memory bounded by a page however many records the search matches.
@@ -104,27 +109,33 @@ def walk_pages(
         raise ValueError(f"page_size must be within 1..{MAX_SEARCH_LIMIT}, got {page_size}")
     parameter, seen, short_at = 0, 0, None
     previous: set[Hashable] = set()
+    reread: set[Hashable] = set()  # keys already yielded of a page read again
     while True:
         page = fetch(parameter, page_size)
         count = len(page.items)
-        keys = [key(r) for r in page.items]
-        if previous.intersection(keys):
-            raise _mismatch(
-                operation,
-                f"the page at offset {parameter} repeats records of the page before it: the server does not "
-                f"read offset as the profile's search.offset: {mode} says. Set search.offset: "
-                f"{'page' if mode == 'row' else 'row'}",
-                "search.offset",
-            )
-        previous = set(keys)
         if count > page_size:
             raise _mismatch(
                 operation,
                 f"asked for {page_size} rows and got {count}: the server does not honour limit",
                 "search.max_page_size",
             )
+        keys = [key(r) for r in page.items]
         if count and short_at is not None:
-            raise _capped(operation, page_size, short_at)
+            if len(fetch(0, short_at + 1).items) <= short_at:
+                raise _capped(operation, page_size, short_at)
+            # The server answers more rows than the short page held: records were created meanwhile.
+            short_at = None
+            if mode == "page":
+                # Some may sit on the short page, which the next page index cannot reach: read it again.
+                parameter -= 1
+                reread = previous
+                continue
+        drop = reread or previous.intersection(keys)
+        if drop and not reread:
+            # A misread offset, or records pushed along by ones created while the walk read.
+            _check_offsets(fetch, fetch(0, 4).items, mode=mode, key=key, operation=operation)
+        items = [r for r, k in zip(page.items, keys, strict=True) if k not in drop] if drop else page.items
+        previous, reread = set(keys), set()
         if not count:
             if page.total is not None and seen < page.total:
                 raise _mismatch(
@@ -136,8 +147,9 @@ def walk_pages(
             return
         if parameter == 0 and count == page_size and check_offsets:
             _check_offsets(fetch, page.items, mode=mode, key=key, operation=operation)
-        yield page.items
-        seen += count
+        if items:
+            yield items
+        seen += len(items)
         if page.total is not None and seen >= page.total:
             return
         if count < page_size:

@@ -100,3 +100,53 @@ def test_a_page_index_offset_must_fall_on_a_page() -> None:
     assert offset_parameter(40, 20, "row") == 40
     with pytest.raises(ValueError, match="multiple of limit 20"):
         offset_parameter(30, 20, "page")
+
+
+class GrowingServer(FakeServer):
+    """A server where other writers create records while the walk reads: after the request numbered
+    ``when``, ``new`` records are created at ``where`` in the sort order (the end, or the head)."""
+
+    def __init__(self, *, offset: OffsetMode, when: int, new: int, where: str = "end") -> None:
+        super().__init__(offset=offset)
+        self.records, self.when, self.new, self.where = list(RECORDS), when, new, where
+
+    def __call__(self, parameter: int, limit: int) -> SearchPage[str]:
+        self.requests.append((parameter, limit))
+        start = parameter * limit if self.offset == "page" else parameter
+        page = SearchPage(self.records[start : start + limit])
+        if len(self.requests) == self.when:
+            created = [f"N{i:03d}" for i in range(self.new)]
+            self.records = self.records + created if self.where == "end" else created + self.records
+        return page
+
+
+@pytest.mark.parametrize("mode", ["row", "page"])
+@pytest.mark.parametrize(("when", "new"), [(1, 3), (1, 40), (4, 1), (4, 9)])
+def test_records_created_during_the_walk_are_taken_not_called_a_cap(
+    mode: OffsetMode, when: int, new: int
+) -> None:
+    # Page size 10 over 23 records: the short page (3 rows) is answered third; records created
+    # before or right after it make the next page non-empty, as a cap would.
+    server = GrowingServer(offset=mode, when=when, new=new)
+    got = walk(server, 10, mode)
+    assert len(got) == len(set(got)), "no record twice"
+    assert set(RECORDS) <= set(got) <= set(server.records), "every record there when the walk began"
+    if when == 1:
+        assert set(got) == set(server.records), "records created before the last page was read are taken"
+
+
+@pytest.mark.parametrize("mode", ["row", "page"])
+def test_records_created_ahead_of_the_walk_push_rows_along_and_are_not_yielded_twice(
+    mode: OffsetMode,
+) -> None:
+    server = GrowingServer(offset=mode, when=3, new=2, where="head")
+    got = walk(server, 10, mode)
+    assert len(got) == len(set(got)), "a row pushed onto the next page is yielded once"
+    assert set(RECORDS) <= set(got), "no record that existed when the walk began is missed"
+
+
+def test_the_cap_is_confirmed_by_one_probe_one_row_above_the_short_page() -> None:
+    server = FakeServer(cap=10)
+    with pytest.raises(ContractMismatchError, match="caps limit at 10"):
+        walk(server, 100)
+    assert server.requests[-1] == (0, 11)
