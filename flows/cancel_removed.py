@@ -8,9 +8,8 @@ from prefect import flow
 from ar_sync import night_picture
 from ar_sync.lifecycle import check_guard
 from ar_sync.results import Stage, empty_results
-from flows.options import CycleOptions, StageReport, resolve_night, stage_report
-from flows.prepare import holding_seller, prepare_inputs
-from flows.run_options import resolve_options
+from flows.options import CycleOptions, StageReport, stage_report
+from flows.prepare import stage_run
 from flows.run_outcome import finish_stage
 from tasks.lifecycle import (
     deactivate_customers_chunk,
@@ -47,11 +46,8 @@ async def cancel_removed(
         as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
         options: how to run (credentials block, ledger, chunk size, guard, dry run ...).
     """
-    options = await resolve_options(options)
-    night = resolve_night(as_of).isoformat()
-    block, ledger = options.credentials_block, options.ledger_path
-    async with holding_seller(options):
-        inputs = prepare_inputs(customers_file, invoices_file, options)
+    async with stage_run(customers_file, invoices_file, as_of, options) as run:
+        options, inputs, (night, block, ledger) = run.options, run.inputs, run.where
         picture = current_picture(block, ledger, customers=True, invoices=True)
         assert picture.invoices is not None
         plan = plan_leaving(inputs, picture.invoices, picture.customer_frame, block, ledger)

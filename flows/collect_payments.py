@@ -5,9 +5,8 @@ from datetime import date
 from prefect import flow
 
 from ar_sync.results import Stage
-from flows.options import CycleOptions, StageReport, resolve_night, stage_report
-from flows.prepare import holding_seller, prepare_inputs
-from flows.run_options import resolve_options
+from flows.options import CycleOptions, StageReport, stage_report
+from flows.prepare import stage_run
 from flows.run_outcome import finish_stage
 from tasks.night_picture import current_picture
 from tasks.payments import collect_payments_task
@@ -31,17 +30,13 @@ async def collect_payments(
         as_of: the night the payments are exported for; default: the run's date in IST.
         options: how to run (credentials block, output folder, ledger, dry run ...).
     """
-    options = await resolve_options(options)
-    night = resolve_night(as_of).isoformat()
-    block, ledger = options.credentials_block, options.ledger_path
-    async with holding_seller(options):
-        inputs = prepare_inputs(customers_file, invoices_file, options)
-        assert inputs.invoices is not None
+    async with stage_run(customers_file, invoices_file, as_of, options) as run:
+        options, (night, block, ledger) = run.options, run.where
         picture = current_picture(block, ledger, customers=True, invoices=True)
         enkash_customers, invoices = picture.customer_frame, picture.invoices
         assert invoices is not None
         done = collect_payments_task(
-            inputs.invoices.valid,
+            run.invoices.valid,
             invoices,
             enkash_customers,
             night,

@@ -10,12 +10,10 @@ from ar_sync.convergence import invoice_twins
 from ar_sync.night_summary import NeedsAttentionError
 from ar_sync.planner import already_dispatched, customer_id_map, invoices_to_dispatch
 from ar_sync.results import Stage, empty_results
-from flows.options import CycleOptions, StageReport, resolve_night, stage_report
-from flows.prepare import holding_seller, prepare_inputs, top_level
-from flows.run_options import resolve_options
+from flows.options import CycleOptions, StageReport, stage_report
+from flows.prepare import fan_out, stage_run, top_level
 from flows.run_outcome import finish_stage
 from tasks.enkash_state import check_open_statuses
-from tasks.host_limit import ensure_host_limit, fanned_out
 from tasks.invoices import delete_invoice_twins, dispatch_invoices_chunk
 from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
@@ -48,32 +46,28 @@ async def dispatch_invoices(
         as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
         options: how to run (credentials block, ledger, chunk size, dry run ...).
     """
-    options = await resolve_options(options)
-    night = resolve_night(as_of).isoformat()
-    block, ledger = options.credentials_block, options.ledger_path
-    async with holding_seller(options):
-        inputs = prepare_inputs(customers_file, invoices_file, options)
-        assert inputs.invoices is not None
+    async with stage_run(customers_file, invoices_file, as_of, options) as run:
+        options, invoices, (night, block, ledger) = run.options, run.invoices, run.where
         started = datetime.now(UTC)
         night_state = current_picture(block, ledger, customers=True, invoices=True)
         customer_ids = customer_id_map(night_state.customer_frame)
         assert night_state.invoices is not None
         twins = invoice_twins(night_state.invoices)
-        pending = invoices_to_dispatch(inputs.invoices.valid, twins.keepers, customer_ids)
+        pending = invoices_to_dispatch(invoices.valid, twins.keepers, customer_ids)
         if not pending.is_empty():
             # Nothing is dispatched on the strength of an earlier stage's read: what is undispatched
             # (and what was dispatched since) is read again first.
             night_state = current_picture(block, ledger, customers=True, invoices=True, fresh_since=started)
             assert night_state.invoices is not None
             twins = invoice_twins(night_state.invoices)
-            pending = invoices_to_dispatch(inputs.invoices.valid, twins.keepers, customer_ids)
+            pending = invoices_to_dispatch(invoices.valid, twins.keepers, customer_ids)
         picture = night_state.invoices
         assert picture is not None
         # Undispatched invoices cannot have been paid: if none of them reads as open, EnKash names its
         # statuses otherwise than the contract profile says, and the night must stop, not dispatch
         # nothing and report nothing owed.
         undispatched = picture.filter(~pl.col("dispatched").fill_null(False)).get_column("externalId")
-        erp_numbers = inputs.invoices.valid.get_column("invoice_number")
+        erp_numbers = invoices.valid.get_column("invoice_number")
         check_open_statuses(
             picture, undispatched.filter(undispatched.is_in(erp_numbers.implode())).to_list(), block, ledger
         )
@@ -84,18 +78,17 @@ async def dispatch_invoices(
                 night_state = night_picture.with_deleted_invoices(
                     night_state, done, twins.to_delete, "invoiceId"
                 )
-            present = already_dispatched(inputs.invoices.valid, twins.keepers)
+            present = already_dispatched(invoices.valid, twins.keepers)
             held = dict(zip(present["externalId"].to_list(), present["invoiceId"].to_list(), strict=True))
             rows = present.select(pl.col("externalId").alias("key"), pl.col("invoiceId").alias("remote_id"))
             dispatched.append(record_night_state(Stage.INVOICES_DISPATCH, held, rows, night, block, ledger))
             # Batches go concurrently (each its own ledger batch), with options.host_limit each holding a slot
             # of the host's Prefect limit.
-            limit = await ensure_host_limit(block, options.host_concurrency) if options.host_limit else None
             partial = options.partial_payment_allowed
-            sent = fanned_out(
-                lambda c: dispatch_invoices_chunk.submit(c, night, block, ledger, partial, limit),
+            sent = await fan_out(
+                options,
+                lambda c, limit: dispatch_invoices_chunk.submit(c, night, block, ledger, partial, limit),
                 pending.iter_slices(options.chunk_size),
-                options.host_concurrency,
             )
             for chunk, done in tracked(sent, pending.height, Stage.INVOICES_DISPATCH, size=_rows):
                 dispatched.append(done)
@@ -111,7 +104,7 @@ async def dispatch_invoices(
         stage_report(Stage.INVOICES_DEDUPLICATE, pl.concat(deleted), twins.to_delete.height, options.dry_run),
         stage_report(Stage.INVOICES_DISPATCH, pl.concat(dispatched), pending.height, options.dry_run),
     ]
-    return finish_stage(reports, rejected=inputs.invoices.rejected_rows)
+    return finish_stage(reports, rejected=invoices.rejected_rows)
 
 
 if __name__ == "__main__":

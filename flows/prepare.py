@@ -1,16 +1,30 @@
-"""Shared first steps of the stage flows: the seller lock, and the validated ERP files."""
+"""Shared steps of the stage flows: the seller lock, the validated ERP files, chunks fanned out per host."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
+import polars as pl
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 
+from ar_sync.erp_input import LoadResult
+from ar_sync.field_clears import clear_keys
 from ar_sync.local_files import check_local_files
-from flows.options import CycleOptions
+from ar_sync.results import Stage
+from flows.options import CycleOptions, resolve_night
+from flows.run_options import resolve_options
 from tasks.connection import connection, run_ledger
+from tasks.host_limit import ensure_host_limit, fanned_out
 from tasks.inputs import ErpInputs, load_erp_inputs, report_rejected_rows
+from tasks.lifecycle import settle_lifecycle
 from tasks.seller_lock import seller_lock
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def top_level() -> bool:
@@ -53,3 +67,66 @@ def prepare_inputs(customers_file: str, invoices_file: str | None, options: Cycl
     if top_level():
         report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
     return inputs
+
+
+@dataclass(frozen=True)
+class StageRun:
+    """A stage flow's run once it holds the seller: its options, its night, the validated ERP export."""
+
+    options: CycleOptions
+    #: the night (ISO date) the writes are recorded under
+    night: str
+    inputs: ErpInputs
+
+    @property
+    def invoices(self) -> LoadResult:
+        """The validated invoice export (a stage that reads one always loads it)."""
+        if self.inputs.invoices is None:
+            raise RuntimeError("this stage was started without an invoice export")
+        return self.inputs.invoices
+
+    @property
+    def where(self) -> tuple[str, str | None, str]:
+        """``(night, credentials block, ledger path)``: what every write task is given."""
+        return self.night, self.options.credentials_block, self.options.ledger_path
+
+
+@asynccontextmanager
+async def stage_run(
+    customers_file: str, invoices_file: str | None, as_of: date | None, options: CycleOptions | None
+) -> AsyncIterator[StageRun]:
+    """The first steps of every stage flow that reads the ERP export: resolve the options (a deployment's
+    defaults under a partial override) and the night, hold the seller, load the export."""
+    resolved = await resolve_options(options)
+    night = resolve_night(as_of).isoformat()
+    async with holding_seller(resolved):
+        yield StageRun(resolved, night, prepare_inputs(customers_file, invoices_file, resolved))
+
+
+async def fan_out(
+    options: CycleOptions, submit: Callable[[T, str | None], PrefectFuture[R]], chunks: Iterable[T]
+) -> Iterator[tuple[T, R]]:
+    """Submit a write task per chunk, ``options.host_concurrency`` in flight (tasks.host_limit.fanned_out).
+
+    With ``options.host_limit`` each task also holds a slot of the EnKash host's Prefect limit, whose
+    name ``submit`` is given; otherwise it is given None.
+    """
+    block, window = options.credentials_block, options.host_concurrency
+    limit = await ensure_host_limit(block, window) if options.host_limit else None
+    return fanned_out(lambda chunk: submit(chunk, limit), chunks, window)
+
+
+def clear_fields(
+    run: StageRun,
+    stage: Stage,
+    to_clear: pl.DataFrame,
+    key_column: str,
+    clear_chunk: Callable[[pl.DataFrame, str, str | None, str], pl.DataFrame],
+) -> list[pl.DataFrame]:
+    """Clear the fields emptied in the ERP (a plan's ``to_clear``), chunk by chunk; the results.
+
+    First settles what a killed run left unresolved: a clear EnKash already shows is done, not sent again.
+    """
+    done = [settle_lifecycle({stage: clear_keys(to_clear, key_column)}, *run.where)]
+    done += [clear_chunk(chunk, *run.where) for chunk in to_clear.iter_slices(run.options.chunk_size)]
+    return done

@@ -8,10 +8,9 @@ from prefect import flow
 from ar_sync.reminder_policy import customer_key, on_schedule
 from ar_sync.results import Stage, empty_results
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
-from flows.prepare import holding_seller
+from flows.prepare import fan_out, holding_seller
 from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
-from tasks.host_limit import ensure_host_limit, fanned_out
 from tasks.night_picture import current_picture
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
@@ -57,11 +56,10 @@ async def setup_reminders(
             chunks = (off[start : start + REMINDER_CHUNK] for start in range(0, len(off), REMINDER_CHUNK))
             # Batches go concurrently (each its own ledger batch), with options.host_limit each holding a slot
             # of the host's Prefect limit.
-            limit = await ensure_host_limit(block, options.host_concurrency) if options.host_limit else None
-            sent = fanned_out(
-                lambda c: ensure_reminders_chunk.submit(c, schedule, night, block, ledger, limit),
+            sent = await fan_out(
+                options,
+                lambda c, limit: ensure_reminders_chunk.submit(c, schedule, night, block, ledger, limit),
                 chunks,
-                options.host_concurrency,
             )
             for _, done in tracked(sent, len(off), Stage.REMINDERS, size=lambda pair: len(pair[0])):
                 results.append(done)

@@ -8,15 +8,12 @@ from prefect import flow
 
 from ar_sync import night_picture
 from ar_sync.convergence import customer_keepers
-from ar_sync.field_clears import clear_keys
 from ar_sync.planner import plan_customers
 from ar_sync.results import Stage, empty_results
-from flows.options import CycleOptions, StageReport, resolve_night, stage_report
-from flows.prepare import holding_seller, prepare_inputs
-from flows.run_options import resolve_options
+from flows.options import CycleOptions, StageReport, stage_report
+from flows.prepare import clear_fields, stage_run
 from flows.run_outcome import finish_stage
 from tasks.customers import clear_customer_fields_chunk, create_customers_chunk, update_customers_chunk
-from tasks.lifecycle import settle_lifecycle
 from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
@@ -39,11 +36,8 @@ async def sync_customers(
         as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
         options: how to run (credentials block, ledger, chunk size, dry run ...).
     """
-    options = await resolve_options(options)
-    night = resolve_night(as_of).isoformat()
-    block, ledger = options.credentials_block, options.ledger_path
-    async with holding_seller(options):
-        inputs = prepare_inputs(customers_file, None, options)
+    async with stage_run(customers_file, None, as_of, options) as run:
+        options, inputs, (night, block, ledger) = run.options, run.inputs, run.where
         picture = current_picture(block, ledger, customers=True)
         enkash_customers = picture.customer_frame
         plan = plan_customers(inputs.customers.valid, enkash_customers)
@@ -63,11 +57,10 @@ async def sync_customers(
             for chunk in tracked(updates, plan.to_update.height, Stage.CUSTOMERS_UPDATE):
                 updated.append(done := update_customers_chunk(chunk, night, block, ledger))
                 picture = night_picture.with_updated_customers(picture, done, chunk)
-            still = clear_keys(plan.to_clear, "customer_ref")
-            cleared.append(settle_lifecycle({Stage.CUSTOMER_FIELDS_CLEAR: still}, night, block, ledger))
-            for chunk in plan.to_clear.iter_slices(options.chunk_size):
-                # Cleared fields stay in the picture: no later stage reads optional customer fields.
-                cleared.append(clear_customer_fields_chunk(chunk, night, block, ledger))
+            # Cleared fields stay in the picture: no later stage reads optional customer fields.
+            cleared += clear_fields(
+                run, Stage.CUSTOMER_FIELDS_CLEAR, plan.to_clear, "customer_ref", clear_customer_fields_chunk
+            )
             keep(picture)
     dry = options.dry_run
     reports = [

@@ -7,16 +7,12 @@ from prefect import flow
 
 from ar_sync import night_picture
 from ar_sync.convergence import invoice_twins
-from ar_sync.field_clears import clear_keys
 from ar_sync.planner import customer_id_map, plan_invoices
 from ar_sync.results import RowOutcome, Stage, empty_results, result_rows
-from flows.options import CycleOptions, StageReport, resolve_night, stage_report
-from flows.prepare import holding_seller, prepare_inputs
-from flows.run_options import resolve_options
+from flows.options import CycleOptions, StageReport, stage_report
+from flows.prepare import clear_fields, fan_out, stage_run
 from flows.run_outcome import finish_stage
-from tasks.host_limit import ensure_host_limit, fanned_out
 from tasks.invoices import clear_invoice_fields_chunk, update_invoices_chunk, upload_invoices_chunk
-from tasks.lifecycle import settle_lifecycle
 from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
 from tasks.progress import tracked
@@ -58,16 +54,12 @@ async def upload_invoices(
         as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
         options: how to run (credentials block, ledger, chunk size, dry run ...).
     """
-    options = await resolve_options(options)
-    night = resolve_night(as_of).isoformat()
-    block, ledger = options.credentials_block, options.ledger_path
-    async with holding_seller(options):
-        inputs = prepare_inputs(customers_file, invoices_file, options)
-        assert inputs.invoices is not None
+    async with stage_run(customers_file, invoices_file, as_of, options) as run:
+        options, invoices, (night, block, ledger) = run.options, run.invoices, run.where
         picture = current_picture(block, ledger, customers=True, invoices=True)
         assert picture.invoices is not None
         keepers = invoice_twins(picture.invoices).keepers
-        plan = plan_invoices(inputs.invoices.valid, customer_id_map(picture.customer_frame), keepers)
+        plan = plan_invoices(invoices.valid, customer_id_map(picture.customer_frame), keepers)
         uploaded, updated, cleared = [empty_results()], [empty_results()], [empty_results()]
         if not options.dry_run:
             held_rows = keepers.drop_nulls("externalId")
@@ -83,11 +75,10 @@ async def upload_invoices(
             )
             # Chunks go concurrently (each its own ledger batch), with options.host_limit each holding a slot
             # of the host's Prefect limit.
-            limit = await ensure_host_limit(block, options.host_concurrency) if options.host_limit else None
-            sent = fanned_out(
-                lambda c: upload_invoices_chunk.submit(c, night, block, ledger, limit),
+            sent = await fan_out(
+                options,
+                lambda c, limit: upload_invoices_chunk.submit(c, night, block, ledger, limit),
                 plan.to_create.iter_slices(options.chunk_size),
-                options.host_concurrency,
             )
             for _, done in tracked(sent, plan.to_create.height, Stage.INVOICES_UPLOAD, size=_rows):
                 uploaded.append(done)
@@ -96,11 +87,10 @@ async def upload_invoices(
             for chunk in tracked(updates, plan.to_update.height, Stage.INVOICES_UPDATE):
                 picture = night_picture.with_patched_invoices(picture, chunk["invoiceId"].to_list())
                 updated.append(update_invoices_chunk(chunk, night, block, ledger))
-            still = clear_keys(plan.to_clear, "externalId")
-            cleared.append(settle_lifecycle({Stage.INVOICE_FIELDS_CLEAR: still}, night, block, ledger))
-            for chunk in plan.to_clear.iter_slices(options.chunk_size):
-                picture = night_picture.with_patched_invoices(picture, chunk["invoiceId"].to_list())
-                cleared.append(clear_invoice_fields_chunk(chunk, night, block, ledger))
+            picture = night_picture.with_patched_invoices(picture, plan.to_clear["invoiceId"].to_list())
+            cleared += clear_fields(
+                run, Stage.INVOICE_FIELDS_CLEAR, plan.to_clear, "externalId", clear_invoice_fields_chunk
+            )
             keep(picture)
     dry = options.dry_run
     reports = [
@@ -108,7 +98,7 @@ async def upload_invoices(
         stage_report(Stage.INVOICES_UPDATE, pl.concat(updated), plan.to_update.height, dry),
         stage_report(Stage.INVOICE_FIELDS_CLEAR, pl.concat(cleared), plan.to_clear.height, dry),
     ]
-    return finish_stage(reports, rejected=inputs.invoices.rejected_rows)
+    return finish_stage(reports, rejected=invoices.rejected_rows)
 
 
 if __name__ == "__main__":
