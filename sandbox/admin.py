@@ -3,7 +3,9 @@
 - ``GET /_sandbox/health``: liveness;
 - ``GET /_sandbox/state[?summary=true][&company=CEK...]``: customers, invoices, reminders (omitted with
   ``summary``; only that seller's with ``company``), their counts, ``request_counts`` per operationId
-  (requests that reached a handler, every seller's) and ``fault_counts`` (``{kind: {operationId: n}}``);
+  (requests that reached a handler, every seller's; a request whose client died before its body
+  arrived is counted but never done), ``answered_counts`` (requests whose handler succeeded: what
+  EnKash did) and ``fault_counts`` (``{kind: {operationId: n}}``);
 - ``GET /_sandbox/sellers``: the sellers served (company id, client id, username; never a secret);
 - ``POST /_sandbox/sellers``: serve one more seller (``{"seller_id": ..., "client_id": ...,
   "client_secret": ..., "username": ..., "password": ...}``; credentials left out are derived from the
@@ -49,6 +51,7 @@ def get_state(request: Request, summary: bool = False, company: str | None = Non
     state = _state(request)
     return {
         "request_counts": state.counts(),
+        "answered_counts": state.answered(),
         "fault_counts": state.faults.fault_counts(),
         **state.backend.snapshot(summary=summary, company=company),
     }

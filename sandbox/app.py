@@ -98,6 +98,8 @@ def _endpoint(route: Route) -> Callable[[Request], Awaitable[Response]]:
             result: Any = await run_in_threadpool(route.handler, call)
         except ApiError as error:
             return error_response(state.answers, error, request_id, route.envelope)
+        # Done, whether or not the answer reaches the caller (a killed client never reads it).
+        state.count_answer(route.operation_id)
         return _response(state.answers.success(result, request_id, route.envelope))
 
     endpoint.__name__ = route.operation_id

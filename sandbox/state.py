@@ -24,11 +24,22 @@ class SandboxState:
         self.faults = FaultInjector(config.initial_faults())
         self._lock = threading.Lock()
         self.request_counts: Counter[str] = Counter()
+        self.answered_counts: Counter[str] = Counter()
 
     def count_request(self, operation_id: str) -> None:
         """Count one request that reached the handler of ``operation_id``."""
         with self._lock:
             self.request_counts[operation_id] += 1
+
+    def count_answer(self, operation_id: str) -> None:
+        """Count one request of ``operation_id`` whose handler finished without an error (a write done)."""
+        with self._lock:
+            self.answered_counts[operation_id] += 1
+
+    def answered(self) -> dict[str, int]:
+        """A copy of the per-operation counts of requests answered with success."""
+        with self._lock:
+            return dict(self.answered_counts)
 
     def counts(self) -> dict[str, int]:
         """A copy of the per-operation request counts."""
@@ -42,6 +53,7 @@ class SandboxState:
         self.faults.configure(self.config.initial_faults(), clear_counts=True)
         with self._lock:
             self.request_counts.clear()
+            self.answered_counts.clear()
 
     def close(self) -> None:
         """Release the database."""

@@ -6,6 +6,9 @@ process group at the chosen moment: right after a write reached EnKash (whose an
 records), in the middle of a stage, or while the summary is being built. Each kill leaves the same ledger
 file for the next run (or, in one variant, no ledger at all), exactly as a crashed night would; the
 last run must complete with exit status 0 and EnKash must hold the ERP export exactly once.
+
+The lifecycle writes (invoices deleted or withdrawn, a customer deactivated, when they leave the ERP)
+are killed the same way on a second night, and each must reach EnKash once.
 """
 
 from __future__ import annotations
@@ -16,17 +19,20 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import polars as pl
 import pytest
 from prefect.settings import PREFECT_API_URL
 
 from sandbox.server import RunningSandbox
+from tests.enkash_checks import ErpExport
 from tests.exactly_once.eo_night import CHUNK_SIZE
 
 #: Starts processes (the enkash-ar command) against a Prefect server: end to end.
@@ -142,6 +148,8 @@ class CycleProcess:
     #: write tasks in flight (``--host-concurrency``); 1 keeps chunks one after another, so that the kill
     #: points that count calls ("after the 3rd invoiceBulkUpload") land where they say
     concurrency: int = 1
+    #: more options of the command line
+    extra: tuple[str, ...] = ()
 
     def _summary(self) -> Counts:
         url = f"{self.sandbox.base_url}/_sandbox/state"
@@ -174,6 +182,7 @@ class CycleProcess:
             self.as_of.isoformat(),
             "--host-concurrency",
             str(self.concurrency),
+            *self.extra,
         ]
         log = self.logs / f"run-{number}.log"
         start = self._summary()
@@ -257,3 +266,90 @@ def test_a_night_killed_at_every_stage_and_rerun_ends_exactly_once(
         )
         assert summary["reminders_set"] == len(erp_night.customer_refs)
         assert summary["invoices_already_present"] == summary["invoices_already_dispatched"] == 0
+
+
+def _without(export: ErpExport, folder: Path, invoices: set[str], customer: str) -> ErpExport:
+    """The export with ``invoices`` and ``customer`` (whose invoices are all in ``invoices``) taken out."""
+    folder.mkdir()
+    customers = pl.read_csv(export.customers_file, infer_schema=False)
+    rows = pl.read_csv(export.invoices_file, infer_schema=False)
+    customers.filter(pl.col("customer_ref") != customer).write_csv(folder / "customers.csv")
+    rows.filter(~pl.col("invoice_number").is_in(list(invoices))).write_csv(folder / "invoices.csv")
+    return ErpExport(
+        folder / "customers.csv",
+        folder / "invoices.csv",
+        export.customer_refs - {customer},
+        export.invoice_numbers - invoices,
+    )
+
+
+def test_lifecycle_writes_killed_on_the_next_night_reach_enkash_once(
+    sandbox: RunningSandbox,
+    cycle_env: dict[str, str],
+    erp_night: ErpExport,
+    as_of: date,
+    sandbox_state: Callable[..., dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    cycle = _cycle(sandbox, cycle_env, erp_night, as_of, tmp_path, 1)
+    # Night 1 dies after its first dispatch batch: EnKash holds every invoice, some dispatched.
+    first_dispatch = _kill_points(len(erp_night.customer_refs))[3]
+    assert cycle.run(1, kill_at=first_dispatch) == -signal.SIGKILL
+    after_1 = sandbox_state()
+    held = {i["externalId"]: i for i in after_1["invoices"] if i["externalId"] in erp_night.invoice_numbers}
+    ref_of = {c["customerId"]: c["uniqueRefNo"] for c in after_1["customers"]}
+    owner = {number: ref_of[i["customerId"]] for number, i in held.items()}
+    per_customer = Counter(owner.values())
+    # Night 2's export lost the customer with the fewest invoices (and them), ten dispatched invoices
+    # and ten never dispatched: deleted, withdrawn, deactivated; more than the 5% guard, so confirmed.
+    leaving = min(per_customer, key=lambda ref: (per_customer[ref], ref))
+    others = sorted(n for n in held if owner[n] != leaving)
+    dispatched = [n for n in others if held[n]["dispatch_count"]]
+    waiting = [n for n in others if not held[n]["dispatch_count"]]
+    assert len(dispatched) >= 10 and len(waiting) >= 10, "night 1 did not die between its dispatch batches"
+    removed = {*dispatched[:10], *waiting[:10], *(n for n in held if owner[n] == leaving)}
+    night_2 = _without(erp_night, tmp_path / "erp-2", removed, leaving)
+    cycle = replace(
+        cycle, export=night_2, as_of=as_of + timedelta(days=1), extra=("--confirm-cancellations",)
+    )
+    start = sandbox_state(summary=True)["answered_counts"]
+    points = [
+        KillPoint("after the first deleteInvoiceCollection", _new_calls("deleteInvoiceCollection", 1)),
+        KillPoint("after the first withdrawal", _new_calls("updateInvoice", 1)),
+        KillPoint("after the deactivation", _new_calls("deactivateCustomer", 1)),
+    ]
+    for number, point in enumerate(points, start=2):
+        assert cycle.run(number, kill_at=point) == -signal.SIGKILL, (
+            f"run {number} was meant to die {point.name}"
+        )
+    final = len(points) + 2
+    assert cycle.run(final, kill_at=None) == 0, (tmp_path / "logs" / f"run-{final}.log").read_text()[-3000:]
+
+    state = sandbox_state()
+    # What EnKash did, not what reached it: a killed run may leave a request whose body never arrived.
+    calls = {op: n - start.get(op, 0) for op, n in sandbox_state(summary=True)["answered_counts"].items()}
+    by_number: dict[str, list[dict[str, Any]]] = {}
+    for invoice in state["invoices"]:
+        by_number.setdefault(invoice["externalId"], []).append(invoice)
+    withdrawn = [n for n in removed if held[n]["dispatch_count"]]
+    for number in removed:
+        live = [i for i in by_number[number] if not i["deleted"]]
+        if number in withdrawn:
+            assert [(i["receivableStatus"], i["dispatch_count"]) for i in live] == [("CANCELLED", 1)], number
+        else:
+            assert not live, f"{number} left the ERP undispatched and is still in EnKash: {live}"
+    for number in night_2.invoice_numbers:
+        live = [i for i in by_number[number] if not i["deleted"]]
+        assert [(i["receivableStatus"] != "CANCELLED", i["dispatch_count"]) for i in live] == [(True, 1)], (
+            number
+        )
+    status = {c["uniqueRefNo"]: c["status"] for c in state["customers"] if not c["deleted"]}
+    assert status[leaving] == "INACTIVE"
+    assert {status[ref] for ref in night_2.customer_refs} == {"ACTIVE"}
+    # Each write reached EnKash once although three runs died right after one: nothing was sent again.
+    assert calls.get("updateInvoice", 0) == len(withdrawn)
+    assert calls.get("deactivateCustomer", 0) == 1
+    assert calls.get("deleteInvoiceCollection", 0) == 1
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["invoices_cancelled"] == len(removed)
+    assert summary["customers_deactivated"] == 1

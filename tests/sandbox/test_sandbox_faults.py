@@ -41,7 +41,21 @@ def test_dropped_response_is_a_transport_error_but_processed(
     with pytest.raises(httpx.RemoteProtocolError):
         api.post("/api/v0/invoice", json={"customerId": cid, "dueDate": "2025-08-01", "baseAmount": 5})
     _faults(sandbox, drop=0.0)
-    assert sandbox_state(summary=True)["invoices_count"] == 1
+    state = sandbox_state(summary=True)
+    assert state["invoices_count"] == 1
+    # Done though its answer was lost: what EnKash did is counted, not what the client heard.
+    assert state["answered_counts"]["createInvoice"] == state["request_counts"]["createInvoice"] == 1
+
+
+def test_only_requests_done_count_as_answered(
+    api: httpx.Client, sandbox_state: Callable[..., dict[str, Any]]
+) -> None:
+    new_customer(api)
+    assert api.post("/api/v0/customer", json={"legalName": ""}).status_code == 400
+    assert api.get("/api/v0/invoice/NOSUCHINVOICE").status_code == 404
+    state = sandbox_state(summary=True)
+    assert state["request_counts"]["createCustomer"] == 2 and state["answered_counts"]["createCustomer"] == 1
+    assert state["request_counts"]["getInvoice"] == 1 and "getInvoice" not in state["answered_counts"]
 
 
 def test_latency_is_added(api: httpx.Client, sandbox: RunningSandbox) -> None:
