@@ -175,7 +175,10 @@ def _prefect_records(since_flow_names: set[str]) -> list[str]:
         while task_runs := client.read_task_runs(limit=200, offset=offset):
             texts += [run.model_dump_json() for run in task_runs]
             offset += len(task_runs)
-        texts += [artifact.model_dump_json() for artifact in client.read_artifacts()]
+        offset = 0
+        while artifacts := client.read_artifacts(limit=200, offset=offset):
+            texts += [artifact.model_dump_json() for artifact in artifacts]
+            offset += len(artifacts)
         texts += [doc.model_dump_json() for doc in client.read_block_documents(include_secrets=False)]
     return texts
 
