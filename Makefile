@@ -18,8 +18,11 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+# Bytecode compiled once at install: where PYTHONDONTWRITEBYTECODE is set (as on this project's
+# machines), every process would otherwise compile Prefect and its dependencies from source again
+# (about a second each; the tests start dozens of processes).
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --all-groups
+	$(UV) sync --frozen --all-groups --compile-bytecode
 	touch $@
 
 install: $(VENV)/.synced

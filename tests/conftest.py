@@ -10,11 +10,15 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import certifi
 import httpx
 import pytest
+from prefect.context import refresh_global_settings_context
 from prefect.testing.utilities import prefect_test_harness
 
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
@@ -23,15 +27,49 @@ from tasks.connection import close_all
 # The test server has no internet: its telemetry heartbeat would only log errors.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+
+def _one_certificate_bundle() -> str:
+    """A CA file holding one certificate of certifi's bundle, written once per machine.
+
+    Prefect builds a TLS context from its CA file for every API client it creates (one per task run,
+    log batch, artifact ...), even for a plain-http API: loading certifi's ~150 certificates each time
+    took about half the CPU of a small night's cycle process here. Every Prefect API of the test
+    session is plain http on loopback, so no certificate is ever checked; a one-certificate file keeps
+    the contexts valid and cheap. The tests' processes inherit it through the environment.
+    """
+    bundle = Path(certifi.where()).read_text()
+    end = "-----END CERTIFICATE-----\n"
+    first = bundle[bundle.index("-----BEGIN CERTIFICATE-----") : bundle.index(end) + len(end)]
+    path = Path(tempfile.gettempdir()) / "enkash-ar-tests-one-ca.pem"
+    if not path.exists() or path.read_text() != first:
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(first)
+        partial.replace(path)
+    return str(path)
+
+
+os.environ.setdefault("PREFECT_API_SSL_CERT_FILE", _one_certificate_bundle())
+# Prefect read the environment when it was imported (above): read it again.
+refresh_global_settings_context()
+
 #: A test that uses one of these needs a Prefect server: it is end to end (``make test`` only).
 _E2E_FIXTURES = frozenset({"prefect_server", "enkash_env"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs a Prefect server ``e2e``; tests that start processes say so themselves."""
+    """Mark every test that needs a Prefect server ``e2e``; tests that start processes say so themselves.
+
+    Then order the run longest first: ``slow`` tests, the other end-to-end tests, then the fast ones
+    (stable within each group, so a module's tests stay together). On two workers the long tests
+    then run side by side from the start and the fast ones fill the gaps at the end, instead of one
+    worker finishing a crash test alone while the other idles.
+    """
     for item in items:
         if _E2E_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.e2e)
+    items.sort(
+        key=lambda item: (item.get_closest_marker("slow") is None, item.get_closest_marker("e2e") is None)
+    )
 
 
 def read_state(sandbox: RunningSandbox, *, summary: bool = False) -> dict[str, Any]:

@@ -112,6 +112,7 @@ def _invoices(state: dict[str, Any]) -> dict[str, list[tuple[str, str, int]]]:
     return held
 
 
+@pytest.mark.slow
 def test_what_leaves_the_erp_leaves_enkash_once_and_a_dry_run_predicts_each_night(
     enkash_env: Any, sandbox_state: Any, tmp_path: Path
 ) -> None:

@@ -36,7 +36,7 @@ from tests.enkash_checks import ErpExport
 from tests.exactly_once.eo_night import CHUNK_SIZE
 
 #: Starts processes (the enkash-ar command) against a Prefect server: end to end.
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 #: How long one killed-or-completed run may take before the test gives up on it.
 RUN_TIMEOUT = 240.0

@@ -24,7 +24,7 @@ from tests.enkash_checks import ErpExport, erp_export, exactly_once_problems
 from tests.field_safety.cycle_process import Cycle, wait_until
 
 #: Starts processes (the enkash-ar command) against a Prefect server: end to end.
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 AS_OF = date(2026, 11, 24)
 

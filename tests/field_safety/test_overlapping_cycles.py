@@ -117,6 +117,7 @@ def test_different_ledgers_the_prefect_limit_keeps_them_apart_and_names_the_hold
     assert_exactly_once(sandbox, export)
 
 
+@pytest.mark.slow
 def test_a_deployment_run_and_a_cli_run_of_one_seller_never_overlap(
     sandbox: RunningSandbox, prefect_server: None, export: ErpExport, tmp_path: Path
 ) -> None:

@@ -69,6 +69,7 @@ def _ids(client: EnkashClient) -> dict[str, str]:
     return dict(zip(frame["externalId"].to_list(), frame["invoiceId"].to_list(), strict=True))
 
 
+@pytest.mark.slow
 def test_three_nights_of_payments_reach_the_erp_once_and_disagreements_are_only_reported(
     enkash_env: RunningSandbox,
     client: EnkashClient,
