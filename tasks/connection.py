@@ -51,7 +51,9 @@ def settings_problems(exc: PydanticValidationError) -> str:
     for error in exc.errors():
         name = "ENKASH_" + "_".join(str(part) for part in error["loc"]).upper()
         reason = (
-            "is not set" if error["type"] == "missing" else str(error["msg"]).removeprefix("Value error, ")
+            "is not set"
+            if error["type"] == "missing"
+            else str(error["msg"]).removeprefix("Value error, ").rstrip(".")
         )
         problems.append(f"{name} {reason}")
     return "EnKash connection settings: " + "; ".join(problems) + "."
