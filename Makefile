@@ -2,7 +2,7 @@
 #   make demo   installs everything, then runs the demo against the embedded sandbox
 #   make test   installs everything, then runs lint, type check and all tests (what CI runs)
 # and one for the inner loop:
-#   make test-fast   the tests that need no Prefect server and start no process (under a minute)
+#   make test-fast   the tests that need no Prefect server and start no process (under a minute, two workers)
 # The environment is locked (uv.lock) and rebuilt from it exactly (uv sync --frozen).
 
 PYTHON ?= python3
@@ -43,7 +43,7 @@ pytest: install
 	$(RUN) pytest -n 2 --dist worksteal
 
 test-fast: install
-	$(RUN) pytest -m "not e2e" -q
+	$(RUN) pytest -m "not e2e" -q -n 2
 
 test: lint typecheck pytest
 
