@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import SandboxProcess, log, prefect_server, sandbox_process, write_result
+from bench.common import RESULTS, SandboxProcess, log, prefect_server, sandbox_process, write_result
 from sandbox.config import SellerAccount
 
 AS_OF = date(2026, 11, 24)
@@ -197,11 +197,12 @@ def reset_host_limit(base_url: str) -> None:
 
 
 def main() -> None:
-    """Run both nights and write bench/results/fleet.json."""
+    """Run both nights and write fleet.json (in bench/results unless ``--results`` says otherwise)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sellers", type=int, default=8)
     parser.add_argument("--invoices", type=int, default=20_000, help="invoices per seller")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of fleet.json")
     args = parser.parse_args()
     sellers = seller_ids(args.sellers)
     with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
@@ -242,6 +243,7 @@ def main() -> None:
             "runs": runs,
             "speed_up": speed_up,
         },
+        args.results,
     )
 
 
