@@ -190,7 +190,8 @@ def check_rejection_threshold(
         f"{rejected_rows} of {total_rows} {entity} rows{source} ({rejected_rows / total_rows:.1%}) were "
         "rejected, "
         f"above the {threshold:.0%} threshold; nothing was sent.{where} Fix the export (or the column "
-        "mapping) and run again, or raise the threshold if this is expected."
+        "mapping) and run again, or, if this is expected, raise the threshold (--rejection-threshold, or "
+        "the rejection_threshold option)."
     )
 
 

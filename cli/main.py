@@ -236,6 +236,15 @@ def cycle(
         str,
         typer.Option(help="Ceiling per invoice in INR: an amount or invoice total above it is rejected."),
     ] = "100000000.00",
+    rejection_threshold: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Stop the night, before anything is sent, when more than this share of an ERP file's "
+            "rows is rejected.",
+        ),
+    ] = 0.2,
     max_cancel_share: Annotated[
         float,
         typer.Option(
@@ -274,6 +283,7 @@ def cycle(
             customer_columns=_column_mapping(customer_column, "--customer-column"),
             invoice_columns=_column_mapping(invoice_column, "--invoice-column"),
             chunk_size=chunk_size,
+            rejection_threshold=rejection_threshold,
             lock_timeout_seconds=lock_timeout,
             host_concurrency=host_concurrency,
             max_invoice_amount=ceiling,

@@ -33,7 +33,10 @@ def test_the_lifecycle_flags_become_cycle_options(tmp_path: Path, monkeypatch: p
         raise main._fail("stopped by the test")
 
     monkeypatch.setattr(main, "_run_cycle", run)
-    flags = ["--max-invoice-amount", "5,00,000.00", "--max-cancel-share", "0.1", "--confirm-cancellations"]
+    flags = [
+        *("--max-invoice-amount", "5,00,000.00", "--max-cancel-share", "0.1", "--confirm-cancellations"),
+        *("--rejection-threshold", "0.35"),
+    ]
 
     result = CliRunner().invoke(main.app, [*_files(tmp_path), *flags, "--dry-run"])
 
@@ -41,7 +44,15 @@ def test_the_lifecycle_flags_become_cycle_options(tmp_path: Path, monkeypatch: p
     [options] = seen
     assert options.max_invoice_amount == Decimal("500000.00")
     assert (options.max_cancel_share, options.confirm_cancellations, options.dry_run) == (0.1, True, True)
+    assert options.rejection_threshold == 0.35 and CycleOptions().rejection_threshold == 0.2
     assert CycleOptions().max_cancel_share == 0.05 and CycleOptions().confirm_cancellations is False
+
+
+def test_a_threshold_outside_0_to_1_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main.app, [*_files(tmp_path), "--rejection-threshold", "20"])
+
+    assert result.exit_code == 2
+    assert "--rejection-threshold" in result.output
 
 
 def test_an_impossible_ceiling_is_refused_in_one_line(tmp_path: Path) -> None:
