@@ -60,7 +60,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that needs a Prefect server ``e2e``; tests that start processes say so themselves.
 
     Then order the run longest first: ``slow`` tests, the other end-to-end tests, then the fast ones
-    (stable within each group, so a module's tests stay together). On two workers the long tests
+    (stable within each group: a module's tests stay together unless they fall in different groups,
+    and the module fixtures of those that do are cheap). On two workers the long tests
     then run side by side from the start and the fast ones fill the gaps at the end, instead of one
     worker finishing a crash test alone while the other idles.
     """
