@@ -46,7 +46,9 @@ def test_bad_arguments_are_refused_before_anything_runs(
     assert len(lines) == 1 and lines[0].startswith(expected), result.output
 
 
-@pytest.mark.parametrize("option", [("--chunk-size", "0"), ("--lock-timeout", "-1")])
+@pytest.mark.parametrize(
+    "option", [("--chunk-size", "0"), ("--lock-timeout", "-1"), ("--rejection-threshold", "20")]
+)
 def test_out_of_range_numbers_are_refused(option: tuple[str, str], tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["cycle", "--customers", "c.csv", "--invoices", "i.csv", *option])
     assert result.exit_code == 2

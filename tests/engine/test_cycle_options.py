@@ -48,13 +48,6 @@ def test_the_lifecycle_flags_become_cycle_options(tmp_path: Path, monkeypatch: p
     assert CycleOptions().max_cancel_share == 0.05 and CycleOptions().confirm_cancellations is False
 
 
-def test_a_threshold_outside_0_to_1_is_refused(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main.app, [*_files(tmp_path), "--rejection-threshold", "20"])
-
-    assert result.exit_code == 2
-    assert "--rejection-threshold" in result.output
-
-
 def test_an_impossible_ceiling_is_refused_in_one_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(main.app, [*_files(tmp_path), "--max-invoice-amount", "10 crore"])
 

@@ -24,7 +24,7 @@ import re
 import secrets
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -160,38 +160,34 @@ def _debug_logs_captured(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 def _prefect_records(since_flow_names: set[str]) -> list[str]:
     """Everything the Prefect server holds that a UI user can read: logs, runs, artifacts, blocks."""
-    texts: list[str] = []
     with get_client(sync_client=True) as client:
-        offset = 0
-        while page := client.read_logs(limit=200, offset=offset):
-            texts += [log.model_dump_json() for log in page]
-            offset += len(page)
-        offset = 0
-        while flow_runs := client.read_flow_runs(limit=200, offset=offset):
-            texts += [run.model_dump_json() for run in flow_runs]
-            since_flow_names |= {run.name for run in flow_runs}
-            offset += len(flow_runs)
-        offset = 0
-        while task_runs := client.read_task_runs(limit=200, offset=offset):
-            texts += [run.model_dump_json() for run in task_runs]
-            offset += len(task_runs)
-        offset = 0
-        while artifacts := client.read_artifacts(limit=200, offset=offset):
-            texts += [artifact.model_dump_json() for artifact in artifacts]
-            offset += len(artifacts)
-        texts += [doc.model_dump_json() for doc in client.read_block_documents(include_secrets=False)]
-    return texts
+        flow_runs = _every_page(client.read_flow_runs)
+        since_flow_names |= {run.name for run in flow_runs}
+        records = [
+            *_every_page(client.read_logs),
+            *flow_runs,
+            *_every_page(client.read_task_runs),
+            *_every_page(client.read_artifacts),
+            *client.read_block_documents(include_secrets=False),
+        ]
+    return [record.model_dump_json() for record in records]
+
+
+def _every_page(read: Callable[..., list[Any]]) -> list[Any]:
+    """Every record a Prefect read returns, page by page (one read stops at the API's default limit)."""
+    records: list[Any] = []
+    while page := read(limit=200, offset=len(records)):
+        records += page
+    return records
 
 
 def _project_log_records() -> list[str]:
     """The Prefect log records the project's own loggers wrote (SDK, engine, seller lock, progress)."""
     with get_client(sync_client=True) as client:
-        logs, offset = [], 0
-        while page := client.read_logs(limit=200, offset=offset):
-            logs += [log for log in page if log.name.split(".")[0] in ("enkash_ar", "ar_sync")]
-            logs += [log for log in page if log.name.startswith("prefect.enkash_ar")]
-            offset += len(page)
-    return [log.model_dump_json() for log in logs]
+        logs = _every_page(client.read_logs)
+    ours = [log for log in logs if log.name.split(".")[0] in ("enkash_ar", "ar_sync")]
+    ours += [log for log in logs if log.name.startswith("prefect.enkash_ar")]
+    return [log.model_dump_json() for log in ours]
 
 
 def _server_database() -> list[Path]:
