@@ -3,7 +3,7 @@
 - ``sandbox_server``: the session's RunningSandbox (in-memory database, no faults);
 - ``sandbox``: the same sandbox, reset (data, tokens, lock-outs, counters, faults) before the test;
 - ``sandbox_state``: a function returning ``GET /_sandbox/state`` of that sandbox;
-- ``prefect_server``: one temporary Prefect server (prefect_test_harness) for the session;
+- ``prefect_server``: one temporary Prefect server for the session (tests.prefect_test_server);
 - ``enkash_env``: the ENKASH_* settings pointed at the reset sandbox (shared clients closed after).
 """
 
@@ -19,10 +19,10 @@ import certifi
 import httpx
 import pytest
 from prefect.context import refresh_global_settings_context
-from prefect.testing.utilities import prefect_test_harness
 
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
 from tasks.connection import close_all
+from tests.prefect_test_server import prefect_test_server
 
 # The test server has no internet: its telemetry heartbeat would only log errors.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -104,7 +104,7 @@ def sandbox_state(sandbox: RunningSandbox) -> Callable[..., dict[str, Any]]:
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """One temporary Prefect server (with its own database) for the whole session."""
-    with prefect_test_harness(server_startup_timeout=120):
+    with prefect_test_server(startup_timeout=120):
         yield
 
 

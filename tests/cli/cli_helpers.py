@@ -1,5 +1,5 @@
 """Run the ``enkash-ar`` command as a user does: a separate process, ENKASH_* pointed at the sandbox,
-PREFECT_API_URL at the session's test Prefect server (read inside ``prefect_test_harness``)."""
+PREFECT_API_URL at the session's test Prefect server (the ``prefect_server`` fixture)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,176 @@
+"""The tests' Prefect server: Prefect's own API server on a temporary SQLite database, in its own process.
+
+What ``prefect_test_harness`` starts, with two changes that matter to a suite of a few hundred flow
+runs on two cores:
+
+- every transaction of the server begins ``IMMEDIATE``. Prefect's server begins them ``DEFERRED``. On
+  SQLite a transaction that has read cannot start writing once another connection has committed: it
+  fails at once with "database is locked" (the busy timeout does not apply), the API answers 503, and
+  Prefect's client sleeps 2 s before it tries again. A night creates each stage's subflow while the
+  server is recording the events of the task before it, so this struck about three times a night:
+  some 6 s of a 10 s night were that sleep. Begun ``IMMEDIATE``, the second writer waits for the lock
+  (the busy timeout) instead, for milliseconds. Production servers on SQLite have the same stalls
+  (README, "Prefect server").
+- the event services no test reads are off (event persister, event logger, automations). The task-run
+  recorder, which makes the task runs and states the tests read out of the clients' events, stays on.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+#: The server's environment beyond the caller's: no UI, an ephemeral server's services, and of those
+#: only the task-run recorder (what prefect_test_harness runs, less the event services; the triggers
+#: setting also stops the actions of automations).
+SERVER_ENVIRONMENT = {
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT__SERVER_FINAL": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_LOGGER_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+}
+_REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def create_app() -> Any:
+    """The uvicorn factory of the server process: Prefect's API app, its transactions begun IMMEDIATE."""
+    from prefect.server.api.server import create_app as prefect_app
+    from prefect.server.database.configurations import AioSqliteConfiguration
+
+    deferred = AioSqliteConfiguration.begin_transaction
+
+    @asynccontextmanager
+    async def begin_immediate(self: Any, session: Any, with_for_update: bool = False) -> AsyncIterator[Any]:
+        async with deferred(self, session, with_for_update=True) as transaction:
+            yield transaction
+
+    AioSqliteConfiguration.begin_transaction = begin_immediate  # type: ignore[method-assign]
+    return prefect_app()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _start(folder: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the server on a free port and wait until it answers; its output goes to ``folder``."""
+    port = _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    environment = {
+        **os.environ,
+        **SERVER_ENVIRONMENT,
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{folder / 'prefect.db'}",
+    }
+    environment.pop("PREFECT_API_URL", None)
+    log = folder / "server.log"
+    with log.open("ab") as sink:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(_REPOSITORY),
+                "--factory",
+                f"{__name__}:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "error",
+                "--lifespan",
+                "on",
+            ],
+            env=environment,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+                return process, api_url
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    _stop(process)
+    tail = log.read_text(errors="replace")[-3000:]
+    raise RuntimeError(f"the tests' Prefect server did not answer on {api_url} in {timeout:.0f} s:\n{tail}")
+
+
+def _drain_workers() -> None:
+    """Send what this process's Prefect log and event workers still hold, while the server still answers
+    (otherwise they retry a stopped server for a minute at exit)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    async def drain() -> None:
+        with suppress(RuntimeError):  # a worker that never started
+            if inspect.isawaitable(result := APILogWorker.instance().drain()):
+                await result
+        if inspect.isawaitable(result := EventsWorker.drain_all()):
+            await result
+
+    run_coro_as_sync(drain())
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def prefect_test_server(startup_timeout: float = 120.0) -> Iterator[str]:
+    """Run a temporary Prefect server and point this process's Prefect settings at it; yields its API URL.
+
+    The URL is also set in the environment (``PREFECT_API_URL``), so processes the tests start find the
+    same server. Tried twice: the free port can be taken between choosing it and binding it.
+    """
+    from prefect.context import refresh_global_settings_context
+
+    folder = Path(tempfile.mkdtemp(prefix="enkash-ar-prefect-"))
+    try:
+        try:
+            process, api_url = _start(folder, startup_timeout)
+        except RuntimeError:
+            process, api_url = _start(folder, startup_timeout)
+        before = os.environ.get("PREFECT_API_URL")
+        os.environ["PREFECT_API_URL"] = api_url
+        refresh_global_settings_context()
+        try:
+            yield api_url
+        finally:
+            _drain_workers()
+            if before is None:
+                os.environ.pop("PREFECT_API_URL", None)
+            else:
+                os.environ["PREFECT_API_URL"] = before
+            refresh_global_settings_context()
+            _stop(process)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
