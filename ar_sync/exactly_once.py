@@ -120,29 +120,40 @@ def guarded_send(
     key_column: str,
     send: Callable[[pl.DataFrame], list[Outcome]],
     lookup: Lookup,
-) -> list[RowResult]:
-    """Send ``rows`` through ``send`` at most once per key, reconciling through ``lookup``.
+    amounts: Mapping[str, float] | None = None,
+) -> pl.DataFrame:
+    """Send ``rows`` through ``send`` at most once per key, reconciling through ``lookup``; the result rows.
 
     ``lookup(keys)`` answers which of ``keys`` EnKash already shows done (key -> EnKash id): created,
-    dispatched, cancelled ... whatever ``send`` does.
+    dispatched, cancelled ... whatever ``send`` does. Every outcome goes to the night's record in the
+    ledger in the same transaction as the ledger's own state of those rows (``amounts`` by key), so a
+    run killed at any point never leaves a write done but uncounted.
     """
     ledger, seller_id = night.ledger, night.seller_id
     keys = rows.get_column(key_column).to_list()
     done: list[RowResult] = []
+
+    def results(rows: Sequence[RowResult]) -> pl.DataFrame:
+        return results_frame(stage, rows, amounts)
+
     seen = ledger.seen(seller_id, stage, keys)
     if seen:
         found = lookup(sorted(seen))
-        ledger.resolve(seller_id, stage, found, missing=[k for k in seen if k not in found])
-        for key, rid in found.items():
-            origin = Origin.SENT if seen[key] == night.date else Origin.ALREADY_PRESENT
-            done.append(
-                RowResult(Outcome(key, "done", rid, "found in EnKash after an earlier attempt"), origin)
+        again = [
+            RowResult(
+                Outcome(key, "done", rid, "found in EnKash after an earlier attempt"),
+                Origin.SENT if seen[key] == night.date else Origin.ALREADY_PRESENT,
             )
+            for key, rid in found.items()
+        ]
+        missing = [k for k in seen if k not in found]
+        ledger.resolve(seller_id, stage, found, missing=missing, results=[(night.date, results(again))])
+        done += again
         rows = rows.filter(~pl.col(key_column).is_in(list(found)))
     refused: APIError | None = None
     for _round in range(MAX_RECONCILE_ROUNDS):
         if rows.is_empty():
-            return done
+            return results(done)
         batch_keys = rows.get_column(key_column).to_list()
         batch = ledger.begin_batch(seller_id, stage, operation, batch_keys, night=night.date)
         try:
@@ -154,8 +165,9 @@ def guarded_send(
             )
             found = lookup(batch_keys)
             missing = [k for k in batch_keys if k not in found]
-            ledger.resolve(seller_id, stage, found, missing=missing)
-            done += _sent([Outcome(k, "done", rid, None) for k, rid in found.items()])
+            reached = _sent([Outcome(k, "done", rid, None) for k, rid in found.items()])
+            ledger.resolve(seller_id, stage, found, missing=missing, results=[(night.date, results(reached))])
+            done += reached
             rows = rows.filter(pl.col(key_column).is_in(missing))
             refused = None
             continue
@@ -169,12 +181,12 @@ def guarded_send(
             # The whole call was refused (e.g. the file itself was invalid): every row failed, nothing
             # was created, and the reason is EnKash's own message.
             failed = [Outcome(k, "failed", None, exc.error_message or str(exc)) for k in batch_keys]
-            ledger.finish_batch(batch, failed, detail=str(exc))
-            return done + _sent(failed)
-        ledger.finish_batch(batch, answered)
-        return done + _sent(answered)
+            ledger.finish_batch(batch, failed, detail=str(exc), results=results(_sent(failed)))
+            return results(done + _sent(failed))
+        ledger.finish_batch(batch, answered, results=results(_sent(answered)))
+        return results(done + _sent(answered))
     if rows.is_empty():
-        return done
+        return results(done)
     if refused is not None:
         raise refused  # the last attempt was refused outright: nothing is in doubt
     raise OutcomeUnknownError(
@@ -204,19 +216,16 @@ def settle_unresolved(night: Night, stage: Stage, held: Mapping[str, str | None]
     if not unresolved:
         return empty_results()
     found = {key: held[key] for key in unresolved if key in held}
-    ledger.resolve(seller_id, stage, found, missing=[k for k in unresolved if k not in found])
-    tonight = empty_results()
+    by_night: dict[str, pl.DataFrame] = {}
     for batch_night in {unresolved[k] for k in found}:
-        if batch_night is None:
-            continue
-        keys = [k for k in found if unresolved[k] == batch_night]
-        rows = results_frame(
-            stage, _sent([Outcome(k, "done", found[k], "found in EnKash after a crash") for k in keys])
-        )
-        ledger.record_results(seller_id, batch_night, rows)
-        if batch_night == night.date:
-            tonight = rows
-    return tonight
+        if batch_night is not None:
+            keys = [k for k in found if unresolved[k] == batch_night]
+            by_night[batch_night] = results_frame(
+                stage, _sent([Outcome(k, "done", found[k], "found in EnKash after a crash") for k in keys])
+            )
+    missing = [k for k in unresolved if k not in found]
+    ledger.resolve(seller_id, stage, found, missing=missing, results=by_night.items())
+    return by_night.get(night.date, empty_results())
 
 
 def settle_unresolved_except(night: Night, stage: Stage, still: Collection[str]) -> pl.DataFrame:
@@ -305,7 +314,7 @@ def create_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> 
     def send(chunk: pl.DataFrame) -> list[Outcome]:
         return _bulk_outcomes(client, client.create_bulk_customer(chunk), chunk, "uniqueRefNo", "customerId")
 
-    done = guarded_send(
+    return guarded_send(
         night=night,
         stage=Stage.CUSTOMERS_CREATE,
         operation="createBulkCustomer",
@@ -314,7 +323,6 @@ def create_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> 
         send=send,
         lookup=lookup_customers(client),
     )
-    return night.record(results_frame(Stage.CUSTOMERS_CREATE, done))
 
 
 def update_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
@@ -323,8 +331,9 @@ def update_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> 
     ledger = night.ledger
     batch = ledger.begin_batch(night.seller_id, Stage.CUSTOMERS_UPDATE, "bulkUpdate", keys, night=night.date)
     outcomes = _bulk_outcomes(client, client.bulk_update(rows), rows, "uniqueRefNo", "customerId")
-    ledger.finish_batch(batch, outcomes)
-    return night.record(results_frame(Stage.CUSTOMERS_UPDATE, _sent(outcomes)))
+    results = results_frame(Stage.CUSTOMERS_UPDATE, _sent(outcomes))
+    ledger.finish_batch(batch, outcomes, results=results)
+    return results
 
 
 def _amounts(rows: pl.DataFrame) -> dict[str, float]:
@@ -339,7 +348,7 @@ def upload_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> p
     def send(chunk: pl.DataFrame) -> list[Outcome]:
         return _bulk_outcomes(client, client.invoice_bulk_upload(chunk), chunk, "externalId", "invoiceId")
 
-    done = guarded_send(
+    return guarded_send(
         night=night,
         stage=Stage.INVOICES_UPLOAD,
         operation="invoiceBulkUpload",
@@ -347,8 +356,8 @@ def upload_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> p
         key_column="externalId",
         send=send,
         lookup=lookup_invoices(client, rows.get_column("customerId").unique().to_list(), since),
+        amounts=_amounts(rows),
     )
-    return night.record(results_frame(Stage.INVOICES_UPLOAD, done, _amounts(rows)))
 
 
 def lookup_dispatched(client: EnkashClient, rows: pl.DataFrame, since: datetime) -> Lookup:
@@ -404,7 +413,7 @@ def dispatch_invoices(
         ]
         return done + failed
 
-    done = guarded_send(
+    return guarded_send(
         night=night,
         stage=Stage.INVOICES_DISPATCH,
         operation="dispatchInvoiceCollection",
@@ -413,7 +422,6 @@ def dispatch_invoices(
         send=send,
         lookup=lookup_dispatched(client, rows, since),
     )
-    return night.record(results_frame(Stage.INVOICES_DISPATCH, done))
 
 
 def _patch_body(row: dict[str, object]) -> dict[str, object]:
@@ -445,8 +453,9 @@ def update_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> p
             outcomes.append(Outcome(str(row["externalId"]), "done", invoice.invoice_id, None))
         except APIError as exc:
             outcomes.append(Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), str(exc)))
-    ledger.finish_batch(batch, outcomes)
-    return night.record(results_frame(Stage.INVOICES_UPDATE, _sent(outcomes)))
+    results = results_frame(Stage.INVOICES_UPDATE, _sent(outcomes))
+    ledger.finish_batch(batch, outcomes, results=results)
+    return results
 
 
 def delete_twin_invoices(client: EnkashClient, night: Night, twins: pl.DataFrame) -> pl.DataFrame:
@@ -477,5 +486,6 @@ def delete_twin_invoices(client: EnkashClient, night: Night, twins: pl.DataFrame
         )
         for i in answer.success_invoices or []
     ] + [Outcome(str(i.invoice_id), "failed", i.invoice_id, i.message) for i in answer.failure_invoices or []]
-    ledger.finish_batch(batch, outcomes)
-    return night.record(results_frame(Stage.INVOICES_DEDUPLICATE, _sent(outcomes)))
+    results = results_frame(Stage.INVOICES_DEDUPLICATE, _sent(outcomes))
+    ledger.finish_batch(batch, outcomes, results=results)
+    return results

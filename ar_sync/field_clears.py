@@ -136,8 +136,9 @@ def _clear(
             outcomes.append(Outcome(key, "failed", record_id, reason))
             continue
         outcomes.append(Outcome(key, "done", record_id, "cleared: emptied in the ERP"))
-    ledger.finish_batch(batch, outcomes)
-    return night.record(pl.concat([outcome_results(stage, outcomes), not_sent]))
+    results = pl.concat([outcome_results(stage, outcomes), not_sent])
+    ledger.finish_batch(batch, outcomes, results=results)
+    return results
 
 
 def _short(exc: Exception) -> str:

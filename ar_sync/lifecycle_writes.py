@@ -174,7 +174,7 @@ def _guarded(
 ) -> pl.DataFrame:
     if rows.is_empty():
         return results_frame(stage, [])
-    done = guarded_send(
+    return guarded_send(
         night=night,
         stage=stage,
         operation=operation,
@@ -183,4 +183,3 @@ def _guarded(
         send=send,
         lookup=lookup,
     )
-    return night.record(results_frame(stage, done))

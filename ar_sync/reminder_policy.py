@@ -269,17 +269,19 @@ def ensure_reminders(
         todo = later
         if not todo:
             break
-    ledger.finish_batch(batch, outcomes)
-    if unknown:
-        raise OutcomeUnknownError(
-            f"createCustomerReminder: the reminders of {len(unknown)} customer(s) are still unconfirmed"
-            f" (e.g. {next(iter(unknown.values()))}); rerun the cycle: it reads them before sending again",
-            operation="createCustomerReminder",
-        )
     rows = pl.concat(
         [
             outcome_results(Stage.REMINDERS, outcomes),
             result_rows(Stage.REMINDERS_DEDUPLICATE, dedupe_keys, remote_ids=dedupe_ids),
         ]
     )
-    return night.record(rows)
+    # The answers and the night's count of them together: a run killed in between would leave
+    # schedules set but never counted.
+    ledger.finish_batch(batch, outcomes, results=rows)
+    if unknown:
+        raise OutcomeUnknownError(
+            f"createCustomerReminder: the reminders of {len(unknown)} customer(s) are still unconfirmed"
+            f" (e.g. {next(iter(unknown.values()))}); rerun the cycle: it reads them before sending again",
+            operation="createCustomerReminder",
+        )
+    return rows

@@ -309,11 +309,32 @@ class RunLedger:
             )
         return batch_id
 
-    def finish_batch(self, batch_id: str, outcomes: Iterable[Outcome], *, detail: str | None = None) -> None:
-        """Record EnKash's answer for a batch, one outcome per row."""
+    def finish_batch(
+        self,
+        batch_id: str,
+        outcomes: Iterable[Outcome],
+        *,
+        detail: str | None = None,
+        results: pl.DataFrame | None = None,
+    ) -> None:
+        """Record EnKash's answer for a batch, one outcome per row, and ``results`` (its rows in the night's
+        record, ``results.RESULT_SCHEMA``) under the batch's night, in the same transaction.
+
+        Together or not at all: a run killed between the two would leave rows done in the ledger but
+        missing from the night's record, and a rerun that finds them done (a customer already
+        deactivated, an invoice already updated) has nothing left to send, so the night would never
+        count them.
+        """
         now = _now()
         rows = [(o.status, o.remote_id, o.message, now, batch_id, o.key) for o in outcomes]
         with self._transaction() as conn:
+            if results is not None and not results.is_empty():
+                found = conn.execute(
+                    "SELECT seller_id, night FROM batches WHERE batch_id = ?", (batch_id,)
+                ).fetchone()
+                if found is None or found[1] is None:
+                    raise ValueError(f"batch {batch_id} has no night to record its results under")
+                self._insert_results(conn, found[0], found[1], results, now)
             conn.executemany(
                 "UPDATE entries SET status = ?, remote_id = ?, message = ?, updated_at = ?"
                 " WHERE batch_id = ? AND key = ?",
@@ -383,15 +404,25 @@ class RunLedger:
             return dict(cur.fetchall())
 
     def resolve(
-        self, seller_id: str, stage: str, found: Mapping[str, str | None], *, missing: Iterable[str]
+        self,
+        seller_id: str,
+        stage: str,
+        found: Mapping[str, str | None],
+        *,
+        missing: Iterable[str],
+        results: Iterable[tuple[str, pl.DataFrame]] = (),
     ) -> None:
         """Record what reconciliation found in EnKash for unresolved rows.
 
         ``found`` maps keys EnKash holds to their EnKash id (done); ``missing`` lists keys EnKash does not
-        hold, which go back to ``failed`` with a note so that the stage sends them again.
+        hold, which go back to ``failed`` with a note so that the stage sends them again. ``results``
+        (``(night, result rows)`` pairs) go to those nights' records in the same transaction (see
+        :meth:`finish_batch`).
         """
         now = _now()
         with self._transaction() as conn:
+            for night, rows in results:
+                self._insert_results(conn, seller_id, night, rows, now)
             conn.executemany(
                 "UPDATE entries SET status = 'done', remote_id = ?, message = 'reconciled: found in EnKash',"
                 " updated_at = ? WHERE seller_id = ? AND stage = ? AND key = ?",
@@ -444,21 +475,25 @@ class RunLedger:
         """
         if results.is_empty():
             return
-        now = _now()
+        with self._transaction() as conn:
+            self._insert_results(conn, seller_id, night, results, _now())
+
+    def _insert_results(
+        self, conn: sqlite3.Connection, seller_id: str, night: str, results: pl.DataFrame, now: str
+    ) -> None:
         columns = results.select(
             "stage", "key", "outcome", "origin", pl.col("amount").fill_null(0.0), "reason", "remote_id"
         )
         rows = [(seller_id, night, *row, self.run_id, now) for row in columns.iter_rows()]
-        with self._transaction() as conn:
-            conn.executemany(
-                "INSERT INTO night_results (seller_id, night, stage, key, outcome, origin, amount, reason,"
-                " remote_id, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (seller_id, night, stage, key) DO UPDATE SET outcome = excluded.outcome,"
-                " origin = excluded.origin, amount = excluded.amount, reason = excluded.reason,"
-                " remote_id = excluded.remote_id, run_id = excluded.run_id, updated_at = excluded.updated_at"
-                " WHERE NOT (night_results.outcome = 'success' AND night_results.origin = 'sent')",
-                rows,
-            )
+        conn.executemany(
+            "INSERT INTO night_results (seller_id, night, stage, key, outcome, origin, amount, reason,"
+            " remote_id, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (seller_id, night, stage, key) DO UPDATE SET outcome = excluded.outcome,"
+            " origin = excluded.origin, amount = excluded.amount, reason = excluded.reason,"
+            " remote_id = excluded.remote_id, run_id = excluded.run_id, updated_at = excluded.updated_at"
+            " WHERE NOT (night_results.outcome = 'success' AND night_results.origin = 'sent')",
+            rows,
+        )
 
     def night_results(self, seller_id: str, night: str) -> pl.DataFrame:
         """Every result row of one night of one seller (``results.RESULT_SCHEMA``), in stage, key order."""

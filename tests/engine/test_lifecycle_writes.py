@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -268,3 +269,52 @@ def test_an_invoice_back_in_the_export_after_its_cancellation_is_uploaded_and_di
         ("invoices_upload", "success", "sent"),
         ("invoices_dispatch", "success", "sent"),
     }
+
+
+class _Killed(BaseException):
+    """The process dies: nothing after this point runs (a SIGKILL, not an error anything handles)."""
+
+
+class _LedgerOfARunKilledAfterTheAnswer(RunLedger):
+    """A run killed right after the ledger stored EnKash's answer to a batch: what it committed stays."""
+
+    def finish_batch(self, *args: Any, **kwargs: Any) -> None:
+        super().finish_batch(*args, **kwargs)
+        raise _Killed
+
+
+def test_a_run_killed_right_after_a_deactivation_was_answered_is_counted_by_the_rerun_which_sends_nothing(
+    tmp_path: Path,
+) -> None:
+    fake = FakeEnkash()
+    fake.add_customer("C1")
+    c2 = fake.add_customer("C2")
+    fake.add_invoice("INV-1", next(iter(fake.customers)))
+    ledger = _LedgerOfARunKilledAfterTheAnswer(":memory:")
+    plan = _plan(fake, tmp_path, ["INV-1"])
+
+    with pytest.raises(_Killed):
+        lifecycle_writes.deactivate_customers(fake, _night(ledger), plan.to_deactivate)  # type: ignore[arg-type]
+
+    # The rerun finds C2 inactive: nothing is left to send or to settle, yet the night counts it.
+    rerun = _plan(fake, tmp_path / "rerun", ["INV-1"])
+    settled = settle_unresolved_except(_night(ledger), Stage.CUSTOMERS_DEACTIVATE, [])
+    assert fake.customers[c2]["status"] == "INACTIVE" and fake.calls["deactivateCustomer"] == 1
+    assert rerun.to_deactivate.is_empty() and settled.is_empty()
+    assert _summary(ledger, TONIGHT).customers_deactivated == 1
+
+
+def test_a_run_killed_right_after_an_invoice_update_was_answered_still_counts_the_update(
+    tmp_path: Path,
+) -> None:
+    fake = FakeEnkash()
+    invoice = fake.add_invoice("INV-1", fake.add_customer("C1"))
+    ledger = _LedgerOfARunKilledAfterTheAnswer(":memory:")
+    rows = pl.DataFrame({"invoiceId": [invoice], "externalId": ["INV-1"], "dueDate": ["2026-12-31"]})
+
+    with pytest.raises(_Killed):
+        eo.update_invoices(fake, _night(ledger), rows)  # type: ignore[arg-type]
+
+    # The rerun sees EnKash already holding the ERP's due date: no update to send, one counted.
+    assert fake.invoices[invoice]["dueDate"] == "2026-12-31" and fake.calls["updateInvoice"] == 1
+    assert _summary(ledger, TONIGHT).invoices_updated == 1
