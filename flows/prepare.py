@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import polars as pl
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
-from prefect.runtime import flow_run
 
 from ar_sync.erp_input import LoadResult
 from ar_sync.field_clears import clear_keys
@@ -19,7 +19,7 @@ from flows.options import CycleOptions, resolve_night
 from flows.run_options import resolve_options
 from tasks.connection import connection, run_ledger
 from tasks.host_limit import ensure_host_limit, fanned_out
-from tasks.inputs import ErpInputs, load_erp_inputs, report_rejected_rows
+from tasks.inputs import ErpInputs, load_erp_inputs, loaded_before, report_rejected_rows
 from tasks.lifecycle import settle_lifecycle
 from tasks.seller_lock import seller_lock
 
@@ -28,8 +28,13 @@ R = TypeVar("R")
 
 
 def top_level() -> bool:
-    """Whether this flow run was started on its own (not as a stage of nightly_ar_cycle)."""
-    return not flow_run.parent_flow_run_id
+    """Whether this flow run was started on its own (not as a stage of nightly_ar_cycle).
+
+    Read from the run's own record, which the flow engine holds (``prefect.runtime.flow_run`` would ask
+    the API for the parent's task run every time).
+    """
+    context = FlowRunContext.get()
+    return context is None or context.flow_run is None or context.flow_run.parent_task_run_id is None
 
 
 @asynccontextmanager
@@ -46,15 +51,16 @@ async def holding_seller(options: CycleOptions) -> AsyncIterator[str]:
 
 
 def load_inputs(customers_file: str, invoices_file: str | None, options: CycleOptions) -> ErpInputs:
-    """Load and validate the ERP export the way ``options`` reads it (column mappings, ceiling)."""
-    return load_erp_inputs(
-        customers_file,
-        invoices_file,
-        options.customer_columns,
-        options.invoice_columns,
-        options.max_invoice_amount,
-        options.cache_dir or str(Path(options.ledger_path).parent / "cache"),
-    )
+    """Load and validate the ERP export the way ``options`` reads it (column mappings, ceiling).
+
+    A stage of nightly_ar_cycle gets the export the cycle loaded (same files and content), without a
+    task run of its own.
+    """
+    reading = (customers_file, invoices_file, options.customer_columns, options.invoice_columns)
+    if (known := loaded_before(*reading, options.max_invoice_amount)) is not None:
+        return known
+    cache_dir = options.cache_dir or str(Path(options.ledger_path).parent / "cache")
+    return load_erp_inputs(*reading, options.max_invoice_amount, cache_dir)
 
 
 def prepare_inputs(customers_file: str, invoices_file: str | None, options: CycleOptions) -> ErpInputs:

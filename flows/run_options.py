@@ -10,10 +10,11 @@ default one such as ``credentials_block: null``, still wins.
 
 from collections.abc import Mapping
 from typing import Any
+from uuid import UUID
 
 from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
 from prefect.logging import get_run_logger
-from prefect.runtime import deployment
 
 from flows.options import CycleOptions
 
@@ -29,7 +30,7 @@ def merge_options(given: CycleOptions | None, deployed: Mapping[str, Any] | None
     return CycleOptions.model_validate({**(deployed or {}), **explicit})
 
 
-async def _deployed_options(deployment_id: str) -> Mapping[str, Any] | None:
+async def _deployed_options(deployment_id: UUID) -> Mapping[str, Any] | None:
     # prefect.runtime.deployment.parameters are this run's parameters (already overridden), not the
     # deployment's own: read the deployment itself.
     async with get_client() as client:
@@ -43,7 +44,10 @@ async def resolve_options(given: CycleOptions | None) -> CycleOptions:
 
     A stage inside the nightly cycle gets the cycle's options, already merged, and keeps them.
     """
-    deployment_id = deployment.id
+    # The run's own record says which deployment started it (prefect.runtime.deployment would read the
+    # flow run from the API again).
+    context = FlowRunContext.get()
+    deployment_id = context.flow_run.deployment_id if context and context.flow_run else None
     if not deployment_id:
         return given or CycleOptions()
     deployed = await _deployed_options(deployment_id)

@@ -69,12 +69,34 @@ def _remembered(key: str | None) -> ErpInputs | None:
         return _memo.get(key) if key is not None else None
 
 
-def _remember(key: str | None, inputs: ErpInputs) -> None:
+def _remember(key: str | None, inputs: ErpInputs, customers_key: str | None = None) -> None:
+    """Keep ``inputs`` under ``key``, and their customers alone under ``customers_key`` (what a stage that
+    reads only the customer file asks for: the same rows, validated the same way)."""
     if key is None:
         return
     with _memo_lock:
         _memo.clear()  # one export at a time: a night's files, not a growing cache
         _memo[key] = inputs
+        if customers_key is not None and inputs.invoices is not None:
+            _memo[customers_key] = ErpInputs(customers=inputs.customers, invoices=None)
+
+
+def loaded_before(
+    customers_file: str,
+    invoices_file: str | None,
+    customer_columns: Mapping[str, str] | None = None,
+    invoice_columns: Mapping[str, str] | None = None,
+    max_invoice_amount: Decimal = DEFAULT_MAX_INVOICE_AMOUNT,
+) -> ErpInputs | None:
+    """The export as this process already loaded it (same files, same content, same mappings), or None.
+
+    Inside nightly_ar_cycle the stages take the cycle's validated export from here instead of running a
+    ``load-erp-inputs`` task of their own each; a changed file has another key and is loaded again.
+    """
+    key = validation_key(
+        [customers_file, invoices_file], customer_columns, invoice_columns, max_invoice_amount
+    )
+    return _remembered(key)
 
 
 def _key(parameters: Mapping[str, Any]) -> str | None:
@@ -211,7 +233,10 @@ def load_erp_inputs(
             "folder can be written (options.cache_dir)."
         )
     inputs = ErpInputs(customers=results[0], invoices=results[1] if len(results) > 1 else None)
-    _remember(key, inputs)
+    customers_key = validation_key(
+        [customers_file, None], customer_columns, invoice_columns, max_invoice_amount
+    )
+    _remember(key, inputs, customers_key)
     return inputs
 
 
