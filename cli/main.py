@@ -164,8 +164,12 @@ def _run_night(customers: Path, invoices: Path, as_of: date | None, options: Cyc
 
     from cli.failures import explain
     from cli.progress_bar import progress_bar
-    from flows.nightly_ar_cycle import nightly_ar_cycle
     from tasks.connection import close_all
+
+    try:
+        from flows.nightly_ar_cycle import nightly_ar_cycle
+    except ValueError as exc:  # a setting read when the tasks are defined (ENKASH_TASK_RETRY_DELAY_SECONDS)
+        raise _fail(str(exc)) from None
 
     _quiet_expected_tracebacks()
     try:

@@ -8,14 +8,14 @@ from prefect.cache_policies import NO_CACHE
 
 from ar_sync import exactly_once, field_clears
 from tasks.connection import enkash_client, night_of
-from tasks.retry_policy import retry_transient
+from tasks.retry_policy import RETRY_DELAY_SECONDS, retry_transient
 
 
 @task(
     name="create-customers-chunk",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def create_customers_chunk(
@@ -37,7 +37,7 @@ def create_customers_chunk(
     name="update-customers-chunk",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def update_customers_chunk(
@@ -56,7 +56,7 @@ def update_customers_chunk(
     name="clear-customer-fields-chunk",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def clear_customer_fields_chunk(

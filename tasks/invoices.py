@@ -9,14 +9,14 @@ from prefect.cache_policies import NO_CACHE
 from ar_sync import exactly_once, field_clears
 from tasks.connection import enkash_client, night_of
 from tasks.host_limit import host_slot
-from tasks.retry_policy import retry_transient
+from tasks.retry_policy import RETRY_DELAY_SECONDS, retry_transient
 
 
 @task(
     name="upload-invoices-chunk",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def upload_invoices_chunk(
@@ -43,7 +43,7 @@ def upload_invoices_chunk(
     name="update-invoices-chunk",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def update_invoices_chunk(
@@ -62,7 +62,7 @@ def update_invoices_chunk(
     name="delete-invoice-twins",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def delete_invoice_twins(
@@ -81,7 +81,7 @@ def delete_invoice_twins(
     name="dispatch-invoices-chunk",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def dispatch_invoices_chunk(
@@ -112,7 +112,7 @@ def dispatch_invoices_chunk(
     name="clear-invoice-fields-chunk",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def clear_invoice_fields_chunk(

@@ -14,7 +14,7 @@ from ar_sync.lifecycle import LifecyclePlan, export_keys, ledger_facts, plan_lif
 from ar_sync.results import Stage
 from tasks.connection import connection, enkash_client, night_of, run_ledger
 from tasks.inputs import ErpInputs
-from tasks.retry_policy import retry_transient
+from tasks.retry_policy import RETRY_DELAY_SECONDS, retry_transient
 
 
 @task(name="plan-lifecycle", cache_policy=NO_CACHE)
@@ -61,7 +61,7 @@ def settle_lifecycle(
     name="delete-left-invoices",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def delete_invoices_chunk(
@@ -80,7 +80,7 @@ def delete_invoices_chunk(
     name="withdraw-left-invoices",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def withdraw_invoices_chunk(
@@ -99,7 +99,7 @@ def withdraw_invoices_chunk(
     name="deactivate-left-customers",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def deactivate_customers_chunk(
@@ -120,7 +120,7 @@ def deactivate_customers_chunk(
     name="reactivate-returning-customers",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def reactivate_customers_chunk(

@@ -12,14 +12,14 @@ from ar_sync.reminder_policy import ReminderRule, ensure_reminders
 from enkash_ar.models import Customer
 from tasks.connection import enkash_client, night_of
 from tasks.host_limit import host_slot
-from tasks.retry_policy import retry_transient
+from tasks.retry_policy import RETRY_DELAY_SECONDS, retry_transient
 
 
 @task(
     name="ensure-reminders-chunk",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=10,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_transient,
 )
 def ensure_reminders_chunk(

@@ -8,7 +8,8 @@ never be retried (three attempts lock the account), so those end the task at onc
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from typing import Any, Final
 
 from enkash_ar.errors import (
     OutcomeUnknownError,
@@ -24,6 +25,31 @@ from enkash_ar.errors import (
 #: credentials are good and nothing was processed. A wrong password is an AuthenticationError from the
 #: token call, which is not in this list and so is never retried.
 TRANSIENT_ERRORS = (TransportError, RateLimitError, ServerError, UnauthorizedError, OutcomeUnknownError)
+
+
+#: The environment variable that sets :data:`RETRY_DELAY_SECONDS`.
+RETRY_DELAY_VARIABLE: Final = "ENKASH_TASK_RETRY_DELAY_SECONDS"
+
+
+def _retry_delay(value: str | None) -> float:
+    if value is None or not value.strip():
+        return 10.0
+    try:
+        delay = float(value)
+    except ValueError:
+        delay = -1.0
+    if not 0 <= delay <= 3600:
+        raise ValueError(
+            f"{RETRY_DELAY_VARIABLE}={value!r} is not a number of seconds from 0 to 3600; "
+            "unset it for the default of 10 s."
+        )
+    return delay
+
+
+#: Seconds a write task waits before each of its two retries (default 10: long enough for a brief
+#: outage of EnKash to pass). Set through ``ENKASH_TASK_RETRY_DELAY_SECONDS`` in the environment of the
+#: process that runs the flows; it is read when the tasks are defined, at import.
+RETRY_DELAY_SECONDS: Final = _retry_delay(os.environ.get(RETRY_DELAY_VARIABLE))
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:

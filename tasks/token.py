@@ -8,14 +8,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.connection import enkash_client
-from tasks.retry_policy import retry_transient
+from tasks.retry_policy import RETRY_DELAY_SECONDS, retry_transient
 
 
 @task(
     name="fetch-token",
     cache_policy=NO_CACHE,
     retries=2,
-    retry_delay_seconds=5,
+    retry_delay_seconds=RETRY_DELAY_SECONDS / 2,
     retry_condition_fn=retry_transient,
 )
 def fetch_token(credentials_block: str | None = None, ledger_path: str | None = None) -> datetime:

@@ -26,6 +26,11 @@ from tests.prefect_test_server import prefect_test_server
 
 # The test server has no internet: its telemetry heartbeat would only log errors.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# A write task retries a transient failure 10 s later in production, long enough for an outage to
+# pass; the tests' faults are injected and pass at once, so their retries wait half a second. Read
+# when the tasks are defined: here, before any test module imports them (and inherited by the
+# processes the tests start).
+os.environ.setdefault("ENKASH_TASK_RETRY_DELAY_SECONDS", "0.5")
 
 
 def _one_certificate_bundle() -> str:

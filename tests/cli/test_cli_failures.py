@@ -163,3 +163,19 @@ def test_a_temporary_prefect_server_too_slow_to_start_is_named_in_one_line(
     _one_clean_line(
         result, "The temporary Prefect server did not start within 0 s", "PREFECT_SERVER_EPHEMERAL_STARTUP"
     )
+
+
+def test_a_task_retry_delay_that_is_not_seconds_stops_the_command_in_one_line(
+    cycle_of_a_tiny_export: Callable[[Path], list[str]], tmp_path: Path
+) -> None:
+    env = {**os.environ, "ENKASH_TASK_RETRY_DELAY_SECONDS": "ten"}
+
+    result = run_cli(*cycle_of_a_tiny_export(tmp_path / "out"), env=env)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 1 and "Traceback" not in output, output
+    assert error_lines(result) == [
+        "error: ENKASH_TASK_RETRY_DELAY_SECONDS='ten' is not a number of seconds from 0 to 3600; unset it "
+        "for the default of 10 s."
+    ]
+    assert not (tmp_path / "out").exists()
