@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import certifi
-import httpx
 import pytest
 from prefect.context import refresh_global_settings_context
 
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
 from tasks.connection import close_all
+from tests.loopback import http
 from tests.prefect_test_server import prefect_test_server
 
 # The test server has no internet: its telemetry heartbeat would only log errors.
@@ -80,7 +80,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def read_state(sandbox: RunningSandbox, *, summary: bool = False) -> dict[str, Any]:
     """The sandbox's ``/_sandbox/state`` (``summary`` leaves out the record lists)."""
-    response = httpx.get(f"{sandbox.base_url}/_sandbox/state", params={"summary": str(summary).lower()})
+    response = http.get(f"{sandbox.base_url}/_sandbox/state", params={"summary": str(summary).lower()})
     response.raise_for_status()
     state: dict[str, Any] = response.json()
     return state
@@ -96,7 +96,7 @@ def sandbox_server() -> Iterator[RunningSandbox]:
 @pytest.fixture
 def sandbox(sandbox_server: RunningSandbox) -> RunningSandbox:
     """The session sandbox, emptied and with faults off."""
-    httpx.post(f"{sandbox_server.base_url}/_sandbox/reset").raise_for_status()
+    http.post(f"{sandbox_server.base_url}/_sandbox/reset").raise_for_status()
     return sandbox_server
 
 

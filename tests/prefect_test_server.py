@@ -31,6 +31,8 @@ from typing import Any
 
 import httpx
 
+from tests.loopback import http
+
 #: The server's environment beyond the caller's: no UI, an ephemeral server's services, and of those
 #: only the task-run recorder (what prefect_test_harness runs, less the event services; the triggers
 #: setting also stops the actions of automations).
@@ -108,7 +110,7 @@ def _start(folder: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
     deadline = time.monotonic() + timeout
     while process.poll() is None and time.monotonic() < deadline:
         try:
-            if httpx.get(f"{api_url}/health", timeout=2).status_code == 200:
+            if http.get(f"{api_url}/health", timeout=2).status_code == 200:
                 return process, api_url
         except httpx.TransportError:
             pass

@@ -17,6 +17,7 @@ from prefect.client.orchestration import get_client
 from blocks.credentials import EnkashCredentials
 from sandbox.sample_data import generate_erp_files
 from tests.cli.cli_helpers import REPO, cli_env, cycle_args, error_lines, free_port, run_cli, writes
+from tests.loopback import http
 
 #: Starts processes (the enkash-ar command) against a Prefect server: end to end.
 pytestmark = pytest.mark.e2e
@@ -115,7 +116,7 @@ def test_sandbox_serve_prints_its_url_and_credentials_and_answers(tmp_path: Path
         deadline = time.monotonic() + 20
         while True:
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=1)
+                health = http.get(f"http://127.0.0.1:{port}/_sandbox/health", timeout=1)
                 break
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "the sandbox never answered"

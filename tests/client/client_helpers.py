@@ -6,9 +6,8 @@ import itertools
 from datetime import date, timedelta
 from typing import Any
 
-import httpx
-
 from enkash_ar import CreateCustomerRequest, CreateInvoiceRequest, EnkashClient
+from tests.loopback import http
 
 _serial = itertools.count(1)
 
@@ -44,7 +43,7 @@ def client_for(sandbox: Any, **options: Any) -> EnkashClient:
 def state_of(sandbox: Any, *, summary: bool = False) -> dict[str, Any]:
     """GET /_sandbox/state."""
     params = {"summary": "true"} if summary else None
-    response = httpx.get(f"{sandbox.base_url}/_sandbox/state", params=params, timeout=30)
+    response = http.get(f"{sandbox.base_url}/_sandbox/state", params=params, timeout=30)
     response.raise_for_status()
     state: dict[str, Any] = response.json()
     return state
@@ -62,7 +61,7 @@ def dispatch_counts(sandbox: Any) -> dict[str, int]:
 
 def set_faults(sandbox: Any, **faults: Any) -> None:
     """POST /_sandbox/faults."""
-    httpx.post(f"{sandbox.base_url}/_sandbox/faults", json=faults, timeout=30).raise_for_status()
+    http.post(f"{sandbox.base_url}/_sandbox/faults", json=faults, timeout=30).raise_for_status()
 
 
 def unique(prefix: str) -> str:

@@ -17,6 +17,7 @@ from enkash_ar import EnkashClient, EnkashSettings
 from enkash_ar.auth import TokenAuth, TokenInfo
 from enkash_ar.errors import AuthenticationError, ConfigurationError
 from tests.client.client_helpers import client_for
+from tests.loopback import http
 
 SELLER = "CEKSANDBX1"
 
@@ -98,9 +99,8 @@ def test_refused_credentials_are_remembered_by_fingerprint_and_not_sent_again(sa
 
 
 def _token_requests(sandbox: Any) -> int:
-    import httpx
 
-    counts = httpx.get(f"{sandbox.base_url}/_sandbox/state", params={"summary": "true"}).json()[
+    counts = http.get(f"{sandbox.base_url}/_sandbox/state", params={"summary": "true"}).json()[
         "request_counts"
     ]
     return int(counts.get("getAuthenticationToken", 0))

@@ -11,7 +11,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import polars as pl
 
 from enkash_ar import EnkashClient
@@ -20,6 +19,7 @@ from enkash_ar.contract import ReceivableStatus
 from enkash_ar.settings import EnkashSettings
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
 from tests.client.client_helpers import client_for
+from tests.loopback import http
 
 #: Every alternative profile's name (the shipped one is tested everywhere else).
 ALTERNATIVE_NAMES = list(ALTERNATIVES)
@@ -42,7 +42,7 @@ class ProfileSandboxes:
             assert profile is not None, name
             self._running[name] = self._stack.enter_context(running_sandbox(SandboxConfig(profile=profile)))
         running = self._running[name]
-        httpx.post(f"{running.base_url}/_sandbox/reset", timeout=30).raise_for_status()
+        http.post(f"{running.base_url}/_sandbox/reset", timeout=30).raise_for_status()
         return running
 
     def close(self) -> None:
@@ -155,7 +155,7 @@ def seed(client: EnkashClient) -> Seeded:
 
 def state(sandbox: RunningSandbox) -> dict[str, Any]:
     """GET /_sandbox/state (records and request counts)."""
-    response = httpx.get(f"{sandbox.base_url}/_sandbox/state", timeout=30)
+    response = http.get(f"{sandbox.base_url}/_sandbox/state", timeout=30)
     response.raise_for_status()
     body: dict[str, Any] = response.json()
     return body

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import httpx
 import pytest
 
 from sandbox.server import RunningSandbox
 from tests.enkash_checks import ErpExport, erp_export, exactly_once_problems
 from tests.exactly_once.eo_night import AS_OF, CUSTOMERS, INVOICES
+from tests.loopback import http
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +29,7 @@ def erp_night(tmp_path_factory: pytest.TempPathFactory) -> ErpExport:
 
 
 def _set_faults(sandbox: RunningSandbox, **faults: Any) -> None:
-    httpx.post(f"{sandbox.base_url}/_sandbox/faults", json=faults, timeout=10).raise_for_status()
+    http.post(f"{sandbox.base_url}/_sandbox/faults", json=faults, timeout=10).raise_for_status()
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import polars as pl
 import pytest
 from prefect.settings import PREFECT_API_URL
@@ -34,6 +33,7 @@ from prefect.settings import PREFECT_API_URL
 from sandbox.server import RunningSandbox
 from tests.enkash_checks import ErpExport
 from tests.exactly_once.eo_night import CHUNK_SIZE
+from tests.loopback import http
 
 #: Starts processes (the enkash-ar command) against a Prefect server: end to end.
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -153,7 +153,7 @@ class CycleProcess:
 
     def _summary(self) -> Counts:
         url = f"{self.sandbox.base_url}/_sandbox/state"
-        response = httpx.get(url, params={"summary": "true"}, timeout=10)
+        response = http.get(url, params={"summary": "true"}, timeout=10)
         response.raise_for_status()
         state: Counts = response.json()
         return state
@@ -162,7 +162,7 @@ class CycleProcess:
         """One run; with ``kill_at``, SIGKILL its process group at that point. Returns the exit status."""
         latency = kill_at.latency_ms if kill_at else 2
         faults = f"{self.sandbox.base_url}/_sandbox/faults"
-        httpx.post(faults, json={"latency_ms": latency}, timeout=10).raise_for_status()
+        http.post(faults, json={"latency_ms": latency}, timeout=10).raise_for_status()
         command = [
             sys.executable,
             "-m",

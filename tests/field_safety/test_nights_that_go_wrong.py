@@ -22,6 +22,7 @@ from sandbox.server import RunningSandbox
 from tests.cli.cli_helpers import cli_env, cycle_args, error_lines, run_cli
 from tests.enkash_checks import ErpExport, erp_export, exactly_once_problems
 from tests.field_safety.cycle_process import Cycle, wait_until
+from tests.loopback import http
 
 #: Starts processes (the enkash-ar command) against a Prefect server: end to end.
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -35,16 +36,16 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> ErpExport:
 
 
 def state(sandbox: RunningSandbox) -> dict[str, Any]:
-    return httpx.get(f"{sandbox.base_url}/_sandbox/state", timeout=30).json()
+    return http.get(f"{sandbox.base_url}/_sandbox/state", timeout=30).json()
 
 
 def faults(sandbox: RunningSandbox, **settings: Any) -> None:
-    httpx.post(f"{sandbox.base_url}/_sandbox/faults", json=settings).raise_for_status()
+    http.post(f"{sandbox.base_url}/_sandbox/faults", json=settings).raise_for_status()
 
 
 def api(sandbox: RunningSandbox) -> httpx.Client:
     config = sandbox.config
-    token = httpx.post(
+    token = http.post(
         f"{sandbox.base_url}/oauth/token",
         data={
             "username": config.username,
@@ -160,7 +161,7 @@ def test_a_password_rotated_mid_run_costs_one_token_attempt_and_is_not_tried_the
     cycle = Cycle(env, export, tmp_path / "out", AS_OF, "--chunk-size", "10")
     wait_until(lambda: state(sandbox)["request_counts"].get("invoiceBulkUpload", 0) >= 1, "the first upload")
     # The password is rotated on the portal, and the run's token dies: it must renew with the old one.
-    httpx.post(f"{sandbox.base_url}/_sandbox/password", json={"password": "rotated-on-the-portal"})
+    http.post(f"{sandbox.base_url}/_sandbox/password", json={"password": "rotated-on-the-portal"})
     tokens_before = state(sandbox)["request_counts"].get("getAuthenticationToken", 0)
     faults(sandbox, expire_tokens=True)
     code = cycle.finish()

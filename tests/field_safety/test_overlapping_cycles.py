@@ -17,7 +17,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
@@ -26,6 +25,7 @@ from sandbox.server import RunningSandbox
 from tests.cli.cli_helpers import REPO, cli_env
 from tests.enkash_checks import ErpExport, erp_export, exactly_once_problems
 from tests.field_safety.cycle_process import Cycle, wait_until
+from tests.loopback import http
 
 AS_OF = date(2026, 11, 24)
 #: How slowly the sandbox answers while the second night gets going: the first night crawls.
@@ -40,11 +40,11 @@ def export(tmp_path_factory: pytest.TempPathFactory) -> ErpExport:
 
 
 def set_latency(sandbox: RunningSandbox, ms: int) -> None:
-    httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"latency_ms": ms}).raise_for_status()
+    http.post(f"{sandbox.base_url}/_sandbox/faults", json={"latency_ms": ms}).raise_for_status()
 
 
 def writes_started(sandbox: RunningSandbox) -> bool:
-    counts = httpx.get(f"{sandbox.base_url}/_sandbox/state", params={"summary": "true"}).json()[
+    counts = http.get(f"{sandbox.base_url}/_sandbox/state", params={"summary": "true"}).json()[
         "request_counts"
     ]
     return counts.get("createBulkCustomer", 0) > 0
@@ -68,7 +68,7 @@ def hold_until_waiting(
 
 
 def assert_exactly_once(sandbox: RunningSandbox, export: ErpExport) -> None:
-    state = httpx.get(f"{sandbox.base_url}/_sandbox/state", timeout=30).json()
+    state = http.get(f"{sandbox.base_url}/_sandbox/state", timeout=30).json()
     problems = exactly_once_problems(state, export)
     assert not problems, "EnKash does not hold the export exactly once:\n" + "\n".join(problems)
 

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import httpx
 import polars as pl
 import pytest
 from prefect.client.orchestration import get_client
@@ -46,6 +45,7 @@ from sandbox.config import SellerAccount
 from sandbox.server import RunningSandbox
 from tests.cli.cli_helpers import REPO
 from tests.enkash_checks import ErpExport, erp_export, exactly_once_problems
+from tests.loopback import http
 
 AS_OF = date(2026, 11, 24)
 POOL = "fleet-test-pool"
@@ -58,7 +58,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 def register_seller(sandbox: RunningSandbox, seller_id: str) -> SellerAccount:
     account = SellerAccount.derived(seller_id)
-    httpx.post(f"{sandbox.base_url}/_sandbox/sellers", json=vars(account)).raise_for_status()
+    http.post(f"{sandbox.base_url}/_sandbox/sellers", json=vars(account)).raise_for_status()
     return account
 
 
@@ -200,14 +200,14 @@ def test_a_fleet_night_on_two_workers(
 
     # Exactly once, per seller, on EnKash itself: each invoice once, dispatched once.
     for seller, export in exports.items():
-        seller_state = httpx.get(f"{sandbox.base_url}/_sandbox/state", params={"company": seller}).json()
+        seller_state = http.get(f"{sandbox.base_url}/_sandbox/state", params={"company": seller}).json()
         problems = exactly_once_problems(seller_state, export)
         assert not problems, f"{seller}: " + "; ".join(problems)
         live = [i for i in seller_state["invoices"] if not i["deleted"]]
         assert len(live) == len(export.invoice_numbers)
         assert all(i["dispatch_count"] == 1 for i in live)
     assert (
-        httpx.get(f"{sandbox.base_url}/_sandbox/state", params={"company": BROKEN}).json()["invoices_count"]
+        http.get(f"{sandbox.base_url}/_sandbox/state", params={"company": BROKEN}).json()["invoices_count"]
         == 0
     )
 

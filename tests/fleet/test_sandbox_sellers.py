@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from enkash_ar.client import EnkashClient
@@ -13,6 +12,7 @@ from enkash_ar.errors import EnkashError
 from enkash_ar.settings import EnkashSettings
 from sandbox.config import SellerAccount, sellers_from_env
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
+from tests.loopback import http
 from tests.sandbox.sandbox_helpers import customer_body
 
 SECOND = SellerAccount.derived("CEKFLEET02")
@@ -27,7 +27,7 @@ def two_sellers() -> Iterator[RunningSandbox]:
 
 @pytest.fixture
 def fleet_sandbox(two_sellers: RunningSandbox) -> RunningSandbox:
-    httpx.post(f"{two_sellers.base_url}/_sandbox/reset").raise_for_status()
+    http.post(f"{two_sellers.base_url}/_sandbox/reset").raise_for_status()
     return two_sellers
 
 
@@ -47,17 +47,17 @@ def test_each_seller_sees_only_its_own_customers(fleet_sandbox: RunningSandbox) 
         assert sorted(first.search_customers_frame()["uniqueRefNo"]) == ["A-1"]
         assert sorted(second.search_customers_frame()["uniqueRefNo"]) == ["B-1", "B-2"]
 
-    scoped = httpx.get(f"{fleet_sandbox.base_url}/_sandbox/state", params={"company": "CEKFLEET02"}).json()
+    scoped = http.get(f"{fleet_sandbox.base_url}/_sandbox/state", params={"company": "CEKFLEET02"}).json()
     assert scoped["customers_count"] == 2
     assert sorted(c["uniqueRefNo"] for c in scoped["customers"]) == ["B-1", "B-2"]
-    everything = httpx.get(f"{fleet_sandbox.base_url}/_sandbox/state", params={"summary": "true"}).json()
+    everything = http.get(f"{fleet_sandbox.base_url}/_sandbox/state", params={"summary": "true"}).json()
     assert everything["customers_count"] == 3
 
 
 def test_one_sellers_client_cannot_log_in_as_another_company(fleet_sandbox: RunningSandbox) -> None:
     env = fleet_sandbox.enkash_env(SECOND)
     default = fleet_sandbox.config
-    response = httpx.post(
+    response = http.post(
         f"{fleet_sandbox.base_url}/oauth/token",
         auth=(env["ENKASH_CLIENT_ID"], env["ENKASH_CLIENT_SECRET"]),
         data={
@@ -73,32 +73,32 @@ def test_one_sellers_client_cannot_log_in_as_another_company(fleet_sandbox: Runn
 
 def test_a_seller_registered_at_run_time_logs_in_and_reset_forgets_it(fleet_sandbox: RunningSandbox) -> None:
     third = SellerAccount("CEKFLEET03", "client-3", "secret-3", "ops@three.example.in", "password-3")
-    created = httpx.post(f"{fleet_sandbox.base_url}/_sandbox/sellers", json=vars(third))
+    created = http.post(f"{fleet_sandbox.base_url}/_sandbox/sellers", json=vars(third))
     assert created.status_code == 200 and created.json()["created"] is True
-    again = httpx.post(f"{fleet_sandbox.base_url}/_sandbox/sellers", json=vars(third))
+    again = http.post(f"{fleet_sandbox.base_url}/_sandbox/sellers", json=vars(third))
     assert again.json()["created"] is False
-    listed = httpx.get(f"{fleet_sandbox.base_url}/_sandbox/sellers").json()
+    listed = http.get(f"{fleet_sandbox.base_url}/_sandbox/sellers").json()
     assert [s["seller_id"] for s in listed] == ["CEKSANDBX1", "CEKFLEET02", "CEKFLEET03"]
     assert "password-3" not in str(listed) and "secret-3" not in str(listed)
     with client_for(fleet_sandbox, third) as client:
         assert client.warm_token()
 
-    httpx.post(f"{fleet_sandbox.base_url}/_sandbox/reset").raise_for_status()
+    http.post(f"{fleet_sandbox.base_url}/_sandbox/reset").raise_for_status()
     with client_for(fleet_sandbox, third) as client, pytest.raises(EnkashError):
         client.warm_token()
 
 
 def test_a_seller_clashing_with_another_is_refused(fleet_sandbox: RunningSandbox) -> None:
     clash = {**vars(SellerAccount.derived("CEKFLEET04")), "client_id": SECOND.client_id}
-    response = httpx.post(f"{fleet_sandbox.base_url}/_sandbox/sellers", json=clash)
+    response = http.post(f"{fleet_sandbox.base_url}/_sandbox/sellers", json=clash)
     assert response.status_code == 409
     assert "client_id" in response.json()["errorResponse"]["errorMessage"]
-    unknown = httpx.post(f"{fleet_sandbox.base_url}/_sandbox/sellers", json={"seller_id": "CEKX", "pin": "1"})
+    unknown = http.post(f"{fleet_sandbox.base_url}/_sandbox/sellers", json={"seller_id": "CEKX", "pin": "1"})
     assert unknown.status_code == 400 and "pin" in unknown.text
 
 
 def test_a_password_change_names_its_seller(fleet_sandbox: RunningSandbox) -> None:
-    httpx.post(
+    http.post(
         f"{fleet_sandbox.base_url}/_sandbox/password", json={"password": "new-one", "seller_id": "CEKFLEET02"}
     ).raise_for_status()
     with client_for(fleet_sandbox) as first:

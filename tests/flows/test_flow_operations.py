@@ -16,7 +16,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from prefect import tags
 from prefect.client.orchestration import get_client
@@ -42,6 +41,7 @@ from flows.options import CycleOptions
 from sandbox.sample_data import generate_erp_files
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
 from tasks.connection import close_all
+from tests.loopback import http
 
 AS_OF = date(2026, 11, 24)
 
@@ -101,10 +101,10 @@ def night(sandbox_server: RunningSandbox, prefect_server: None, tmp_path_factory
     known = load_customers(customers)
     loaded = load_invoices(invoices, known_customer_refs=known.valid["customer_ref"])
     base = sandbox_server.base_url
-    httpx.post(f"{base}/_sandbox/reset").raise_for_status()
+    http.post(f"{base}/_sandbox/reset").raise_for_status()
     # Failed reminder reads make the SDK retry (INFO lines written in the reminder pool's threads); lost
     # bulk uploads make the engine reconcile (WARNING lines written in the chunk's task run).
-    httpx.post(
+    http.post(
         f"{base}/_sandbox/faults",
         json={
             "error_500": 0.25,
@@ -130,7 +130,7 @@ def night(sandbox_server: RunningSandbox, prefect_server: None, tmp_path_factory
             summary = asyncio.run(notebook_cell())
         finally:
             close_all()
-            httpx.post(f"{base}/_sandbox/reset").raise_for_status()
+            http.post(f"{base}/_sandbox/reset").raise_for_status()
     yield _read_night(tag, summary, options, known.rejected_rows + loaded.rejected_rows)
 
 

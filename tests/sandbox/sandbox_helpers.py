@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from sandbox.server import RunningSandbox
+from tests.loopback import http
 
 _serial = itertools.count(1)
 
@@ -35,7 +36,7 @@ def basic_header(sandbox: RunningSandbox, secret: str | None = None) -> dict[str
 
 def get_token(sandbox: RunningSandbox) -> str:
     """A fresh access token."""
-    response = httpx.post(
+    response = http.post(
         f"{sandbox.base_url}/oauth/token", headers=basic_header(sandbox), data=token_form(sandbox)
     )
     response.raise_for_status()

@@ -11,10 +11,11 @@ import pytest
 from sandbox_helpers import new_customer
 
 from sandbox.server import RunningSandbox
+from tests.loopback import http
 
 
 def _faults(sandbox: RunningSandbox, **settings: Any) -> None:
-    httpx.post(f"{sandbox.base_url}/_sandbox/faults", json=settings).raise_for_status()
+    http.post(f"{sandbox.base_url}/_sandbox/faults", json=settings).raise_for_status()
 
 
 def test_500_and_429_are_not_processed(
@@ -64,7 +65,7 @@ def test_latency_is_added(api: httpx.Client, sandbox: RunningSandbox) -> None:
     assert api.post("/api/v0/customer/search", json={}).status_code == 200
     assert time.monotonic() - started >= 0.3
     admin_started = time.monotonic()
-    httpx.get(f"{sandbox.base_url}/_sandbox/faults")
+    http.get(f"{sandbox.base_url}/_sandbox/faults")
     assert time.monotonic() - admin_started < 0.3
 
 
@@ -86,9 +87,9 @@ def test_same_seed_same_faults(api: httpx.Client, sandbox: RunningSandbox) -> No
 
 
 def test_bad_fault_settings_are_refused(sandbox: RunningSandbox) -> None:
-    response = httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"error_500": 2})
+    response = http.post(f"{sandbox.base_url}/_sandbox/faults", json={"error_500": 2})
     assert response.status_code == 400
-    assert httpx.post(f"{sandbox.base_url}/_sandbox/faults", json={"colour": 1}).status_code == 400
+    assert http.post(f"{sandbox.base_url}/_sandbox/faults", json={"colour": 1}).status_code == 400
 
 
 def test_faults_can_target_some_operations_only(

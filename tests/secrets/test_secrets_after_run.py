@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import cloudpickle
-import httpx
 import polars as pl
 import pytest
 from prefect.client.orchestration import get_client
@@ -52,6 +51,7 @@ from flows.options import CycleOptions
 from sandbox.auth import TokenBook
 from sandbox.sample_data import generate_erp_files
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
+from tests.loopback import http
 
 AS_OF = date(2026, 11, 24)
 BLOCK_NAME = "enkash-leak-check"
@@ -244,7 +244,7 @@ def test_no_secret_anywhere_after_full_cycles_from_settings_and_from_a_block(
     # Expired tokens force renewals and 401 replays, which are logged: more tokens, more chances to leak.
     # Server errors make the SDK retry and the engine reconcile, and both log it, into the runs' logs
     # in Prefect: their records are scanned too.
-    httpx.post(
+    http.post(
         f"{sandbox.base_url}/_sandbox/faults", json={"expire_token": 0.05, "error_500": 0.05, "seed": 3}
     ).raise_for_status()
     customers, invoices = generate_erp_files(
