@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -32,13 +34,48 @@ _COMPLETE = "complete.json"
 _FRAMES = ("valid", "rejected", "problems")
 
 
-def file_digest(path: str | Path) -> str:
-    """A digest of the file's bytes (never its name or modification time)."""
+#: A digest is reused only for a file last changed this long before the digest was taken: a file
+#: written again within its file system's timestamp granularity can keep the same size and times (the
+#: "racy" case git's index handles the same way), so a file that recent is always read again.
+RACY_SECONDS: Final = 2.0
+_digests: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+_digests_lock = threading.Lock()
+
+
+def _signature(path: str | Path) -> tuple[int, int, int, int]:
+    stat = os.stat(path)
+    return stat.st_size, stat.st_ino, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+def _read_digest(path: str | Path) -> str:
     digest = hashlib.blake2b(digest_size=16)
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def file_digest(path: str | Path) -> str:
+    """A digest of the file's bytes (never its name or modification time).
+
+    A night asks for the digest of the same export many times (the cycle, each stage, the validation's
+    cache key): the file is read once per process while its size, inode and modification and change
+    times stay the same, and read again whenever one of them changes or the file changed less than
+    :data:`RACY_SECONDS` before its digest was taken.
+    """
+    name = os.path.realpath(path)
+    signature = _signature(path)
+    with _digests_lock:
+        known = _digests.get(name)
+    if known is not None and known[0] == signature:
+        return known[1]
+    taken = time.time()
+    digest = _read_digest(path)
+    changed = max(signature[2], signature[3]) / 1e9
+    if _signature(path) == signature and changed < taken - RACY_SECONDS:
+        with _digests_lock:
+            _digests[name] = (signature, digest)
+    return digest
 
 
 def validation_key(

@@ -4,9 +4,9 @@ and the decoding of the response envelope. Operation methods live in ``client.py
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any, TypeVar
@@ -74,10 +74,7 @@ def _as_secret(value: str | SecretStr) -> SecretStr:
     return value if isinstance(value, SecretStr) else SecretStr(value)
 
 
-_TLS_CONTEXT: ssl.SSLContext | None = None
-_TLS_LOCK = threading.Lock()
-
-
+@functools.cache
 def _tls_context() -> ssl.SSLContext:
     """The process's one TLS context for EnKash, built as httpx builds its default (certifi's bundle, or
     ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``).
@@ -85,11 +82,7 @@ def _tls_context() -> ssl.SSLContext:
     httpx builds a new one for every client, loading the whole bundle: ~35 ms of CPU each. A context is
     safe to share between clients and threads, so every client of the process uses this one.
     """
-    global _TLS_CONTEXT
-    with _TLS_LOCK:
-        if _TLS_CONTEXT is None:
-            _TLS_CONTEXT = httpx.create_ssl_context()
-        return _TLS_CONTEXT
+    return httpx.create_ssl_context()
 
 
 class BaseClient:

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 from prefect.context import FlowRunContext
@@ -56,11 +56,15 @@ def load_inputs(customers_file: str, invoices_file: str | None, options: CycleOp
     A stage of nightly_ar_cycle gets the export the cycle loaded (same files and content), without a
     task run of its own.
     """
-    reading = (customers_file, invoices_file, options.customer_columns, options.invoice_columns)
-    if (known := loaded_before(*reading, options.max_invoice_amount)) is not None:
-        return known
-    cache_dir = options.cache_dir or str(Path(options.ledger_path).parent / "cache")
-    return load_erp_inputs(*reading, options.max_invoice_amount, cache_dir)
+    parameters: dict[str, Any] = {
+        "customers_file": customers_file,
+        "invoices_file": invoices_file,
+        "customer_columns": options.customer_columns,
+        "invoice_columns": options.invoice_columns,
+        "max_invoice_amount": options.max_invoice_amount,
+        "cache_dir": options.cache_dir or str(Path(options.ledger_path).parent / "cache"),
+    }
+    return loaded_before(parameters) or load_erp_inputs(**parameters)
 
 
 def prepare_inputs(customers_file: str, invoices_file: str | None, options: CycleOptions) -> ErpInputs:

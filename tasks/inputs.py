@@ -81,22 +81,14 @@ def _remember(key: str | None, inputs: ErpInputs, customers_key: str | None = No
             _memo[customers_key] = ErpInputs(customers=inputs.customers, invoices=None)
 
 
-def loaded_before(
-    customers_file: str,
-    invoices_file: str | None,
-    customer_columns: Mapping[str, str] | None = None,
-    invoice_columns: Mapping[str, str] | None = None,
-    max_invoice_amount: Decimal = DEFAULT_MAX_INVOICE_AMOUNT,
-) -> ErpInputs | None:
-    """The export as this process already loaded it (same files, same content, same mappings), or None.
+def loaded_before(parameters: Mapping[str, Any]) -> ErpInputs | None:
+    """The export as this process already loaded it, or None; ``parameters`` are those of
+    :func:`load_erp_inputs` (same files, same content, same mappings and ceiling).
 
     Inside nightly_ar_cycle the stages take the cycle's validated export from here instead of running a
     ``load-erp-inputs`` task of their own each; a changed file has another key and is loaded again.
     """
-    key = validation_key(
-        [customers_file, invoices_file], customer_columns, invoice_columns, max_invoice_amount
-    )
-    return _remembered(key)
+    return _remembered(_key(parameters))
 
 
 def _key(parameters: Mapping[str, Any]) -> str | None:
@@ -233,10 +225,8 @@ def load_erp_inputs(
             "folder can be written (options.cache_dir)."
         )
     inputs = ErpInputs(customers=results[0], invoices=results[1] if len(results) > 1 else None)
-    customers_key = validation_key(
-        [customers_file, None], customer_columns, invoice_columns, max_invoice_amount
-    )
-    _remember(key, inputs, customers_key)
+    alone = validation_key([customers_file, None], customer_columns, invoice_columns, max_invoice_amount)
+    _remember(key, inputs, alone)
     return inputs
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from tests.cli.cli_helpers import REPO, free_port
 from tests.loopback import http
 
 #: The server's environment beyond the caller's: no UI, an ephemeral server's services, and of those
@@ -45,7 +46,6 @@ SERVER_ENVIRONMENT = {
     "PREFECT_SERVER_SERVICES_EVENT_LOGGER_ENABLED": "false",
     "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
 }
-_REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def create_app() -> Any:
@@ -64,18 +64,9 @@ def create_app() -> Any:
     return prefect_app()
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _start(folder: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server on a free port and wait until it answers; its output goes to ``folder``."""
-    port = _free_port()
+    port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     environment = {
         **os.environ,
@@ -91,7 +82,7 @@ def _start(folder: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
                 "-m",
                 "uvicorn",
                 "--app-dir",
-                str(_REPOSITORY),
+                str(REPO),
                 "--factory",
                 f"{__name__}:create_app",
                 "--host",

@@ -7,10 +7,13 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from polars.testing import assert_frame_equal
 
+from ar_sync import validated_exports
 from ar_sync.validated_exports import (
     entry_folder,
+    file_digest,
     prune,
     read_validated,
     save_validated,
@@ -84,3 +87,45 @@ def test_old_entries_are_pruned_and_recent_ones_kept(tmp_path: Path) -> None:
 
     assert prune(tmp_path / "cache") == [old]
     assert not old.exists() and read_validated(recent) is not None
+
+
+def _counting_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    reads: list[str] = []
+    real = validated_exports._read_digest
+
+    def read(path: str | Path) -> str:
+        reads.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(validated_exports, "_read_digest", read)
+    return reads
+
+
+def test_an_unchanged_file_is_read_once_and_a_changed_one_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _counting_reads(monkeypatch)
+    # A file's change time cannot be set back: trust files however recent, for this test only.
+    monkeypatch.setattr(validated_exports, "RACY_SECONDS", -60.0)
+    path = tmp_path / "invoices.csv"
+    path.write_text("invoice_number\nINV-1\n")
+    an_hour_ago = time.time() - 3600
+    os.utime(path, (an_hour_ago, an_hour_ago))
+
+    first = [file_digest(path) for _ in range(3)]
+    path.write_text("invoice_number\nINV-2\n")  # same size, new content
+    os.utime(path, (an_hour_ago, an_hour_ago))  # and the old modification time back
+    second = file_digest(path)
+
+    assert first == [first[0]] * 3 and second != first[0]
+    assert len(reads) == 2
+
+
+def test_a_file_changed_just_now_is_read_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Within the file system's timestamp granularity a rewrite could keep size and times: not trusted.
+    reads = _counting_reads(monkeypatch)
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_ref\nC1\n")
+
+    assert file_digest(path) == file_digest(path)
+    assert len(reads) == 2
