@@ -292,6 +292,22 @@ class ContractProfile(ProfileModel):
         """What EnKash's status ``wire_name`` means, or None when the profile does not know it."""
         return self.receivable_statuses.get(wire_name)
 
+    def canonical_name(self, wire_name: str) -> str:
+        """The canonical name (``ReceivableStatus``) of EnKash's status ``wire_name``.
+
+        Raises:
+            ValueError: the profile does not know ``wire_name``. The sync engine counts what is owed by
+                canonical names, so an unknown one must stop the read: an invoice EnKash calls by
+                another name would otherwise count as settled.
+        """
+        meaning = self.meaning_of(wire_name)
+        if meaning is None:
+            raise ValueError(
+                f"receivableStatus {wire_name!r} is not a name the contract profile knows "
+                f"({self.describe_statuses()}); add it to receivable_statuses with what it means"
+            )
+        return meaning.value
+
     def wire_names(self, status: ReceivableStatus | str) -> list[str]:
         """EnKash's names for a canonical status (several when several mean it)."""
         return [name for name, meaning in self.receivable_statuses.items() if meaning == status]

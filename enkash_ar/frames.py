@@ -2,17 +2,27 @@
 
 Column names are the API's member names; ``{label, name}`` statuses become their ``name``; date-times
 are UTC.
+
+Invoice searches have a fast path (:data:`INVOICE_ROW`, :func:`invoice_rows_frame`): a page's records
+are validated as plain dicts of the frame's columns only, with the types of the ``Invoice`` model's
+members (so the same formats are accepted and refused), instead of as one ``Invoice`` model each. At
+50,000 invoices that is about 0.7 s instead of 4.5 s; the models stay for callers that want them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import polars as pl
+from pydantic import ConfigDict, with_config
+from typing_extensions import TypedDict
 
 from enkash_ar.models import Customer, Invoice, StatusValue
+
+if TYPE_CHECKING:
+    from enkash_ar.contract_profile import ContractProfile
 
 _UTC_DATETIME: Final = pl.Datetime("us", "UTC")
 
@@ -70,12 +80,73 @@ CUSTOMER_SCHEMA: Final = pl.Schema(
 )
 
 
+#: The members of an invoice answer that are ``{label, name}`` statuses.
+STATUS_COLUMNS: Final = frozenset({"approvalStatus", "receivableStatus", "payoutStatus"})
+_DATETIME_COLUMNS: Final = tuple(c for c, t in INVOICE_SCHEMA.items() if isinstance(t, pl.Datetime))
+
+
+class _StatusRow(TypedDict, total=False):
+    """A ``{label, name}`` status read as a dict (``StatusValue``'s members)."""
+
+    name: str | None
+    label: str | None
+
+
+def _row_type() -> Any:
+    """A TypedDict of the invoice frame's columns, each typed as the ``Invoice`` model types its member."""
+    by_alias = {field.alias or name: field for name, field in Invoice.model_fields.items()}
+    members = {
+        column: (_StatusRow | None) if column in STATUS_COLUMNS else by_alias[column].annotation
+        for column in INVOICE_SCHEMA
+    }
+    return with_config(ConfigDict(extra="ignore"))(TypedDict("InvoiceRow", members, total=False))  # type: ignore[operator]
+
+
+#: One invoice of a search answer as a dict of the frame's columns (other members are dropped), read
+#: with the same types as ``Invoice``: validate a page with ``TypeAdapter(list[INVOICE_ROW])``.
+INVOICE_ROW: Final = _row_type()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    # Naive date-times from the API are taken as UTC, so every row shares one time zone.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def invoice_rows_frame(
+    rows: Sequence[dict[str, Any]], profile: ContractProfile | None = None
+) -> pl.DataFrame:
+    """A page of :data:`INVOICE_ROW` dicts as a frame with :data:`INVOICE_SCHEMA`.
+
+    With a ``profile``, receivable statuses get their canonical names, as ``Invoice`` read with one does.
+
+    Raises:
+        ValueError: a receivable status the profile does not know (``ContractProfile.canonical_name``).
+    """
+    if not rows:
+        return pl.DataFrame(schema=INVOICE_SCHEMA)
+    columns: dict[str, list[Any]] = {}
+    for column in INVOICE_SCHEMA:
+        values = [row.get(column) for row in rows]
+        if column in STATUS_COLUMNS:
+            values = [None if v is None else v.get("name") for v in values]
+        elif column in _DATETIME_COLUMNS:
+            values = [_utc(v) for v in values]
+        columns[column] = values
+    frame = pl.DataFrame(columns, schema=INVOICE_SCHEMA)
+    if profile is None:
+        return frame
+    names = frame.get_column("receivableStatus").drop_nulls().unique().to_list()
+    canonical = {name: profile.canonical_name(name) for name in names}
+    return frame.with_columns(pl.col("receivableStatus").replace(canonical))
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, StatusValue):
         return value.name
     if isinstance(value, datetime):
-        # Naive date-times from the API are taken as UTC, so every row shares one time zone.
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return _utc(value)
     return value
 
 

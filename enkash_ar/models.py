@@ -194,21 +194,12 @@ class Invoice(WireModel):
     def _canonical_receivable_status(
         cls, value: StatusValue | None, info: ValidationInfo
     ) -> StatusValue | None:
-        """Give the status its canonical name (``ReceivableStatus``) when read with a contract profile.
-
-        The sync engine counts what is owed by these names; a name the profile does not know must stop
-        the read, or an invoice EnKash calls by another name would silently count as settled.
-        """
+        """Give the status its canonical name (``ReceivableStatus``) when read with a contract profile;
+        a name the profile does not know stops the read (``ContractProfile.canonical_name``)."""
         profile: ContractProfile | None = (info.context or {}).get(PROFILE_CONTEXT)
         if profile is None or value is None or value.name is None:
             return value
-        meaning = profile.meaning_of(value.name)
-        if meaning is None:
-            raise ValueError(
-                f"receivableStatus {value.name!r} is not a name the contract profile knows "
-                f"({profile.describe_statuses()}); add it to receivable_statuses with what it means"
-            )
-        return value.model_copy(update={"name": meaning.value})
+        return value.model_copy(update={"name": profile.canonical_name(value.name)})
 
 
 class InvoiceResultItem(WireModel):

@@ -104,6 +104,20 @@ def test_the_shipped_profile_against_an_alternative_fails_loudly(
     assert "ENKASH_CONTRACT_PROFILE" in str(caught.value)
 
 
+def test_a_status_name_the_profile_does_not_know_stops_a_read_into_a_frame(
+    profile_sandbox: ProfileSandboxes,
+) -> None:
+    # The frame read takes the fast path (no model per invoice): it must stop as the model read does.
+    sandbox = profile_sandbox("other-status-names")
+    with profile_client(sandbox, "other-status-names") as writer:
+        seed(writer)
+    with profile_client(sandbox) as shipped, pytest.raises(UnexpectedResponseError) as caught:
+        shipped.search_invoices_frame()
+    message = str(caught.value)
+    assert "searchCollectionInvoices" in message and "receivable_statuses" in message
+    assert "ENKASH_CONTRACT_PROFILE" in message
+
+
 def test_a_status_name_the_profile_does_not_know_is_refused_in_a_filter(
     profile_sandbox: ProfileSandboxes,
 ) -> None:
