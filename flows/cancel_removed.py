@@ -20,6 +20,7 @@ from tasks.lifecycle import (
     withdraw_invoices_chunk,
 )
 from tasks.night_picture import current_picture, keep
+from tasks.parameters import unwalked
 from tasks.progress import tracked
 
 
@@ -61,7 +62,7 @@ async def cancel_removed(
                 Stage.CUSTOMERS_DEACTIVATE: [ref for ref, status in statuses.items() if status != "INACTIVE"],
                 Stage.CUSTOMERS_REACTIVATE: [ref for ref, status in statuses.items() if status != "ACTIVE"],
             }
-            results.append(settle_lifecycle(still, night, block, ledger))
+            results.append(settle_lifecycle(unwalked(still), night, block, ledger))
             deletes = plan.to_delete.iter_slices(options.chunk_size)
             # Each answer updates the night's picture, so the next stages need not read EnKash again.
             for chunk in tracked(deletes, plan.to_delete.height, Stage.INVOICES_CANCEL):

@@ -17,6 +17,7 @@ from tasks.enkash_state import check_open_statuses
 from tasks.invoices import delete_invoice_twins, dispatch_invoices_chunk
 from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
+from tasks.parameters import unwalked
 from tasks.progress import tracked
 
 
@@ -81,7 +82,9 @@ async def dispatch_invoices(
             present = already_dispatched(invoices.valid, twins.keepers)
             held = dict(zip(present["externalId"].to_list(), present["invoiceId"].to_list(), strict=True))
             rows = present.select(pl.col("externalId").alias("key"), pl.col("invoiceId").alias("remote_id"))
-            dispatched.append(record_night_state(Stage.INVOICES_DISPATCH, held, rows, night, block, ledger))
+            dispatched.append(
+                record_night_state(Stage.INVOICES_DISPATCH, unwalked(held), rows, night, block, ledger)
+            )
             # Batches go concurrently (each its own ledger batch), with options.host_limit each holding a slot
             # of the host's Prefect limit.
             partial = options.partial_payment_allowed

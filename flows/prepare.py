@@ -21,6 +21,7 @@ from tasks.connection import connection, run_ledger
 from tasks.host_limit import ensure_host_limit, fanned_out
 from tasks.inputs import ErpInputs, load_erp_inputs, loaded_before, report_rejected_rows
 from tasks.lifecycle import settle_lifecycle
+from tasks.parameters import unwalked
 from tasks.seller_lock import seller_lock
 
 T = TypeVar("T")
@@ -137,6 +138,6 @@ def clear_fields(
 
     First settles what a killed run left unresolved: a clear EnKash already shows is done, not sent again.
     """
-    done = [settle_lifecycle({stage: clear_keys(to_clear, key_column)}, *run.where)]
+    done = [settle_lifecycle(unwalked({stage: clear_keys(to_clear, key_column)}), *run.where)]
     done += [clear_chunk(chunk, *run.where) for chunk in to_clear.iter_slices(run.options.chunk_size)]
     return done

@@ -13,6 +13,7 @@ from flows.run_options import resolve_options
 from flows.run_outcome import finish_stage
 from tasks.night_picture import current_picture
 from tasks.night_record import record_night_state
+from tasks.parameters import unwalked
 from tasks.progress import tracked
 from tasks.reminders import ensure_reminders_chunk
 
@@ -52,13 +53,15 @@ async def setup_reminders(
                 {"key": list(held), "remote_id": list(held.values())},
                 schema={"key": pl.String, "remote_id": pl.String},
             )
-            results.append(record_night_state(Stage.REMINDERS, held, present, night, block, ledger))
+            results.append(record_night_state(Stage.REMINDERS, unwalked(held), present, night, block, ledger))
             chunks = (off[start : start + REMINDER_CHUNK] for start in range(0, len(off), REMINDER_CHUNK))
             # Batches go concurrently (each its own ledger batch), with options.host_limit each holding a slot
             # of the host's Prefect limit.
             sent = await fan_out(
                 options,
-                lambda c, limit: ensure_reminders_chunk.submit(c, schedule, night, block, ledger, limit),
+                lambda c, limit: ensure_reminders_chunk.submit(
+                    unwalked(c), schedule, night, block, ledger, limit
+                ),
                 chunks,
             )
             for _, done in tracked(sent, len(off), Stage.REMINDERS, size=lambda pair: len(pair[0])):

@@ -16,6 +16,7 @@ from flows.run_outcome import finish_stage
 from tasks.customers import clear_customer_fields_chunk, create_customers_chunk, update_customers_chunk
 from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
+from tasks.parameters import unwalked
 from tasks.progress import tracked
 
 
@@ -48,7 +49,9 @@ async def sync_customers(
             present = plan.present.select(
                 pl.col("customer_ref").alias("key"), pl.col("customerId").alias("remote_id")
             )
-            created.append(record_night_state(Stage.CUSTOMERS_CREATE, held, present, night, block, ledger))
+            created.append(
+                record_night_state(Stage.CUSTOMERS_CREATE, unwalked(held), present, night, block, ledger)
+            )
             creates = plan.to_create.iter_slices(options.chunk_size)
             for chunk in tracked(creates, plan.to_create.height, Stage.CUSTOMERS_CREATE):
                 created.append(done := create_customers_chunk(chunk, night, block, ledger))

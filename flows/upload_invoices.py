@@ -15,6 +15,7 @@ from flows.run_outcome import finish_stage
 from tasks.invoices import clear_invoice_fields_chunk, update_invoices_chunk, upload_invoices_chunk
 from tasks.night_picture import current_picture, keep
 from tasks.night_record import record_night_state
+from tasks.parameters import unwalked
 from tasks.progress import tracked
 
 
@@ -71,7 +72,9 @@ async def upload_invoices(
             )
             unsendable = _unknown_customer_failures(plan.skipped_unknown_customer)
             uploaded.append(
-                record_night_state(Stage.INVOICES_UPLOAD, held, present, night, block, ledger, unsendable)
+                record_night_state(
+                    Stage.INVOICES_UPLOAD, unwalked(held), present, night, block, ledger, unsendable
+                )
             )
             # Chunks go concurrently (each its own ledger batch), with options.host_limit each holding a slot
             # of the host's Prefect limit.

@@ -1,0 +1,42 @@
+"""A parameter passed ``unwalked`` reaches the task as itself, and Prefect does not visit its elements
+(a 50,000-key mapping visited element by element cost seconds per task call)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.parameters import unwalked
+
+
+class _CountedMapping(dict[str, str]):
+    """A dict (which Prefect walks) that counts how often its items are gone through."""
+
+    walks = 0
+
+    def items(self) -> Any:
+        self.walks += 1
+        return super().items()
+
+
+@task(cache_policy=NO_CACHE)
+def _walks_seen_by_the_task(held: Mapping[str, str]) -> tuple[int, int]:
+    assert isinstance(held, _CountedMapping)
+    return held.walks, len(held)
+
+
+@flow
+def _call(held: _CountedMapping, wrap: bool) -> tuple[int, int]:
+    return _walks_seen_by_the_task(unwalked(held) if wrap else held)
+
+
+def test_an_unwalked_parameter_reaches_the_task_as_itself_without_being_visited(prefect_server: None) -> None:
+    held = _CountedMapping({f"ERP-{i}": f"INV{i}" for i in range(1000)})
+    assert _call.fn(held, wrap=True) == (0, 1000)
+    # The same call without it: Prefect goes through the mapping (which is what unwalked spares).
+    plain = _CountedMapping(held)
+    walks, _ = _call.fn(plain, wrap=False)
+    assert walks > 0
