@@ -54,6 +54,8 @@ class NightPicture:
     uploads_pending: bool = False
     #: when the invoices were read (UTC): a refresh reads what was dispatched since
     invoices_read_on: datetime | None = None
+    #: customerIds created tonight: EnKash may have given them reminders the picture has not read
+    reminders_unread: frozenset[str] = field(default_factory=frozenset)
 
     @cached_property
     def customer_frame(self) -> pl.DataFrame:
@@ -98,8 +100,10 @@ def _new_customer(row: dict[str, object], customer_id: str) -> Customer:
 def with_created_customers(picture: NightPicture, results: pl.DataFrame, rows: pl.DataFrame) -> NightPicture:
     """Add the customers ``results`` shows created from createBulkCustomer ``rows``, with their new ids.
 
-    Their status is left unknown (read as active, as a search without one is); they have no reminders.
-    A customer the picture already holds (an earlier attempt created it) is not added twice.
+    Their status is left unknown (read as active, as a search without one is). Their reminders are
+    unknown too (EnKash may give a new customer a default schedule): their ids are noted in
+    ``reminders_unread``, for the reminder stage to read them before it plans from them. A customer the
+    picture already holds (an earlier attempt created it) is not added twice.
     """
     if picture.customers is None:
         return picture
@@ -113,7 +117,15 @@ def with_created_customers(picture: NightPicture, results: pl.DataFrame, rows: p
         for row in rows.iter_rows(named=True)
         if row["uniqueRefNo"] in id_of and id_of[str(row["uniqueRefNo"])] not in held
     ]
-    return _with_customers(picture, [*picture.customers, *new]) if new else picture
+    if not new:
+        return picture
+    unread = picture.reminders_unread | {str(c.customer_id) for c in new}
+    return replace(picture, customers=(*picture.customers, *new), reminders_unread=unread)
+
+
+def with_customers_read(picture: NightPicture, customers: Sequence[Customer]) -> NightPicture:
+    """The picture after a fresh read of every customer (with their reminders)."""
+    return replace(picture, customers=tuple(customers), reminders_unread=frozenset())
 
 
 def with_updated_customers(picture: NightPicture, results: pl.DataFrame, rows: pl.DataFrame) -> NightPicture:

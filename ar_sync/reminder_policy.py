@@ -136,11 +136,18 @@ class ScheduleResult:
     deleted: tuple[str, ...] = ()
 
 
-def _ensure_one(client: EnkashClient, customer_id: str, schedule: Sequence[ReminderRule]) -> ScheduleResult:
+def _ensure_one(
+    client: EnkashClient,
+    customer_id: str,
+    schedule: Sequence[ReminderRule],
+    known: Sequence[CustomerReminder] | None = None,
+) -> ScheduleResult:
     """Make one customer's reminders match ``schedule``.
 
     Every round reads the customer's reminders first and sends only what is still off schedule, so a
-    create whose answer was lost is seen in the next read and never sent twice. It gives up (raises
+    create whose answer was lost is seen in the next read and never sent twice. The first round plans
+    from ``known`` instead, when given: reminders just read by a search that no write of ours can have
+    changed since (see :func:`ensure_reminders`). It gives up (raises
     :class:`~enkash_ar.errors.OutcomeUnknownError`) only after :data:`MAX_RECONCILE_ROUNDS` rounds in a
     row that brought nothing closer to the schedule: a flaky connection that still lets writes through
     one by one is not an outage.
@@ -151,11 +158,11 @@ def _ensure_one(client: EnkashClient, customer_id: str, schedule: Sequence[Remin
     best = 3 * len(schedule) + 1
     while True:
         try:
-            changes: ScheduleChanges | None = changes_needed(
-                client.get_customer_reminders(customer_id), schedule
-            )
+            held = client.get_customer_reminders(customer_id) if known is None else known
+            changes: ScheduleChanges | None = changes_needed(held, schedule)
         except (*REFUSED_FOR_NOW, TransportError):
             changes = None
+        known = None
         if changes is not None and not changes:
             return ScheduleResult(created, updated, tuple(deleted))
         left = None if changes is None else len(changes.create) + len(changes.update) + len(changes.delete)
@@ -189,15 +196,17 @@ def _ensure_one(client: EnkashClient, customer_id: str, schedule: Sequence[Remin
 
 
 def _attempt(
-    client: EnkashClient, customer: Customer, schedule: Sequence[ReminderRule]
+    client: EnkashClient, customer: Customer, schedule: Sequence[ReminderRule], *, trusted: bool
 ) -> ScheduleResult | EnkashError:
-    """One customer's :func:`_ensure_one`, with its EnKash error returned rather than raised.
+    """One customer's :func:`_ensure_one` (planned from the customer's searched reminders when
+    ``trusted``), with its EnKash error returned rather than raised.
 
     Refused credentials are raised: they stop the whole chunk at once (and the client makes no
     further token request, from any thread).
     """
+    known = customer.customer_reminders if trusted else None
     try:
-        return _ensure_one(client, str(customer.customer_id), schedule)
+        return _ensure_one(client, str(customer.customer_id), schedule, known)
     except AuthenticationError:
         raise
     except EnkashError as exc:
@@ -218,8 +227,14 @@ def ensure_reminders(
     """Give every customer in ``customers`` the reminder schedule, each stage exactly once.
 
     ``customers`` come from a customer search, which carries each customer's reminders: a customer
-    already on schedule costs no call at all. The others are read again one by one (the search may be
-    stale) and brought on schedule.
+    already on schedule costs no call at all. The others are brought on schedule, planned from the
+    search when nothing can have changed their reminders since: the search answered them (a customer
+    without the member, as a search that leaves it out gives, is read on its own) and the ledger has no
+    reminder write for the customer, from any run. A customer the ledger has seen (an earlier attempt,
+    maybe killed mid-write, or a retry of this one) is read on its own first, so nothing is sent twice.
+    Two cycles of one seller never run at once (the seller lock); a person editing the same customer's
+    reminders on the portal in the seconds between the search and the write is the window left, and
+    the next night's comparison repairs it (a stage held twice keeps one copy).
 
     Returns one result row per customer that was off schedule: success when it ended on schedule (this
     night brought it there, whether the answers came back or were found on the re-read), failure when
@@ -229,6 +244,13 @@ def ensure_reminders(
     if not todo:
         return empty_results()
     ledger = night.ledger
+    # Asked before this batch is begun: afterwards every customer of the chunk is in the ledger.
+    seen = ledger.seen(night.seller_id, Stage.REMINDERS, [customer_key(c) for c in todo])
+    trusted = {
+        str(c.customer_id)
+        for c in todo
+        if customer_key(c) not in seen and "customer_reminders" in c.model_fields_set
+    }
     batch = ledger.begin_batch(
         night.seller_id,
         Stage.REMINDERS,
@@ -242,13 +264,16 @@ def ensure_reminders(
     unknown: dict[str, str] = {}
     # One customer whose answers keep getting lost must not hold up the others: it is set aside and
     # tried again after them, and only what is still unconfirmed then fails the chunk (to be retried).
-    for _sweep in range(MAX_RECONCILE_ROUNDS):
+    for sweep in range(MAX_RECONCILE_ROUNDS):
         unknown, later = {}, []
+        # A customer set aside is read again: its first attempt's writes may have landed.
+        first = trusted if sweep == 0 else set()
         # Customers are independent and each costs a few round trips: a few at a time (the client is
         # thread-safe) instead of one after another. The pool carries the caller's context into its
         # threads, so their log lines stay in the task run that asked for them.
         with ContextThreadPoolExecutor(max_workers=REMINDER_WORKERS) as pool:
-            attempts = list(pool.map(lambda c: _attempt(client, c, schedule), todo))
+            flags = [c.customer_id in first for c in todo]
+            attempts = list(pool.map(lambda c, t: _attempt(client, c, schedule, trusted=t), todo, flags))
         for customer, attempt in zip(todo, attempts, strict=True):
             customer_id, key = str(customer.customer_id), customer_key(customer)
             if isinstance(attempt, OutcomeUnknownError):

@@ -40,9 +40,10 @@ async def setup_reminders(
     block, ledger = options.credentials_block, options.ledger_path
     schedule = options.reminder_schedule
     async with holding_seller(options):
-        # The customers' reminders as the night's picture holds them; a customer off schedule is read
-        # again one by one before anything is sent (ar_sync.reminder_policy).
-        customers = current_picture(block, ledger, customers=True).customers or ()
+        # The customers' reminders as the night's picture holds them (read again if the night created
+        # customers); only a customer an earlier attempt may have written is read again on its own before
+        # anything is sent (ar_sync.reminder_policy).
+        customers = current_picture(block, ledger, customers=True, reminders=True).customers or ()
         active = [c for c in customers if (c.status or "ACTIVE") == "ACTIVE" and c.customer_id]
         off = [c for c in active if not on_schedule(c.customer_reminders, schedule)]
         results = [empty_results()]

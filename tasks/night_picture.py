@@ -59,8 +59,12 @@ def current_picture(
     customers: bool = False,
     invoices: bool = False,
     fresh_since: datetime | None = None,
+    reminders: bool = False,
 ) -> NightPicture:
     """The night's picture with ``customers`` and / or ``invoices`` read (once per night when shared).
+
+    With ``reminders``, customers are read again when the night created some (their reminders are
+    EnKash's to decide: one search instead of one reminder read per new customer).
 
     Invoices are read again where the night's own writes made them uncertain
     (``night_picture.needs_invoice_refresh``): the undispatched ones with one search, patched
@@ -72,9 +76,9 @@ def current_picture(
     """
     shared = _night.get()
     picture = shared.picture if shared is not None else NightPicture()
-    if customers and picture.customers is None:
+    if (customers and picture.customers is None) or (reminders and picture.reminders_unread):
         _, models = read_enkash_customers(credentials_block, ledger_path)
-        picture = replace(picture, customers=tuple(models))
+        picture = night_picture.with_customers_read(picture, models)
     if invoices and picture.invoices is None:
         started = datetime.now(UTC)
         invoices_read = read_enkash_invoices(credentials_block, ledger_path)

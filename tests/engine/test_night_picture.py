@@ -40,7 +40,10 @@ def test_created_customers_join_the_picture_with_their_new_ids_and_are_not_plann
 
     assert customer_id_map(after.customer_frame)["customerId"].to_list() == ["KC1", "KC2"]
     created = next(c for c in after.customers or () if c.customer_id == "KC2")
-    assert created.legal_name == "C2 Traders" and created.customer_reminders == []
+    assert created.legal_name == "C2 Traders"
+    # Its reminders are EnKash's to decide: unread, not "none" (the reminder stage reads them once).
+    assert after.reminders_unread == {"KC2"} and "customer_reminders" not in created.model_fields_set
+    assert night_picture.with_customers_read(after, after.customers or ()).reminders_unread == frozenset()
     assert created.customer_key_contacts[0].mobile == "9876543210"
     assert plan_customers(erp.valid, after.customer_frame).to_create["uniqueRefNo"].to_list() == ["C3"]
     # An earlier attempt's customer, already in the picture, is not added twice.

@@ -102,15 +102,16 @@ def night(sandbox_server: RunningSandbox, prefect_server: None, tmp_path_factory
     loaded = load_invoices(invoices, known_customer_refs=known.valid["customer_ref"])
     base = sandbox_server.base_url
     http.post(f"{base}/_sandbox/reset").raise_for_status()
-    # Failed reminder reads make the SDK retry (INFO lines written in the reminder pool's threads); lost
-    # bulk uploads make the engine reconcile (WARNING lines written in the chunk's task run).
+    # Lost reminder creates make the reminder pool read the customer's reminders, and failed reads make
+    # the SDK retry (INFO lines written in the pool's threads); lost bulk uploads make the engine
+    # reconcile (WARNING lines written in the chunk's task run).
     http.post(
         f"{base}/_sandbox/faults",
         json={
             "error_500": 0.25,
             "drop": 0.25,
             "seed": 3,
-            "operations": ["getCustomerReminders", "invoiceBulkUpload"],
+            "operations": ["createCustomerReminder", "getCustomerReminders", "invoiceBulkUpload"],
         },
     ).raise_for_status()
     options = CycleOptions(
