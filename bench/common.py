@@ -109,8 +109,11 @@ def prefect_server(home: Path) -> Iterator[str]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "false",
         "PREFECT_API_URL": api_url,
+        # Log each request SQLite refused as "database is locked" (answered 503; the client sleeps and
+        # retries): the nights count them in server.log (``locked_answers``).
+        "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true",
     }
-    log_file = (home / "server.log").open("wb")
+    log_file = (home / SERVER_LOG).open("wb")
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:
@@ -133,6 +136,23 @@ def prefect_server(home: Path) -> Iterator[str]:
             process.kill()
             process.wait(timeout=30)
         log_file.close()
+
+
+#: The Prefect server's output, in its PREFECT_HOME.
+SERVER_LOG = "server.log"
+#: The line that ends each request Prefect's SQLite database refused (the server answers it 503).
+LOCKED = b"sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked"
+
+
+def locked_answers(server_log: Path, since: int) -> tuple[int, int]:
+    """How many requests the server answered "database is locked" after byte ``since`` of its log, and
+    the log's size now (the next call's ``since``)."""
+    if not server_log.exists():
+        return 0, since
+    with server_log.open("rb") as file:
+        file.seek(since)
+        tail = file.read()
+    return tail.count(LOCKED), since + len(tail)
 
 
 def log(message: str) -> None:

@@ -92,11 +92,22 @@ def nights(folder: Path) -> list[str]:
             pairs.append((f"S3 {kind} night, {s3['customers']:,} + {s3['invoices']:,}", night, s3[kind]))
     for title, night, compared in pairs:
         cycle, floor = night["cycle"], night["floor"]
+        locked = cycle.get("prefect_locked_answers")
+        stalls = (
+            []
+            if locked is None
+            else [
+                f"Prefect's server refused {locked} of the cycle's requests as \"database is locked\" "
+                f"(SQLite; answered 503, each retried after a 2 s client sleep).",
+                "",
+            ]
+        )
         lines += [
             f"#### {title}: {cycle['seconds']:.1f} s / {floor['seconds']:.1f} s = {compared['ratio']}",
             "",
             *breakdown_table(cycle, floor),
             "",
+            *stalls,
             *requests_table(cycle["requests"], floor["requests"]),
             "",
         ]

@@ -42,7 +42,16 @@ from typing import Any
 import httpx
 
 from bench.breakdown import breakdown
-from bench.common import RESULTS, SandboxProcess, log, prefect_server, sandbox_process, write_result
+from bench.common import (
+    RESULTS,
+    SERVER_LOG,
+    SandboxProcess,
+    locked_answers,
+    log,
+    prefect_server,
+    sandbox_process,
+    write_result,
+)
 from bench.phases import extra_requests, request_delta
 from bench.targets import (
     REMINDERS_RATIO,
@@ -93,6 +102,8 @@ class Run:
             "PREFECT_LOCAL_STORAGE_PATH": str(folder / "prefect-storage"),
         }
         before = self.sandbox.request_counts()
+        server_log = self.work / "prefect" / SERVER_LOG
+        _, log_at = locked_answers(server_log, 0)
         command = [sys.executable]
         if self.profile and argv[0] == "bench.cycle_process":
             name = re.sub(r"[^0-9A-Za-z]+", "-", label).strip("-")
@@ -108,6 +119,8 @@ class Run:
         result["process_seconds"] = round(wall, 3)
         result["requests"] = request_delta(before, self.sandbox.request_counts())
         result["writes"] = sum(n for op, n in result["requests"].items() if op in WRITE_OPERATIONS)
+        # Requests Prefect's SQLite refused during the night: each cost the night a 2 s client sleep.
+        result["prefect_locked_answers"], _ = locked_answers(server_log, log_at)
         log(f"{label}: {result['seconds']:.1f} s in process ({wall:.1f} s with start-up)")
         return result
 

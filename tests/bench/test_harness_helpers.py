@@ -1,6 +1,9 @@
 """The benchmark harness's pure helpers (no timing is asserted, nothing is started)."""
 
+from pathlib import Path
+
 from bench.breakdown import breakdown
+from bench.common import LOCKED, locked_answers
 from bench.phases import Phases, extra_requests, request_delta
 from bench.targets import S1_RATIO, S4_RSS, ratio
 
@@ -44,3 +47,15 @@ def test_breakdown_accounts_for_every_second_of_the_cycle() -> None:
     assert extra["upload-invoices"] == 2.0
     assert extra["collect-payments"] == 2.0
     assert extra["nightly-ar-cycle outside stages"] == 3.5
+
+
+def test_locked_answers_are_counted_in_the_server_log_from_where_the_last_count_ended(tmp_path: Path) -> None:
+    server_log = tmp_path / "server.log"
+    assert locked_answers(server_log, 0) == (0, 0)
+    refused = b"Traceback ...\n" + LOCKED + b"\n[SQL: INSERT INTO task_run ...]\n"
+    server_log.write_bytes(b"INFO started\n" + refused)
+    count, at = locked_answers(server_log, 0)
+    assert (count, at) == (1, server_log.stat().st_size)
+    with server_log.open("ab") as file:
+        file.write(refused * 2)
+    assert locked_answers(server_log, at)[0] == 2
