@@ -95,11 +95,13 @@ def sandbox_process(token_ttl: int = 3600) -> Iterator[SandboxProcess]:
 
 
 @contextmanager
-def prefect_server(home: Path) -> Iterator[str]:
-    """Start ``prefect server start`` on loopback (PREFECT_HOME under ``home``); yield its API URL.
+def prefect_server(home: Path, *, stock: bool = False) -> Iterator[str]:
+    """Start ``enkash-ar prefect-server`` (``stock``: ``prefect server start``) on loopback (PREFECT_HOME
+    under ``home``); yield its API URL.
 
     A real server, shared by the cycle in this process and the S4 cycle subprocess, instead of the
-    per-process ephemeral one. Stopped (by its process id) at the end.
+    per-process ephemeral one, as the README deploys it: Prefect's server on SQLite with its
+    transactions begun IMMEDIATE (``cli/prefect_server.py``). Stopped (by its process id) at the end.
     """
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
@@ -114,7 +116,10 @@ def prefect_server(home: Path) -> Iterator[str]:
         "PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true",
     }
     log_file = (home / SERVER_LOG).open("wb")
-    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    server = [sys.executable, "-m", "prefect", "server", "start"]
+    if not stock:
+        server = [sys.executable, "-c", "from cli.main import app; app()", "prefect-server"]
+    command = [*server, "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120

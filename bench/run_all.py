@@ -15,8 +15,9 @@ Scenarios (issue 14; the targets are in ``bench/targets.py``):
 - S5: the sandbox's own ingest and search rates (so we know it is not what we measure).
 
 Every night, cycle or floor, runs as its own process (``bench.cycle_process``,
-``bench.physical_floor``), one at a time, against one sandbox process and one ``prefect server start``
-(PREFECT_HOME in a temporary folder), as under a deployment. Each result records the requests per
+``bench.physical_floor``), one at a time, against one sandbox process and one Prefect server
+(``enkash-ar prefect-server``, as the README deploys it; ``--stock-prefect-server``: ``prefect server
+start``; PREFECT_HOME in a temporary folder), as under a deployment. Each result records the requests per
 operationId (the sandbox's counters) of the cycle and of the floor, and the cycle's seconds per stage
 subflow and task runs per state (from the Prefect server).
 
@@ -308,6 +309,11 @@ def main() -> None:
     )
     parser.add_argument("--s4-invoices", type=int, default=None, help="S4 size (default 1,000,000)")
     parser.add_argument("--profile", action="store_true", help="run every cycle under cProfile too")
+    parser.add_argument(
+        "--stock-prefect-server",
+        action="store_true",
+        help="`prefect server start` instead of `enkash-ar prefect-server` (SQLite transactions DEFERRED)",
+    )
     parser.add_argument("--results", type=Path, default=None, help="results folder (default bench/results)")
     args = parser.parse_args()
     scale = 10 if args.quick else 1
@@ -321,7 +327,10 @@ def main() -> None:
         (work / "prefect").mkdir()
         os.environ["PREFECT_HOME"] = str(work / "prefect")
         os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-        with prefect_server(work / "prefect") as api_url, sandbox_process() as sandbox:
+        with (
+            prefect_server(work / "prefect", stock=args.stock_prefect_server) as api_url,
+            sandbox_process() as sandbox,
+        ):
             env = {**os.environ, **sandbox.env(), "PREFECT_API_URL": api_url, "ENKASH_TIMEOUT": "600"}
             run = Run(sandbox, work, results, env, args.profile)
             log(f"Prefect server {api_url}, sandbox {sandbox.base_url}; sizes {sizes}")

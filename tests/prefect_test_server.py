@@ -9,8 +9,8 @@ runs on two cores:
   Prefect's client sleeps 2 s before it tries again. A night creates each stage's subflow while the
   server is recording the events of the task before it, so this struck about three times a night:
   some 6 s of a 10 s night were that sleep. Begun ``IMMEDIATE``, the second writer waits for the lock
-  (the busy timeout) instead, for milliseconds. Production servers on SQLite have the same stalls
-  (README, "Prefect server").
+  (the busy timeout) instead, for milliseconds. This is what ``enkash-ar prefect-server`` does for a
+  production server on SQLite (``cli/prefect_server.py``; README, "Prefect server").
 - the event services no test reads are off (event persister, event logger, automations). The task-run
   recorder, which makes the task runs and states the tests read out of the clients' events, stays on.
 """
@@ -24,8 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +49,13 @@ SERVER_ENVIRONMENT = {
 
 
 def create_app() -> Any:
-    """The uvicorn factory of the server process: Prefect's API app, its transactions begun IMMEDIATE."""
+    """The uvicorn factory of the server process: Prefect's API app, its transactions begun IMMEDIATE
+    (as ``enkash-ar prefect-server`` runs it)."""
     from prefect.server.api.server import create_app as prefect_app
-    from prefect.server.database.configurations import AioSqliteConfiguration
 
-    deferred = AioSqliteConfiguration.begin_transaction
+    from cli.prefect_server import immediate_sqlite_transactions
 
-    @asynccontextmanager
-    async def begin_immediate(self: Any, session: Any, with_for_update: bool = False) -> AsyncIterator[Any]:
-        async with deferred(self, session, with_for_update=True) as transaction:
-            yield transaction
-
-    AioSqliteConfiguration.begin_transaction = begin_immediate  # type: ignore[method-assign]
+    immediate_sqlite_transactions()
     return prefect_app()
 
 
