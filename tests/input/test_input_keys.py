@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from ar_sync.keys import (
     BIDI_CONTROLS,
+    CASED_PLANES_END,
     ZERO_WIDTH,
     clean_key,
     clean_key_expr,
@@ -93,3 +94,13 @@ def test_python_and_polars_agree_on_random_keys(parts: list[str]) -> None:
     text = "".join(parts)
     assert polars_keys([text]) == [normalise_key(text)]
     assert pl.select(clean_key_expr(pl.lit(text))).item() == clean_key(text)
+
+
+def test_case_folding_changes_no_character_past_the_planes_the_table_scans() -> None:
+    # The expression's folding table scans only the first two planes: nothing beyond them has case.
+    changed = [
+        hex(code)
+        for code in range(CASED_PLANES_END, sys.maxunicode + 1)
+        if not 0xD800 <= code <= 0xDFFF and chr(code).casefold() != chr(code)
+    ]
+    assert changed == []
