@@ -42,6 +42,7 @@ from enkash_ar.errors import (
     ServerError,
     UnauthorizedError,
 )
+from enkash_ar.models import Invoice
 
 logger = logging.getLogger(__name__)
 
@@ -435,11 +436,14 @@ def _patch_body(row: dict[str, object]) -> dict[str, object]:
     return body
 
 
-def update_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
+def update_invoices(
+    client: EnkashClient, night: Night, rows: pl.DataFrame, answered: list[Invoice] | None = None
+) -> pl.DataFrame:
     """PATCH changed invoices one by one (the contract has no bulk invoice update).
 
     Sends the ERP's values (with ``customerId``: an undispatched invoice moved to another customer in
-    the ERP is moved in EnKash too); empty cells are left out.
+    the ERP is moved in EnKash too); empty cells are left out. Each invoice EnKash answers with (its
+    amounts recomputed) is appended to ``answered`` when given.
     """
     keys = rows.get_column("externalId").to_list()
     ledger = night.ledger
@@ -451,6 +455,8 @@ def update_invoices(client: EnkashClient, night: Night, rows: pl.DataFrame) -> p
         try:
             invoice = client.update_invoice(str(row["invoiceId"]), _patch_body(row))
             outcomes.append(Outcome(str(row["externalId"]), "done", invoice.invoice_id, None))
+            if answered is not None:
+                answered.append(invoice)
         except APIError as exc:
             outcomes.append(Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), str(exc)))
     results = results_frame(Stage.INVOICES_UPDATE, _sent(outcomes))

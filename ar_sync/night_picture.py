@@ -192,6 +192,32 @@ def with_patched_invoices(picture: NightPicture, invoice_ids: Sequence[str]) -> 
     return replace(picture, stale_invoice_ids=picture.stale_invoice_ids | ids)
 
 
+def with_answered_invoices(picture: NightPicture, answered: pl.DataFrame) -> NightPicture:
+    """The picture once EnKash answered patches with ``answered`` (``frames.INVOICE_SCHEMA``): those rows
+    replace the picture's and are no longer stale.
+
+    An answer without amounts (a thinner answer than the contract's Invoice) is not taken: its invoice
+    stays stale and is read again.
+    """
+    if picture.invoices is None or answered.is_empty():
+        return picture
+    fresh = answered.filter(pl.col("invoiceId").is_not_null() & pl.col("balanceAmount").is_not_null())
+    fresh = fresh.filter(pl.col("invoiceId").is_in(picture.invoices.get_column("invoiceId").implode()))
+    if fresh.is_empty():
+        return picture
+    ids = fresh.get_column("invoiceId")
+    invoices = pl.concat(
+        [
+            picture.invoices.filter(~pl.col("invoiceId").is_in(ids.implode())),
+            fresh.select(INVOICE_SCHEMA.names()),
+        ],
+        how="vertical_relaxed",
+    )
+    return replace(
+        picture, invoices=invoices, stale_invoice_ids=picture.stale_invoice_ids - set(ids.to_list())
+    )
+
+
 def with_uploads(picture: NightPicture, results: pl.DataFrame) -> NightPicture:
     """Note that ``results`` of invoiceBulkUpload created invoices the picture does not hold yet."""
     if results.filter(pl.col("outcome") == str(RowOutcome.SUCCESS)).is_empty():

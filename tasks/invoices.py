@@ -7,6 +7,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from ar_sync import exactly_once, field_clears
+from enkash_ar.frames import invoices_frame
+from enkash_ar.models import Invoice
 from tasks.connection import enkash_client, night_of
 from tasks.host_limit import host_slot
 from tasks.retry_policy import RETRY_DELAY_SECONDS, retry_transient
@@ -48,14 +50,20 @@ def upload_invoices_chunk(
 )
 def update_invoices_chunk(
     rows: pl.DataFrame, night: str, credentials_block: str | None = None, ledger_path: str | None = None
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Patch one chunk of changed invoices with updateInvoice (one call per invoice; safe to repeat).
 
+    Returns the result rows, and the invoices as EnKash answered them (``frames.INVOICE_SCHEMA``; their
+    amounts are EnKash's, recomputed), which the night's picture takes instead of reading them again.
+
     Example:
-        >>> results = update_invoices_chunk(plan.to_update, "2026-11-24")  # doctest: +SKIP
+        >>> results, answered = update_invoices_chunk(plan.to_update, "2026-11-24")  # doctest: +SKIP
     """
     client = enkash_client(credentials_block, ledger_path)
-    return exactly_once.update_invoices(client, night_of(night, credentials_block, ledger_path), rows)
+    answered: list[Invoice] = []
+    night_scope = night_of(night, credentials_block, ledger_path)
+    results = exactly_once.update_invoices(client, night_scope, rows, answered)
+    return results, invoices_frame(answered)
 
 
 @task(

@@ -188,3 +188,29 @@ def test_a_picture_without_a_part_is_left_for_the_stage_that_reads_it() -> None:
     assert night_picture.with_withdrawn_invoices(unread, answered, rows) is unread
     assert night_picture.with_dispatched(unread, empty_results(), rows) is unread
     assert not night_picture.needs_invoice_refresh(night_picture.with_patched_invoices(unread, ["I"]))
+
+
+def test_patched_invoices_take_enkash_answer_and_need_no_read_unless_the_answer_lacks_amounts() -> None:
+    picture = NightPicture(
+        invoices=invoices(
+            invoice("I1", "INV-1", "KC1", dispatched=True),
+            invoice("I2", "INV-2", "KC1", dispatched=True),
+            invoice("I3", "INV-3", "KC1", dispatched=True),
+        )
+    )
+    picture = night_picture.with_patched_invoices(picture, ["I1", "I2", "I3"])
+    # EnKash answered I1 with its recomputed amounts, I2 without amounts; I3's answer never came.
+    answered = invoices(
+        invoice("I1", "INV-1", "KC1", dispatched=True, baseAmount=1500.0, balanceAmount=1770.0),
+        invoice("I2", "INV-2", "KC1", dispatched=True, balanceAmount=None),
+    )
+
+    after = night_picture.with_answered_invoices(picture, answered)
+
+    assert after.invoices is not None
+    assert after.invoices.height == 3
+    assert dict(after.invoices.select("invoiceId", "balanceAmount").iter_rows())["I1"] == 1770.0
+    assert night_picture.stale_dispatched(after) == ["I2", "I3"]
+    # An answer for an invoice the picture does not hold adds nothing.
+    stray = night_picture.with_answered_invoices(after, invoices(invoice("I9", "INV-9", "KC1")))
+    assert stray.invoices is not None and stray.invoices.height == 3
