@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ar_sync.results import Origin, RowOutcome, Stage, result_rows
-from ar_sync.run_ledger import MAX_REFUSED_PER_SELLER, RunLedger
+from ar_sync.run_ledger import MAX_REFUSED_PER_SELLER, Outcome, RunLedger
 
 SELLER, NIGHT = "CEKSANDBX1", "2026-11-24"
 
@@ -48,6 +48,19 @@ def test_what_the_night_sent_stays_sent_over_later_attempts(ledger: RunLedger) -
     }
     assert rows(ledger, "2026-11-25") == {"C": ("success", "sent")}
     assert ledger.night_results(SELLER, "2026-01-01").is_empty()
+
+
+def test_seen_is_what_an_earlier_batch_of_this_seller_and_stage_may_have_written(ledger: RunLedger) -> None:
+    sent = ledger.begin_batch(
+        SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["A", "B", "C"], night=NIGHT
+    )
+    ledger.finish_batch(sent, [Outcome("A", "done", "IN1", None), Outcome("B", "failed", None, "refused")])
+    ledger.begin_batch("CEKOTHER01", Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["D"], night=NIGHT)
+    ledger.begin_batch(SELLER, Stage.INVOICES_DISPATCH, "dispatchInvoiceCollection", ["E"], night=NIGHT)
+    # A done, C still pending; B failed (sendable again); D another seller's, E another stage's.
+    probe = ["A", "B", "C", "D", "E", "A", "Z", 'it\'s "quoted"']
+    assert ledger.seen(SELLER, Stage.INVOICES_UPLOAD, probe) == {"A": NIGHT, "C": NIGHT}
+    assert ledger.seen(SELLER, Stage.INVOICES_UPLOAD, []) == {}
 
 
 def test_batches_know_their_night(ledger: RunLedger) -> None:
