@@ -90,6 +90,9 @@ def nights(folder: Path) -> list[str]:
         for kind in ("quiet", "delta"):
             night = {"cycle": s3[f"{kind}_cycle"], "floor": s3[f"{kind}_floor"]}
             pairs.append((f"S3 {kind} night, {s3['customers']:,} + {s3['invoices']:,}", night, s3[kind]))
+    s4 = _load(folder, "S4")
+    if s4 and "floor" in s4:
+        pairs.append((f"S4 first night, {s4['customers']:,} + {s4['invoices']:,}", s4, s4))
     for title, night, compared in pairs:
         cycle, floor = night["cycle"], night["floor"]
         locked = cycle.get("prefect_locked_answers")

@@ -11,7 +11,8 @@ Scenarios (issue 14; the targets are in ``bench/targets.py``):
 - retry (on the last S1 size): a night whose dispatch fails (the sandbox answers 500 to every
   dispatchInvoiceCollection), then the same night again with the fault gone: uploads and validations
   redone, cache hits, and its time against the full night of the same size;
-- S4: the cycle at 1M invoices + 10k customers (``--s4-invoices``): wall time and peak RSS;
+- S4: the cycle at 1M invoices + 10k customers (``--s4-invoices``): wall time and peak RSS, with the
+  physical floor's first night at the same size beside it;
 - S5: the sandbox's own ingest and search rates (so we know it is not what we measure).
 
 Every night, cycle or floor, runs as its own process (``bench.cycle_process``,
@@ -265,14 +266,20 @@ def retry(run: Run, customers: int, invoices: int, full_night: dict[str, Any]) -
 
 
 def s4(run: Run, customers: int, invoices: int) -> dict[str, Any]:
-    """The cycle at S4's size in its own process: wall time and peak RSS."""
+    """The cycle at S4's size in its own process: wall time and peak RSS (the targets are absolute),
+    and the physical floor's first night at the same size beside it (what the calls alone cost)."""
     c_file, i_file = _erp(run, customers, invoices)
+    tag = f"{customers}x{invoices}"
     run.sandbox.reset()
-    cycle = run.cycle(f"S4 cycle {customers}x{invoices}", c_file, i_file, run.work / "s4", AS_OF)
+    floor = run.floor(f"S4 floor {tag}", "first", c_file, i_file)
+    run.sandbox.reset()
+    cycle = run.cycle(f"S4 cycle {tag}", c_file, i_file, run.work / "s4", AS_OF)
     return {
         "customers": customers,
         "invoices": invoices,
         "cycle": cycle,
+        "floor": floor,
+        **_compare(cycle, floor),
         "verdicts": [S4_SECONDS.verdict(cycle["seconds"]), S4_RSS.verdict(cycle["peak_rss_mib"])],
     }
 
