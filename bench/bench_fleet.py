@@ -2,7 +2,8 @@
 after another.
 
 Everything real, on loopback: one sandbox process serving every seller (each with its own credentials
-and company id, registered through ``POST /_sandbox/sellers``), one ``prefect server start``, a process
+and company id, registered through ``POST /_sandbox/sellers``), one Prefect server (``enkash-ar
+prefect-server``, ``bench.common.prefect_server``), a process
 work pool with ``--workers`` workers (``prefect worker start``), the ``fleet-seller-cycle`` deployment of
 the nightly cycle, and the ``ar_fleet`` flow run in this process. Both runs go through the same
 machinery (one child flow run per seller, started by ``run_deployment``, picked up by a worker): the
