@@ -120,15 +120,20 @@ async def _prefect_limit(seller_id: str, description: str, timeout: float) -> As
     async with get_client() as client:
         await _ensure_limit(client, name)
         lease_id = await _acquire(client, seller_id, name, description, timeout)
-        renewer = _LeaseRenewer(seller_id, lease_id)
-        renewer.start()
         try:
-            yield
+            renewer = _LeaseRenewer(seller_id, lease_id)
+            renewer.start()
+            try:
+                yield
+            finally:
+                renewer.stop()
         finally:
-            renewer.stop()
+            # Whatever happened once the slot was taken, it is given back. The holder record goes
+            # first: once the slot is free the next cycle records itself, and a late removal of ours
+            # would race its write.
+            await _forget_holder(seller_id, lease_id)
             with suppress(httpx.HTTPError):
                 await client.release_concurrency_slots_with_lease(lease_id)
-            await _forget_holder(seller_id, lease_id)
 
 
 async def _ensure_limit(client: Any, name: str) -> None:
@@ -162,7 +167,13 @@ async def _acquire(client: Any, seller_id: str, name: str, description: str, tim
                 "since": datetime.now(UTC).isoformat(),
                 "lease_id": str(lease_id),
             }
-            await Variable.aset(_holder_variable(seller_id), record, overwrite=True)
+            try:
+                await _record_holder(seller_id, record)
+            except BaseException:
+                # The slot is ours: a failure before the caller's block must not keep it.
+                with suppress(httpx.HTTPError):
+                    await client.release_concurrency_slots_with_lease(lease_id)
+                raise
             return lease_id
         current = await _read_holder(seller_id)
         if current is not None and await _holder_gone(client, current):
@@ -182,6 +193,25 @@ async def _acquire(client: Any, seller_id: str, name: str, description: str, tim
             who = current["holder"] if current else "holder unknown"
             raise SellerBusyError(busy_message(seller_id, who, since, waited))
         await asyncio.sleep(max(min(pause, 2.0, timeout - waited), 0.05))
+
+
+async def _record_holder(seller_id: str, record: dict[str, Any]) -> None:
+    """Write who holds the seller (shown to a waiting cycle, and how a gone holder is recognised).
+
+    ``Variable.aset`` reads, then updates or creates: a record another process removes or writes in
+    between makes that update 404 or that create 409, so the write is tried again. The record only
+    informs: if it cannot be written, the lock is still held (by the slot) and the night goes on.
+    """
+    for _ in range(3):
+        try:
+            await Variable.aset(_holder_variable(seller_id), record, overwrite=True)
+            return
+        except (ObjectNotFound, ObjectAlreadyExists):
+            continue
+        except httpx.HTTPStatusError as exc:  # the update of a record removed meanwhile: 404
+            if exc.response.status_code not in (404, 409):
+                raise
+    logger.warning("Seller %s: could not record the lock's holder; the lock is held all the same", seller_id)
 
 
 async def _read_holder(seller_id: str) -> dict[str, Any] | None:
