@@ -343,7 +343,12 @@ class EnkashClient(BaseClient):
         """
         operation: SearchOperation = "searchCollectionInvoices"
         pages = self._walk(
-            operation, INVOICE_ROW, self._invoice_filters(filters), page_size, order_by, key="invoiceId"
+            operation,
+            INVOICE_ROW,
+            self._invoice_filters(filters),
+            page_size,
+            order_by,
+            record_id=lambda row: row.get("invoiceId"),
         )
         frame = concat_frames([self._rows_frame(operation, page) for page in pages], INVOICE_SCHEMA)
         # A record created while paging can shift a page boundary and show up twice: keep the first.
@@ -521,11 +526,11 @@ class EnkashClient(BaseClient):
         page_size: int | None,
         order_by: str | None,
         *,
-        key: str | None = None,
+        record_id: Callable[[Any], Hashable] | None = None,
     ) -> Iterator[Sequence[M]]:
         """Every page of a search (``paging.walk_pages``), ascending by ``order_by``.
 
-        ``key`` names a record's id when records are dicts (the id attribute of the models otherwise).
+        ``record_id`` reads a record's id (default: the models' id attribute).
         """
         size = min(page_size or self.profile.page_size(operation), self.profile.page_size(operation))
         id_attr = "customer_id" if operation == "searchCustomer" else "invoice_id"
@@ -536,7 +541,7 @@ class EnkashClient(BaseClient):
             ),
             size,
             mode=self.profile.search.offset,
-            key=_record_id(id_attr if key is None else key, by_member=key is not None),
+            key=record_id or (lambda record: getattr(record, id_attr)),
             operation=operation,
             check_offsets=not checked,
         )
@@ -589,10 +594,3 @@ class EnkashClient(BaseClient):
         if body.get("receivableStatus"):
             body["receivableStatus"] = self.profile.wire_status(body["receivableStatus"])
         return body
-
-
-def _record_id(name: str, *, by_member: bool) -> Callable[[Any], Hashable]:
-    """How to read a search record's id: a dict's member ``name``, or a model's attribute ``name``."""
-    if by_member:
-        return lambda record: record.get(name)
-    return lambda record: getattr(record, name)
