@@ -1,11 +1,12 @@
 """Exactly-once across crashes: the cycle process is SIGKILLed at points across every stage, then rerun.
 
 The cycle runs the way an operator runs it, as its own process (``enkash-ar cycle``), against the
-sandbox and the session's Prefect server. A watcher polls the sandbox's request counters and kills the
-process group at the chosen moment: right after a write reached EnKash (whose answer the process never
-records), in the middle of a stage, or while the summary is being built. Each kill leaves the same ledger
-file for the next run (or, in one variant, no ledger at all), exactly as a crashed night would; the
-last run must complete with exit status 0 and EnKash must hold the ERP export exactly once.
+sandbox and the session's Prefect server. A watcher polls the sandbox's request counters and the run's
+log, and kills the process group at the chosen moment: right after a write reached EnKash (whose answer
+the process never records), in the middle of a stage, or when the summary stage begins. Each kill
+leaves the same ledger file for the next run (or, in one variant, no ledger at all), exactly as a
+crashed night would; the last run must complete with exit status 0 and EnKash must hold the ERP
+export exactly once.
 
 The lifecycle writes (invoices deleted or withdrawn, a customer deactivated, when they leave the ERP)
 are killed the same way on a second night, and each must reach EnKash once.
@@ -48,10 +49,11 @@ Counts = dict[str, Any]
 
 @dataclass(frozen=True)
 class KillPoint:
-    """When to kill a run: ``reached(start, now)`` over the sandbox's state summaries."""
+    """When to kill a run: ``reached(start, now, log)`` over the sandbox's state summaries (at the run's
+    start, and now) and the run's output so far."""
 
     name: str
-    reached: Callable[[Counts, Counts], bool]
+    reached: Callable[[Counts, Counts, Path], bool]
     #: Sandbox latency (ms) during the run: wide windows for the bulk stages, small for the
     #: one-by-one reminder calls.
     latency_ms: int = 40
@@ -61,38 +63,27 @@ def _calls(state: Counts, operation: str) -> int:
     return int(state["request_counts"].get(operation, 0))
 
 
-def _new_calls(operation: str, at_least: int) -> Callable[[Counts, Counts], bool]:
-    return lambda start, now: _calls(now, operation) - _calls(start, operation) >= at_least
+def _new_calls(operation: str, at_least: int) -> Callable[[Counts, Counts, Path], bool]:
+    return lambda start, now, log: _calls(now, operation) - _calls(start, operation) >= at_least
 
 
-class _SummaryStarted:
-    """The summary stage is under way: a moment after every reminder exists.
+def _summary_started(start: Counts, now: Counts, log: Path) -> bool:
+    """The summary stage has begun: the run logged the start of its ar-summary subflow.
 
     The summary reads nothing from EnKash (the night's picture holds what it needs), so no request marks
-    its start: the run is killed ``delay`` seconds after the last reminder reached EnKash, while the
-    reminders stage records its results or the summary is being built.
+    it; the run's own log line does, before the summary builds, writes or records anything.
     """
-
-    def __init__(self, reminders_wanted: int, delay: float = 0.5) -> None:
-        self.wanted, self.delay = reminders_wanted, delay
-        self.done_at: float | None = None
-
-    def __call__(self, start: Counts, now: Counts) -> bool:
-        if self.done_at is None:
-            if now["reminders_count"] >= self.wanted:
-                self.done_at = time.monotonic()
-            return False
-        return time.monotonic() - self.done_at >= self.delay
+    return "for flow 'ar-summary'" in log.read_text(errors="replace")
 
 
-def _kill_points(customers: int) -> list[KillPoint]:
+def _kill_points() -> list[KillPoint]:
     return [
         KillPoint("after the first createBulkCustomer", _new_calls("createBulkCustomer", 1)),
         KillPoint("after the 1st invoiceBulkUpload", _new_calls("invoiceBulkUpload", 1)),
         KillPoint("after the 3rd invoiceBulkUpload", _new_calls("invoiceBulkUpload", 3)),
         KillPoint("after the first dispatchInvoiceCollection", _new_calls("dispatchInvoiceCollection", 1)),
         KillPoint("during reminders", _new_calls("createCustomerReminder", 1), latency_ms=2),
-        KillPoint("during the summary", _SummaryStarted(3 * customers), latency_ms=2),
+        KillPoint("during the summary", _summary_started, latency_ms=2),
     ]
 
 
@@ -195,7 +186,7 @@ class CycleProcess:
                 while process.poll() is None:
                     if time.monotonic() > deadline:
                         pytest.fail(f"run {number} took longer than {RUN_TIMEOUT} s; log: {log}")
-                    if kill_at is not None and kill_at.reached(start, self._summary()):
+                    if kill_at is not None and kill_at.reached(start, self._summary(), log):
                         os.killpg(process.pid, signal.SIGKILL)
                         process.wait(timeout=30)
                         return process.returncode
@@ -234,7 +225,7 @@ def test_a_night_killed_at_every_stage_and_rerun_ends_exactly_once(
     tmp_path: Path,
 ) -> None:
     cycle = _cycle(sandbox, cycle_env, erp_night, as_of, tmp_path, concurrency)
-    points = _kill_points(len(erp_night.customer_refs))
+    points = _kill_points()
     if concurrency > 1:
         # Chunks and batches in flight side by side when the process dies: each is its own ledger batch.
         points = [point for point in points if point.name in CONCURRENT_POINTS]
@@ -293,7 +284,7 @@ def test_lifecycle_writes_killed_on_the_next_night_reach_enkash_once(
 ) -> None:
     cycle = _cycle(sandbox, cycle_env, erp_night, as_of, tmp_path, 1)
     # Night 1 dies after its first dispatch batch: EnKash holds every invoice, some dispatched.
-    first_dispatch = _kill_points(len(erp_night.customer_refs))[3]
+    first_dispatch = _kill_points()[3]
     assert cycle.run(1, kill_at=first_dispatch) == -signal.SIGKILL
     after_1 = sandbox_state()
     held = {i["externalId"]: i for i in after_1["invoices"] if i["externalId"] in erp_night.invoice_numbers}
