@@ -16,7 +16,12 @@ ERP against what EnKash holds, so a lost ledger costs an audit trail, never a du
 A *night* is one seller's business date (``as_of``). Every batch belongs to a night, and
 :meth:`RunLedger.record_results` keeps one result row per (night, stage, key) over every attempt of the
 night: a retried or rerun night reports what the night did in total. A row sent by the night stays
-"sent" even when a later attempt finds it already in EnKash.
+"sent" even when a later attempt finds it already in EnKash. What a stage finds already in EnKash (on
+a quiet night, every row of the export) is kept as one compressed set per stage and attempt
+(:meth:`RunLedger.record_present`), not a row each: a row per ERP record per night would grow the file
+by the whole export every night. The row-level record of a night is kept for
+:data:`NIGHT_RECORD_DAYS` days after the newest night (:meth:`RunLedger.prune_night_record`); the
+summaries are kept longer, for the trend.
 
 It also keeps each night's summary (``summary.json``: counts, amounts, the top overdue customers), one
 per seller and night, so a night's report can show the trend of the nights before it.
@@ -33,6 +38,7 @@ token, a secret or a full request body. SQLite, one file per installation, safe 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import sqlite3
@@ -41,7 +47,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -55,6 +61,10 @@ EntryStatus = Literal["pending", "unknown", "done", "failed"]
 DEFAULT_LEDGER_PATH: Final = Path(".enkash-ar") / "ledger.sqlite3"
 #: Refused credentials kept per seller (the newest); older ones are forgotten.
 MAX_REFUSED_PER_SELLER: Final = 5
+#: Days of nights whose row-level record (``night_results``, ``night_present``) is kept, counted back
+#: from the newest night summarised: long enough to retry a night or summarise it again, without the
+#: file growing by every ERP row every night. Each night's rows are also in its bulk_results.parquet.
+NIGHT_RECORD_DAYS: Final = 62
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -97,6 +107,21 @@ CREATE TABLE IF NOT EXISTS night_results (
     run_id     TEXT,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (seller_id, night, stage, key)
+);
+-- What a stage found already in EnKash, per attempt: one zstd Parquet set (key, amount, remote_id).
+CREATE TABLE IF NOT EXISTS night_present (
+    seller_id  TEXT NOT NULL,
+    night      TEXT NOT NULL,
+    stage      TEXT NOT NULL,
+    rows       BLOB NOT NULL,
+    run_id     TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (seller_id, night, stage)
+);
+-- The oldest night whose row-level record is still kept, once older ones were pruned.
+CREATE TABLE IF NOT EXISTS night_record_kept (
+    seller_id  TEXT PRIMARY KEY,
+    kept_from  TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS night_summaries (
     seller_id  TEXT NOT NULL,
@@ -176,6 +201,10 @@ _REPLACE_SUMMARY: Final = (
     _INSERT_SUMMARY + "DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at"
 )
 _KEEP_SUMMARY: Final = _INSERT_SUMMARY + "DO NOTHING"
+
+
+class NightRecordPrunedError(LookupError):
+    """The night asked for is older than the row-level record the ledger keeps."""
 
 
 @dataclass(frozen=True)
@@ -497,16 +526,100 @@ class RunLedger:
             rows,
         )
 
+    def record_present(self, seller_id: str, night: str, stage: str, present: pl.DataFrame) -> None:
+        """Keep what ``stage`` found already in EnKash in this attempt of the night (``key``, ``amount``,
+        ``remote_id``): success rows of origin "already present" in :meth:`night_results`.
+
+        It replaces the set an earlier attempt kept for the stage, and, as :meth:`record_results` would,
+        the earlier rows of these keys unless the night sent them; a row recorded after it wins.
+        """
+        rows = present.select(
+            pl.col("key").cast(pl.String),
+            pl.col("amount").cast(pl.Float64).fill_null(0.0) if "amount" in present.columns else pl.lit(0.0),
+            pl.col("remote_id").cast(pl.String),
+        )
+        blob = io.BytesIO()
+        rows.write_parquet(blob, compression="zstd")
+        with self._transaction() as conn:
+            conn.execute(
+                "DELETE FROM night_results WHERE seller_id = ? AND night = ? AND stage = ?"
+                " AND key IN (SELECT value FROM json_each(?))"
+                " AND NOT (outcome = 'success' AND origin = 'sent')",
+                (seller_id, night, stage, json.dumps(rows.get_column("key").to_list())),
+            )
+            conn.execute(
+                "INSERT INTO night_present (seller_id, night, stage, rows, run_id, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seller_id, night, stage) DO UPDATE SET"
+                " rows = excluded.rows, run_id = excluded.run_id, updated_at = excluded.updated_at",
+                (seller_id, night, stage, blob.getvalue(), self.run_id, _now()),
+            )
+
     def night_results(self, seller_id: str, night: str) -> pl.DataFrame:
-        """Every result row of one night of one seller (``results.RESULT_SCHEMA``), in stage, key order."""
+        """Every result row of one night of one seller (``results.RESULT_SCHEMA``), in stage, key order:
+        the recorded rows, and what each stage found already present where no row was recorded after."""
         with self._lock:
             cur = self._conn.execute(
                 "SELECT stage, key, outcome, origin, amount, reason, remote_id FROM night_results"
-                " WHERE seller_id = ? AND night = ? ORDER BY stage, key",
+                " WHERE seller_id = ? AND night = ?",
                 (seller_id, night),
             )
             rows = cur.fetchall()
-        return pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row")
+            sets = self._conn.execute(
+                "SELECT stage, rows FROM night_present WHERE seller_id = ? AND night = ?", (seller_id, night)
+            ).fetchall()
+        recorded = pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row")
+        present = [
+            pl.read_parquet(io.BytesIO(blob)).select(
+                stage=pl.lit(stage, pl.String),
+                key="key",
+                outcome=pl.lit("success", pl.String),
+                origin=pl.lit("already_present", pl.String),
+                amount="amount",
+                reason=pl.lit(None, pl.String),
+                remote_id="remote_id",
+            )
+            for stage, blob in sets
+        ]
+        found = pl.concat(present).join(recorded, on=["stage", "key"], how="anti") if present else None
+        every = recorded if found is None else pl.concat([recorded, found.cast(RESULT_SCHEMA)])
+        return every.sort("stage", "key")
+
+    def prune_night_record(self, seller_id: str, newest_night: str, days: int = NIGHT_RECORD_DAYS) -> str:
+        """Drop the row-level record of the seller's nights more than ``days`` before ``newest_night``;
+        returns the oldest night still kept (ISO date). Summaries stay."""
+        kept_from = (date.fromisoformat(newest_night) - timedelta(days=days)).isoformat()
+        with self._transaction() as conn:
+            older = (seller_id, kept_from)
+            conn.execute("DELETE FROM night_results WHERE seller_id = ? AND night < ?", older)
+            conn.execute("DELETE FROM night_present WHERE seller_id = ? AND night < ?", older)
+            conn.execute(
+                "INSERT INTO night_record_kept (seller_id, kept_from) VALUES (?, ?) ON CONFLICT (seller_id)"
+                " DO UPDATE SET kept_from = MAX(kept_from, excluded.kept_from)",
+                (seller_id, kept_from),
+            )
+            (oldest,) = conn.execute(
+                "SELECT kept_from FROM night_record_kept WHERE seller_id = ?", (seller_id,)
+            ).fetchone()
+        return str(oldest)
+
+    def check_night_kept(self, seller_id: str, night: str) -> None:
+        """Raise :class:`NightRecordPrunedError` when the row-level record of ``night`` was pruned."""
+        kept_from = self.night_record_kept_from(seller_id)
+        if kept_from is not None and night < kept_from:
+            raise NightRecordPrunedError(
+                f"the run ledger {self.path} no longer holds what night {night} of {seller_id} did row by"
+                f" row: it keeps the nights of the last {NIGHT_RECORD_DAYS} days, from {kept_from} on."
+                f" The bulk_results.parquet and summary.json that night wrote are its record; nothing was"
+                f" written now. Summarise a night from {kept_from} on."
+            )
+
+    def night_record_kept_from(self, seller_id: str) -> str | None:
+        """The oldest night whose row-level record is kept (ISO date), or None when none was pruned."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT kept_from FROM night_record_kept WHERE seller_id = ?", (seller_id,)
+            ).fetchone()
+        return None if row is None else str(row[0])
 
     def record_night_summary(
         self, seller_id: str, night: str, summary_json: str, *, replace: bool = True

@@ -67,10 +67,18 @@ def foreseeable(exc: BaseException | None) -> bool:
     from ar_sync.erp_input import InputFileError
     from ar_sync.local_files import LocalFileError
     from ar_sync.night_summary import NeedsAttentionError
+    from ar_sync.run_ledger import NightRecordPrunedError
     from ar_sync.seller_lease import SellerBusyError
     from enkash_ar.errors import EnkashError
 
     if exc is None:
         return False
-    expected = (InputFileError, EnkashError, SellerBusyError, NeedsAttentionError, LocalFileError)
+    expected = (
+        InputFileError,
+        EnkashError,
+        SellerBusyError,
+        NeedsAttentionError,
+        LocalFileError,
+        NightRecordPrunedError,
+    )
     return isinstance(exc, expected) or explain(exc) is not None

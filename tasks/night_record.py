@@ -38,9 +38,6 @@ def record_night_state(
     """
     scope = night_of(night, credentials_block, ledger_path)
     settled = settle_unresolved(scope, stage, held)
-    # A row this night's own batch made (then the run died before it could record it) is sent, not
-    # already present.
-    sent = scope.ledger.done_in_night(scope.seller_id, stage, night)
     noted = result_rows(
         stage,
         present.get_column("key").to_list(),
@@ -48,10 +45,11 @@ def record_night_state(
         amounts=present.get_column("amount").to_list() if "amount" in present.columns else None,
         remote_ids=present.get_column("remote_id").to_list(),
     )
-    scope.record(
-        noted.with_columns(
-            origin=pl.when(pl.col("key").is_in(list(sent))).then(pl.lit(str(Origin.SENT))).otherwise("origin")
-        )
-    )
+    # A row this night's own batch made (then the run died before it could record it) is sent, not
+    # already present: a result row of its own. The rest is kept as one set (RunLedger.record_present).
+    done = scope.ledger.done_in_night(scope.seller_id, stage, night)
+    sent = pl.col("key").is_in(pl.Series(list(done), dtype=pl.String))
+    scope.record(noted.filter(sent).with_columns(origin=pl.lit(str(Origin.SENT))))
+    scope.ledger.record_present(scope.seller_id, night, stage, noted.filter(~sent))
     extra = scope.record(unsendable) if unsendable is not None else noted.clear()
     return pl.concat([settled, noted, extra])

@@ -75,6 +75,9 @@ def publish_summary(
         >>> summary = publish_summary(invoices, customers, night, "CEKSANDBX1", "out")  # doctest: +SKIP
     """
     folder = Path(out_dir)
+    if not dry_run:
+        # A night whose record was pruned would be summarised as a night that did nothing.
+        run_ledger(ledger_path).check_night_kept(seller_id, night.isoformat())
     folder.mkdir(parents=True, exist_ok=True)
     results = (
         empty_results() if dry_run else run_ledger(ledger_path).night_results(seller_id, night.isoformat())
@@ -119,6 +122,9 @@ def publish_summary(
     report = write_run_report(
         folder, summary, trend=night_trend(run_ledger(ledger_path), summary), results=results
     )
+    if not dry_run:
+        # The night is summarised and its rows are in bulk_results.parquet: older nights' rows can go.
+        run_ledger(ledger_path).prune_night_record(seller_id, night.isoformat())
 
     stage_counts = summaries.stage_counts(results)
     aging = summaries.aging(open_invoices, night)

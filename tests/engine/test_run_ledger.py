@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
 
-from ar_sync.results import Origin, RowOutcome, Stage, result_rows
-from ar_sync.run_ledger import MAX_REFUSED_PER_SELLER, Outcome, RunLedger
+from ar_sync.results import RESULT_SCHEMA, Origin, RowOutcome, Stage, result_rows
+from ar_sync.run_ledger import MAX_REFUSED_PER_SELLER, NightRecordPrunedError, Outcome, RunLedger
 
 SELLER, NIGHT = "CEKSANDBX1", "2026-11-24"
 
@@ -131,3 +133,93 @@ def test_the_lease_of_a_killed_process_on_this_host_is_taken_at_once(tmp_path: P
         )
         assert ledger.try_lease(SELLER, "alive", "new run", timedelta(minutes=1), host="here") is None
         assert ledger.try_lease(SELLER, "third", "x", timedelta(minutes=1), host="here") is not None
+
+
+def present(
+    ledger: RunLedger, keys: list[str], night: str = NIGHT, stage: Stage = Stage.INVOICES_UPLOAD
+) -> None:
+    frame = pl.DataFrame(
+        {"key": keys, "amount": [100.0] * len(keys), "remote_id": [f"IN-{k}" for k in keys]},
+        schema={"key": pl.String, "amount": pl.Float64, "remote_id": pl.String},
+    )
+    ledger.record_present(SELLER, night, stage, frame)
+
+
+def test_what_a_stage_found_present_is_one_set_and_yields_to_what_the_night_did(ledger: RunLedger) -> None:
+    record(ledger, "A", RowOutcome.SUCCESS, Origin.SENT)  # attempt 1 sent A ...
+    record(ledger, "B", RowOutcome.FAILURE, Origin.SENT)  # ... and failed B
+    present(ledger, ["A", "B", "C", "D"])  # attempt 2 finds them all in EnKash
+    record(ledger, "D", RowOutcome.FAILURE, Origin.SENT)  # a row recorded after the set wins
+
+    assert rows(ledger) == {
+        "A": ("success", "sent"),
+        "B": ("success", "already_present"),
+        "C": ("success", "already_present"),
+        "D": ("failure", "sent"),
+    }
+    results = ledger.night_results(SELLER, NIGHT)
+    assert results.columns == list(RESULT_SCHEMA.names())
+    assert results["key"].to_list() == ["A", "B", "C", "D"]
+    assert results.filter(pl.col("key") == "C").row(0, named=True) == {
+        "stage": "invoices_upload",
+        "key": "C",
+        "outcome": "success",
+        "origin": "already_present",
+        "amount": 100.0,
+        "reason": None,
+        "remote_id": "IN-C",
+    }
+    # A later attempt's set replaces the earlier one: C is gone from EnKash and was not sent again.
+    present(ledger, ["A", "B"])
+    assert rows(ledger) == {
+        "A": ("success", "sent"),
+        "B": ("success", "already_present"),
+        "D": ("failure", "sent"),
+    }
+
+
+def test_a_quiet_night_adds_one_set_per_stage_not_a_row_per_record(tmp_path: Path) -> None:
+    with RunLedger(tmp_path / "ledger.sqlite3") as ledger:
+        keys = [f"INV-{n:06d}" for n in range(20_000)]
+        for night in ("2026-11-24", "2026-11-25"):
+            present(ledger, keys, night=night)
+            present(ledger, keys, night=night, stage=Stage.INVOICES_DISPATCH)
+        assert ledger.night_results(SELLER, "2026-11-25").height == 40_000
+    with sqlite3.connect(tmp_path / "ledger.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM night_results").fetchone() == (0,)
+        assert conn.execute("SELECT COUNT(*) FROM night_present").fetchone() == (4,)
+
+
+def test_the_row_level_record_is_kept_for_a_window_of_nights_and_older_ones_are_refused(
+    ledger: RunLedger,
+) -> None:
+    old, kept, newest = "2026-09-01", "2026-10-01", "2026-11-24"
+    for night in (old, kept, newest):
+        record(ledger, "A", RowOutcome.SUCCESS, Origin.SENT, night=night)
+        present(ledger, ["B"], night=night)
+        ledger.record_night_summary(SELLER, night, json.dumps({"as_of": night}))
+    assert ledger.night_record_kept_from(SELLER) is None
+
+    assert ledger.prune_night_record(SELLER, newest) == "2026-09-23"  # 62 days before
+
+    assert ledger.night_results(SELLER, old).is_empty()
+    assert (
+        rows(ledger, kept)
+        == rows(ledger, newest)
+        == {
+            "A": ("success", "sent"),
+            "B": ("success", "already_present"),
+        }
+    )
+    assert len(ledger.night_summaries(SELLER, until=newest)) == 3  # the trend keeps every summary
+    ledger.check_night_kept(SELLER, kept)
+    with pytest.raises(NightRecordPrunedError) as gone:
+        ledger.check_night_kept(SELLER, old)
+    message = str(gone.value)
+    assert all(part in message for part in (old, SELLER, "2026-09-23", "bulk_results.parquet", "nothing was"))
+    # Summarising an older night again never brings the horizon back.
+    assert ledger.prune_night_record(SELLER, kept) == "2026-09-23"
+    # Another seller's pruning leaves this seller's nights and horizon alone.
+    assert ledger.prune_night_record("CEKOTHER01", "2027-06-01") == "2027-03-31"
+    assert rows(ledger, newest) == {"A": ("success", "sent"), "B": ("success", "already_present")}
+    assert ledger.night_record_kept_from(SELLER) == "2026-09-23"

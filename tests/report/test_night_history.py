@@ -119,3 +119,30 @@ def test_a_ledger_from_before_the_history_gains_it(tmp_path: Path) -> None:
     with RunLedger(path) as ledger:
         remember_night(ledger, night(NIGHT, 10.0))
         assert night_trend(ledger, night(NIGHT, 10.0)) == [TrendPoint(NIGHT, 10.0, 40.0)]
+
+
+def test_summarising_a_night_older_than_the_kept_record_fails_clearly_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    import polars as pl
+
+    from ar_sync.run_ledger import NightRecordPrunedError
+    from enkash_ar.frames import CUSTOMER_SCHEMA, INVOICE_SCHEMA
+    from tasks.reports import publish_summary
+
+    path = tmp_path / "ledger.sqlite3"
+    with RunLedger(path) as kept:
+        kept.prune_night_record(SELLER, NIGHT.isoformat())  # as the night of NIGHT did when it ended
+    out = tmp_path / "out"
+    old = NIGHT - timedelta(days=90)
+
+    with pytest.raises(NightRecordPrunedError, match=old.isoformat()):
+        publish_summary.fn(
+            pl.DataFrame(schema=INVOICE_SCHEMA),
+            pl.DataFrame(schema=CUSTOMER_SCHEMA),
+            old,
+            SELLER,
+            str(out),
+            str(path),
+        )
+    assert not out.exists()
