@@ -6,7 +6,6 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from ar_sync.planner import planning_customers
 from enkash_ar import open_statuses
 from enkash_ar.models import Customer
 from tasks.connection import enkash_client
@@ -16,14 +15,14 @@ from tasks.retry_policy import retry_transient
 @task(name="read-enkash-customers", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)
 def read_enkash_customers(
     credentials_block: str | None = None, ledger_path: str | None = None
-) -> tuple[pl.DataFrame, list[Customer]]:
-    """All of the seller's EnKash customers: as a planning frame, and as models (with reminders).
+) -> list[Customer]:
+    """All of the seller's EnKash customers, with their reminders (``planner.planning_customers`` makes
+    the planning frame of them; the night's picture makes it once, when a stage first asks).
 
     Example:
-        >>> frame, customers = read_enkash_customers("enkash-prod")  # doctest: +SKIP
+        >>> customers = read_enkash_customers("enkash-prod")  # doctest: +SKIP
     """
-    customers = enkash_client(credentials_block, ledger_path).search_all_customers()
-    return planning_customers(customers), customers
+    return enkash_client(credentials_block, ledger_path).search_all_customers()
 
 
 @task(name="read-enkash-invoices", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)

@@ -77,7 +77,7 @@ def current_picture(
     shared = _night.get()
     picture = shared.picture if shared is not None else NightPicture()
     if (customers and picture.customers is None) or (reminders and picture.reminders_unread):
-        _, models = read_enkash_customers(credentials_block, ledger_path)
+        models = read_enkash_customers(credentials_block, ledger_path)
         picture = night_picture.with_customers_read(picture, models)
     if invoices and picture.invoices is None:
         started = datetime.now(UTC)
