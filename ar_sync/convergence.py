@@ -24,6 +24,7 @@ back into the export after its cancellation is uploaded again beside it.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Final
 
@@ -58,15 +59,31 @@ def _keeper_order() -> list[pl.Expr]:
     ]
 
 
+#: The last frame split and its split: the stages of a night ask again about the picture's same frame
+#: (it is replaced, never changed in place, when the night's writes change it).
+_last_split: tuple[weakref.ref[pl.DataFrame], InvoiceTwins] | None = None
+
+
 def invoice_twins(invoices: pl.DataFrame) -> InvoiceTwins:
     """Split the seller's live invoices into one keeper per externalId and the extra copies.
 
-    Cancelled copies are left out of all three frames.
+    Cancelled copies are left out of all three frames. Asked again about the same frame object, it
+    answers from the last split (a sort of every invoice, several times a night otherwise).
 
     Args:
         invoices: EnKash's invoices (``frames.INVOICE_SCHEMA`` columns; at least invoiceId,
             externalId, dispatched, receivableStatus, totalReceived, createdOn).
     """
+    global _last_split
+    last = _last_split
+    if last is not None and last[0]() is invoices:
+        return last[1]
+    twins = _split_twins(invoices)
+    _last_split = (weakref.ref(invoices), twins)
+    return twins
+
+
+def _split_twins(invoices: pl.DataFrame) -> InvoiceTwins:
     live = invoices.filter(pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value)
     ranked = (
         live.with_columns(normalise_key_expr(pl.col("externalId")).alias(_KEY))

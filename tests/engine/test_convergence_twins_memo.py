@@ -1,0 +1,46 @@
+"""invoice_twins answers again about the same frame from its last split, and splits a new frame anew."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+from ar_sync.convergence import invoice_twins
+from enkash_ar.frames import INVOICE_SCHEMA
+
+
+def _invoices(*rows: tuple[str, str, bool]) -> pl.DataFrame:
+    created = datetime(2026, 11, 1, tzinfo=UTC)
+    return pl.DataFrame(
+        [
+            {
+                "invoiceId": i,
+                "externalId": e,
+                "dispatched": d,
+                "receivableStatus": "UNPAID",
+                "createdOn": created,
+            }
+            for i, e, d in rows
+        ],
+        schema={
+            name: INVOICE_SCHEMA[name]
+            for name in ("invoiceId", "externalId", "dispatched", "receivableStatus", "createdOn")
+        },
+    ).with_columns(totalReceived=pl.lit(0.0), customerId=pl.lit("KC1"))
+
+
+def test_the_same_frame_is_split_once_and_a_changed_picture_is_split_again() -> None:
+    picture = _invoices(("IN1", "INV-1", True), ("IN2", "INV-1", False), ("IN3", "INV-2", False))
+
+    first = invoice_twins(picture)
+    assert invoice_twins(picture) is first
+    assert first.keepers["invoiceId"].to_list() == ["IN1", "IN3"]
+    assert first.to_delete["invoiceId"].to_list() == ["IN2"]
+
+    # The night's writes replace the frame (here: the copy was deleted): a new frame, a new split.
+    after = picture.filter(pl.col("invoiceId") != "IN2")
+    second = invoice_twins(after)
+    assert second is not first
+    assert second.to_delete.is_empty()
+    assert invoice_twins(picture).to_delete["invoiceId"].to_list() == ["IN2"]
