@@ -444,6 +444,11 @@ def update_invoices(
     Sends the ERP's values (with ``customerId``: an undispatched invoice moved to another customer in
     the ERP is moved in EnKash too); empty cells are left out. Each invoice EnKash answers with (its
     amounts recomputed) is appended to ``answered`` when given.
+
+    A patch whose answer cannot be read (:class:`~enkash_ar.errors.OutcomeUnknownError`: EnKash may have
+    applied it) fails alone, with that reason: a PATCH sets a state, so the next night's comparison
+    sends it again only if EnKash still differs, and the rest of the chunk goes on. An answer that never
+    comes (EnKash unreachable after the client's retries) still stops the chunk, to be retried whole.
     """
     keys = rows.get_column("externalId").to_list()
     ledger = night.ledger
@@ -459,6 +464,11 @@ def update_invoices(
                 answered.append(invoice)
         except APIError as exc:
             outcomes.append(Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), str(exc)))
+        except OutcomeUnknownError as exc:
+            reason = (
+                f"{exc} (a patch is safe to repeat: the next night sends it again if EnKash still differs)"
+            )
+            outcomes.append(Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), reason))
     results = results_frame(Stage.INVOICES_UPDATE, _sent(outcomes))
     ledger.finish_batch(batch, outcomes, results=results)
     return results

@@ -218,6 +218,36 @@ def test_updates_are_recorded_and_a_refused_one_fails_alone(ledger: RunLedger) -
     assert by_key(customers) == {"C1": ("success", "sent")}
 
 
+def test_a_patch_whose_answer_cannot_be_read_fails_alone_and_the_chunk_goes_on(ledger: RunLedger) -> None:
+    fake = FakeEnkash()
+    eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1", "INV-2", "INV-3"))  # type: ignore[arg-type]
+    ids = {i["externalId"]: invoice_id for invoice_id, i in fake.invoices.items()}
+    fake.script["updateInvoice"] = [None, "lost", None]  # the second is applied, its answer unreadable
+    rows = pl.DataFrame(
+        {
+            "invoiceId": [ids["INV-1"], ids["INV-2"], ids["INV-3"]],
+            "externalId": ["INV-1", "INV-2", "INV-3"],
+            "dueDate": ["2026-12-31"] * 3,
+        }
+    )
+    answered: list[Any] = []
+
+    results = eo.update_invoices(fake, night(ledger), rows, answered)  # type: ignore[arg-type]
+
+    assert by_key(results) == {
+        "INV-1": ("success", "sent"),
+        "INV-2": ("failure", "sent"),
+        "INV-3": ("success", "sent"),
+    }
+    reason = results.filter(pl.col("key") == "INV-2")["reason"].item()
+    assert "answer lost" in reason and "next night sends it again" in reason
+    assert fake.calls["updateInvoice"] == 3 and len(answered) == 2
+    assert by_key(
+        ledger.night_results(SELLER, TONIGHT).filter(pl.col("stage") == "invoices_update")
+    ) == by_key(results)
+    assert not ledger.unresolved(SELLER, Stage.INVOICES_UPDATE)
+
+
 def test_delete_twins_records_each_copy_and_tolerates_one_already_gone(ledger: RunLedger) -> None:
     fake = FakeEnkash()
     fake.invoice_bulk_upload(invoice_rows("INV-1", "INV-1"))
