@@ -7,6 +7,7 @@ from prefect import flow
 
 from ar_sync.reminder_policy import customer_key, on_schedule
 from ar_sync.results import Stage, empty_results
+from enkash_ar.models import Customer
 from flows.options import CycleOptions, StageReport, resolve_night, stage_report
 from flows.prepare import fan_out, holding_seller
 from flows.run_options import resolve_options
@@ -45,10 +46,12 @@ async def setup_reminders(
         # anything is sent (ar_sync.reminder_policy).
         customers = current_picture(block, ledger, customers=True, reminders=True).customers or ()
         active = [c for c in customers if (c.status or "ACTIVE") == "ACTIVE" and c.customer_id]
-        off = [c for c in active if not on_schedule(c.customer_reminders, schedule)]
+        on: list[Customer] = []
+        off: list[Customer] = []
+        for customer in active:
+            (on if on_schedule(customer.customer_reminders, schedule) else off).append(customer)
         results = [empty_results()]
         if not options.dry_run:
-            on = [c for c in active if on_schedule(c.customer_reminders, schedule)]
             held = {customer_key(c): str(c.customer_id) for c in on}
             present = pl.DataFrame(
                 {"key": list(held), "remote_id": list(held.values())},
