@@ -59,9 +59,22 @@ def _keeper_order() -> list[pl.Expr]:
     ]
 
 
-#: The last frame split and its split: the stages of a night ask again about the picture's same frame
-#: (it is replaced, never changed in place, when the night's writes change it).
-_last_split: tuple[weakref.ref[pl.DataFrame], InvoiceTwins] | None = None
+@dataclass(frozen=True)
+class _Split:
+    frame: weakref.ref[pl.DataFrame]
+    twins: InvoiceTwins
+
+
+#: The last frame split, and its split: the stages of a night ask again about the picture's same frame
+#: (replaced, never changed in place, when the night's writes change it). Held only while that frame
+#: lives, and let go before another frame is split: a cache must not add a split to the night's peak.
+_last: _Split | None = None
+
+
+def _forget(split: weakref.ref[_Split]) -> None:
+    global _last
+    if _last is not None and _last is split():
+        _last = None
 
 
 def invoice_twins(invoices: pl.DataFrame) -> InvoiceTwins:
@@ -74,13 +87,14 @@ def invoice_twins(invoices: pl.DataFrame) -> InvoiceTwins:
         invoices: EnKash's invoices (``frames.INVOICE_SCHEMA`` columns; at least invoiceId,
             externalId, dispatched, receivableStatus, totalReceived, createdOn).
     """
-    global _last_split
-    last = _last_split
-    if last is not None and last[0]() is invoices:
-        return last[1]
-    twins = _split_twins(invoices)
-    _last_split = (weakref.ref(invoices), twins)
-    return twins
+    global _last
+    if (last := _last) is not None and last.frame() is invoices:
+        return last.twins
+    _last = last = None
+    split = _Split(weakref.ref(invoices), _split_twins(invoices))
+    weakref.finalize(invoices, _forget, weakref.ref(split))  # holds neither the split nor the frame
+    _last = split
+    return split.twins
 
 
 def _split_twins(invoices: pl.DataFrame) -> InvoiceTwins:

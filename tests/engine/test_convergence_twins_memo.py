@@ -44,3 +44,31 @@ def test_the_same_frame_is_split_once_and_a_changed_picture_is_split_again() -> 
     assert second is not first
     assert second.to_delete.is_empty()
     assert invoice_twins(picture).to_delete["invoiceId"].to_list() == ["IN2"]
+
+
+def test_the_split_is_let_go_with_its_frame() -> None:
+    import gc
+
+    import ar_sync.convergence as convergence
+
+    picture = _invoices(("IN1", "INV-1", True), ("IN2", "INV-1", False))
+    invoice_twins(picture)
+    assert convergence._last is not None
+
+    del picture
+    gc.collect()
+
+    assert convergence._last is None
+
+
+def test_a_new_frame_lets_the_last_split_go_while_the_old_frame_lives() -> None:
+    import gc
+    import weakref
+
+    old = _invoices(("IN1", "INV-1", True), ("IN2", "INV-1", False))
+    first = weakref.ref(invoice_twins(old))
+    invoice_twins(_invoices(("IN3", "INV-3", False)))
+    gc.collect()
+
+    assert first() is None, "the old split is held although its frame is still alive"
+    assert old.height == 2
