@@ -258,14 +258,39 @@ def _bulk_outcomes(
             f"the bulk upload was accepted but its result files could not be read ({exc})",
             operation="downloadResultFile",
         ) from exc
-    keys = sent.get_column(key_column).to_list()
+    keys = [str(key) for key in sent.get_column(key_column).to_list()]
+    known = frozenset(keys)
     outcomes = []
     for row in success.iter_rows(named=True):
-        outcomes.append(Outcome(keys[int(row["rowNumber"]) - 1], "done", row.get(id_column), None))
+        outcomes.append(Outcome(_sent_key(row, keys, known, key_column), "done", row.get(id_column), None))
     for row in failure.iter_rows(named=True):
         reason = f"{row.get(FAILURE_FIELD) or ''}: {row.get(FAILURE_REASON) or ''}".strip(": ")
-        outcomes.append(Outcome(keys[int(row["rowNumber"]) - 1], "failed", None, reason))
+        outcomes.append(Outcome(_sent_key(row, keys, known, key_column), "failed", None, reason))
     return outcomes
+
+
+def _sent_key(row: Mapping[str, object], keys: Sequence[str], known: Collection[str], key_column: str) -> str:
+    """The key of the sent row a result row answers for, by its ``rowNumber``.
+
+    Raises:
+        OutcomeUnknownError: the number is not a row of the file sent, or the row echoes another sent
+            row's key (the server numbers rows differently from the contract profile): which id belongs
+            to which row is not known, so the rows are looked up in EnKash instead.
+    """
+    number = row.get("rowNumber")
+    index = int(str(number)) - 1 if str(number).strip().isdigit() else -1
+    echoed = row.get(key_column)
+    if not 0 <= index < len(keys):
+        problem = f"row number {number!r} is not a row of the {len(keys)} sent"
+    elif echoed is not None and str(echoed) != keys[index] and str(echoed) in known:
+        problem = f"row {number} answers for {echoed!r}, but row {number} sent was {keys[index]!r}"
+    else:
+        return keys[index]
+    raise OutcomeUnknownError(
+        f"a bulk result file does not fit what was sent ({problem}): the rows are looked up in EnKash. "
+        "Check the contract profile's result_files.first_row_number (enkash-ar doctor).",
+        operation="downloadResultFile",
+    )
 
 
 def _ids_by_key(frame: pl.DataFrame, keys: Sequence[str], key_column: str, id_column: str) -> dict[str, str]:

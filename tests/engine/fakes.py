@@ -54,6 +54,9 @@ class FakeEnkash:
     refuse_rows: dict[str, str] = field(default_factory=dict)
     #: PATCH members that EnKash refuses to set to null (a 400, as a contract with no clearing would)
     refuse_null: set[str] = field(default_factory=set)
+    #: added to every rowNumber of invoiceBulkUpload's result files (a server that numbers rows
+    #: differently from the contract profile); each result row also echoes the row's externalId
+    result_row_shift: int = 0
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
     # ---- scripting ---------------------------------------------------------------------------
@@ -181,9 +184,18 @@ class FakeEnkash:
                 "receivableStatus": "UNPAID",
                 "totalReceived": 0.0,
             }
-            ok.append({"rowNumber": number, "invoiceId": invoice_id})
+            ok.append(
+                {
+                    "rowNumber": number + self.result_row_shift,
+                    "invoiceId": invoice_id,
+                    "externalId": row["externalId"],
+                }
+            )
         self._after("invoiceBulkUpload", step)
-        return _Answer(_frame(ok, ["rowNumber", "invoiceId"]), _frame(bad, ["rowNumber", "field", "reason"]))
+        return _Answer(
+            _frame(ok, ["rowNumber", "invoiceId", "externalId"]),
+            _frame(bad, ["rowNumber", "field", "reason"]),
+        )
 
     def bulk_results(self, answer: _Answer) -> tuple[pl.DataFrame, pl.DataFrame]:
         self._before("downloadResultFile")

@@ -218,6 +218,32 @@ def test_updates_are_recorded_and_a_refused_one_fails_alone(ledger: RunLedger) -
     assert by_key(customers) == {"C1": ("success", "sent")}
 
 
+@pytest.mark.parametrize("shift", [1, -1], ids=["numbered-from-2", "numbered-from-0"])
+def test_result_files_numbered_differently_are_not_trusted_and_each_id_goes_to_its_own_invoice(
+    ledger: RunLedger, shift: int
+) -> None:
+    fake = FakeEnkash(result_row_shift=shift)
+
+    results = eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1", "INV-2", "INV-3"))  # type: ignore[arg-type]
+
+    # Each row answered for its neighbour (or a row never sent): the ids come from a look-up instead.
+    id_of = {i["externalId"]: invoice_id for invoice_id, i in fake.invoices.items()}
+    assert by_key(results) == {n: ("success", "sent") for n in ("INV-1", "INV-2", "INV-3")}
+    assert dict(zip(results["key"].to_list(), results["remote_id"].to_list(), strict=True)) == id_of
+    assert fake.calls["invoiceBulkUpload"] == 1 and fake.calls["searchCollectionInvoices"] >= 1
+    assert ledger.remote_ids(SELLER, Stage.INVOICES_UPLOAD) == id_of
+
+
+def test_result_files_as_the_profile_numbers_them_need_no_look_up(ledger: RunLedger) -> None:
+    fake = FakeEnkash()
+
+    results = eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1", "INV-2"))  # type: ignore[arg-type]
+
+    id_of = {i["externalId"]: invoice_id for invoice_id, i in fake.invoices.items()}
+    assert dict(zip(results["key"].to_list(), results["remote_id"].to_list(), strict=True)) == id_of
+    assert fake.calls["searchCollectionInvoices"] == 0
+
+
 def test_a_patch_whose_answer_cannot_be_read_fails_alone_and_the_chunk_goes_on(ledger: RunLedger) -> None:
     fake = FakeEnkash()
     eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1", "INV-2", "INV-3"))  # type: ignore[arg-type]
