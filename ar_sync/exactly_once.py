@@ -352,11 +352,23 @@ def create_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> 
 
 
 def update_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
-    """Bulk-update changed customers (bulkUpdate template rows with ``customerId``)."""
+    """Bulk-update changed customers (bulkUpdate template rows with ``customerId``).
+
+    When the upload was accepted but its result files do not say which row went through
+    (:class:`~enkash_ar.errors.OutcomeUnknownError`), every row of the chunk fails with that reason and
+    the night goes on: an update sets values, so the next night's comparison sends again only what
+    EnKash still lacks. An upload that gets no answer at all still stops the chunk, to be retried whole.
+    """
     keys = rows.get_column("uniqueRefNo").to_list()
     ledger = night.ledger
     batch = ledger.begin_batch(night.seller_id, Stage.CUSTOMERS_UPDATE, "bulkUpdate", keys, night=night.date)
-    outcomes = _bulk_outcomes(client, client.bulk_update(rows), rows, "uniqueRefNo", "customerId")
+    answer = client.bulk_update(rows)
+    try:
+        outcomes = _bulk_outcomes(client, answer, rows, "uniqueRefNo", "customerId")
+    except OutcomeUnknownError as exc:
+        reason = f"{exc} (an update is safe to repeat: the next night sends it again if EnKash still differs)"
+        ids = rows.get_column("customerId").cast(pl.String).to_list()
+        outcomes = [Outcome(str(k), "failed", i, reason) for k, i in zip(keys, ids, strict=True)]
     results = results_frame(Stage.CUSTOMERS_UPDATE, _sent(outcomes))
     ledger.finish_batch(batch, outcomes, results=results)
     return results

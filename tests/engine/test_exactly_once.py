@@ -244,6 +244,21 @@ def test_result_files_as_the_profile_numbers_them_need_no_look_up(ledger: RunLed
     assert fake.calls["searchCollectionInvoices"] == 0
 
 
+def test_a_customer_update_whose_result_files_cannot_be_read_fails_its_rows_and_the_night_goes_on(
+    ledger: RunLedger,
+) -> None:
+    fake = FakeEnkash()
+    fake.script["downloadResultFile"] = [ValidationError(operation="downloadResultFile", status_code=404)]
+    rows = pl.DataFrame({"customerId": ["KC1", "KC2"], "uniqueRefNo": ["C1", "C2"]})
+
+    results = eo.update_customers(fake, night(ledger), rows)  # type: ignore[arg-type]
+
+    assert by_key(results) == {"C1": ("failure", "sent"), "C2": ("failure", "sent")}
+    assert all("next night sends it again" in r for r in results["reason"].to_list())
+    assert fake.calls["bulkUpdate"] == 1
+    assert not ledger.unresolved(SELLER, Stage.CUSTOMERS_UPDATE)
+
+
 def test_a_patch_whose_answer_cannot_be_read_fails_alone_and_the_chunk_goes_on(ledger: RunLedger) -> None:
     fake = FakeEnkash()
     eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1", "INV-2", "INV-3"))  # type: ignore[arg-type]
