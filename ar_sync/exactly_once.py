@@ -351,6 +351,11 @@ def create_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> 
     )
 
 
+def _repeatable(exc: OutcomeUnknownError) -> str:
+    """The failure reason of an update whose outcome is unknown (it sets values: safe to send again)."""
+    return f"{exc} (an update is safe to repeat: the next night sends it again if EnKash still differs)"
+
+
 def update_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> pl.DataFrame:
     """Bulk-update changed customers (bulkUpdate template rows with ``customerId``).
 
@@ -366,9 +371,8 @@ def update_customers(client: EnkashClient, night: Night, rows: pl.DataFrame) -> 
     try:
         outcomes = _bulk_outcomes(client, answer, rows, "uniqueRefNo", "customerId")
     except OutcomeUnknownError as exc:
-        reason = f"{exc} (an update is safe to repeat: the next night sends it again if EnKash still differs)"
         ids = rows.get_column("customerId").cast(pl.String).to_list()
-        outcomes = [Outcome(str(k), "failed", i, reason) for k, i in zip(keys, ids, strict=True)]
+        outcomes = [Outcome(str(k), "failed", i, _repeatable(exc)) for k, i in zip(keys, ids, strict=True)]
     results = results_frame(Stage.CUSTOMERS_UPDATE, _sent(outcomes))
     ledger.finish_batch(batch, outcomes, results=results)
     return results
@@ -502,10 +506,9 @@ def update_invoices(
         except APIError as exc:
             outcomes.append(Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), str(exc)))
         except OutcomeUnknownError as exc:
-            reason = (
-                f"{exc} (a patch is safe to repeat: the next night sends it again if EnKash still differs)"
+            outcomes.append(
+                Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), _repeatable(exc))
             )
-            outcomes.append(Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), reason))
     results = results_frame(Stage.INVOICES_UPDATE, _sent(outcomes))
     ledger.finish_batch(batch, outcomes, results=results)
     return results
