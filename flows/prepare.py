@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import polars as pl
-from prefect.context import FlowRunContext
+from prefect.context import FlowRunContext, SyncClientContext
 from prefect.futures import PrefectFuture
 
 from ar_sync.erp_input import LoadResult
@@ -44,11 +44,18 @@ async def holding_seller(options: CycleOptions) -> AsyncIterator[str]:
 
     First checks that the output folder and the run ledger can be written: a night must not send
     everything and then fail on its own files.
+
+    The task runs of the block share one Prefect API client. Without one in context, Prefect builds a
+    client, with a TLS context of its own, for every synchronous task run and artifact call: tens of
+    milliseconds of CPU each, a third of a small night's CPU.
     """
     check_local_files(options.out_dir, options.ledger_path)
     seller_id = connection(options.credentials_block).seller_id
-    async with seller_lock(seller_id, run_ledger(options.ledger_path), timeout=options.lock_timeout_seconds):
-        yield seller_id
+    with SyncClientContext.get_or_create():
+        async with seller_lock(
+            seller_id, run_ledger(options.ledger_path), timeout=options.lock_timeout_seconds
+        ):
+            yield seller_id
 
 
 def load_inputs(customers_file: str, invoices_file: str | None, options: CycleOptions) -> ErpInputs:
