@@ -33,6 +33,10 @@ RUN uv sync --frozen --no-dev
 
 ENV PATH="/opt/enkash-ar/.venv/bin:${PATH}"
 
+# The project's own bytecode (UV_COMPILE_BYTECODE covers the dependencies only): with
+# PYTHONDONTWRITEBYTECODE set, every flow run would otherwise compile the project again.
+RUN python -m compileall -q enkash_ar ar_sync sandbox flows tasks blocks cli
+
 # A user of its own, and the folders the deployments write to (mount volumes there to keep ledgers and
 # reports from night to night: the run ledger is what makes a rerun send nothing twice).
 RUN useradd --create-home --uid 10001 enkash \

@@ -12,7 +12,7 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 RUN := $(UV) run --frozen
 
-.PHONY: install demo test test-fast lint typecheck pytest bench clean
+.PHONY: install bytecode demo test test-fast lint typecheck pytest bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -27,7 +27,13 @@ $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 
 install: $(VENV)/.synced
 
-demo: install
+# The project's own bytecode, for the same reason: the tests start each cycle as its own process, and
+# every one of them would compile the project's modules again (~0.2 s of CPU each). Only what changed
+# since the last run is compiled (well under a second on a fresh clone).
+bytecode: install
+	$(RUN) python -m compileall -q enkash_ar ar_sync flows tasks blocks cli sandbox bench tests
+
+demo: bytecode
 	$(RUN) enkash-ar demo
 
 lint: install
@@ -39,15 +45,15 @@ typecheck: install
 
 # Two workers, one per core: the end-to-end tests spend much of their time waiting on processes and
 # HTTP, and each worker has its own sandbox and Prefect server.
-pytest: install
+pytest: bytecode
 	$(RUN) pytest -n 2 --dist worksteal
 
-test-fast: install
+test-fast: bytecode
 	$(RUN) pytest -m "not e2e" -q -n 2
 
 test: lint typecheck pytest
 
-bench: install
+bench: bytecode
 	$(RUN) python -m bench.run_all
 
 clean:

@@ -48,7 +48,7 @@ def record_night_state(
     # A row this night's own batch made (then the run died before it could record it) is sent, not
     # already present: a result row of its own. The rest is kept as one set (RunLedger.record_present).
     done = scope.ledger.done_in_night(scope.seller_id, stage, night)
-    sent = pl.col("key").is_in(pl.Series(list(done), dtype=pl.String))
+    sent = pl.col("key").is_in(pl.Series(list(done), dtype=pl.String).implode())
     scope.record(noted.filter(sent).with_columns(origin=pl.lit(str(Origin.SENT))))
     scope.ledger.record_present(scope.seller_id, night, stage, noted.filter(~sent))
     extra = scope.record(unsendable) if unsendable is not None else noted.clear()
