@@ -239,12 +239,14 @@ def _not_empty(result: LoadResult) -> LoadResult:
     return result
 
 
-@task(name="report-rejected-rows")
+@task(name="report-rejected-rows", cache_policy=NO_CACHE)
 def report_rejected_rows(inputs: ErpInputs, out_dir: str, threshold: float) -> str:
     """Write ``rejected_rows.csv`` to ``out_dir``, then fail if too many rows were rejected.
 
     The report has one line per rejected record with every reason (:mod:`ar_sync.rejections`), its
     formula-like cells escaped. It is written first, so that the error can point the user at it.
+    Never cached: every run writes its own report, and Prefect's default key would pickle the whole
+    validated export to hash it (seconds and a copy of the frames at a million rows).
     """
     path = write_rejected([r.rejected for r in inputs.results()], Path(out_dir) / REJECTED_ROWS_FILE)
     for result in inputs.results():
