@@ -5,7 +5,9 @@ Scenarios (issue 14; the targets are in ``bench/targets.py``):
 - S1: a first night (EnKash empty) of ``nightly_ar_cycle`` against ``physical_floor.first_night``, at
   every ``--s1-sizes`` size (default 10,000 customers + 100,000 invoices, and 2,000 + 50,000);
 - S3 (on the first S1 size): the next night on the same files against ``physical_floor.quiet_night``,
-  and a night with 1% changed + 1% new rows against ``physical_floor.delta_night``;
+  and a night with 1% changed + 1% new rows against ``physical_floor.delta_night``. The three nights
+  are a day apart on the sandbox's clock (``POST /_sandbox/clock``), as in the field, though they run
+  minutes apart here;
 - reminders (from the first S1 size): the cycle's setup-reminders stage against the floor's
   reminder phase;
 - retry (on the last S1 size): a night whose dispatch fails (the sandbox answers 500 to every
@@ -135,6 +137,14 @@ class Run:
         """One night of a physical floor in its own process."""
         return self.process(label, ["bench.physical_floor", night, str(customers), str(invoices)])
 
+    def night_of(self, as_of: date, last: date) -> None:
+        """Set the sandbox's clock so that the night ``as_of`` is as far behind the night ``last`` as
+        their dates say: the nights of a scenario run minutes apart, the field's a day apart, and what
+        the cycle reads "since the last night" (dispatchedOn) must see the same."""
+        url = f"{self.sandbox.base_url}/_sandbox/clock"
+        offset = (as_of - last).total_seconds()
+        httpx.post(url, json={"offset_seconds": offset}, timeout=60).raise_for_status()
+
     def faults(self, **settings: object) -> None:
         """Change the sandbox's fault settings (``POST /_sandbox/faults``)."""
         url = f"{self.sandbox.base_url}/_sandbox/faults"
@@ -161,7 +171,11 @@ def s1(run: Run, customers: int, invoices: int, with_s3: bool) -> dict[str, Any]
     """S1 at one size (and, with ``with_s3``, S3 and the reminders on the nights it leaves behind)."""
     c_file, i_file = _erp(run, customers, invoices)
     tag = f"{customers}x{invoices}"
+    # The nights on the sandbox's clock: S1 two days before the delta night, the quiet night one.
+    quiet_night, delta_night = AS_OF + timedelta(1), AS_OF + timedelta(2)
+    last = delta_night if with_s3 else AS_OF
     run.sandbox.reset()
+    run.night_of(AS_OF, last)
     floor = run.floor(f"S1 floor {tag}", "first", c_file, i_file)
     nights: dict[str, Any] = {}
     if with_s3:
@@ -173,14 +187,19 @@ def s1(run: Run, customers: int, invoices: int, with_s3: bool) -> dict[str, Any]
             changed_fraction=0.01,
             new_fraction=0.01,
         )
+        run.night_of(quiet_night, last)
         nights["quiet_floor"] = run.floor(f"S3 quiet floor {tag}", "quiet", c_file, i_file)
+        run.night_of(delta_night, last)
         nights["delta_floor"] = run.floor(f"S3 delta floor {tag}", "delta", c_next, i_next)
     run.sandbox.reset()
+    run.night_of(AS_OF, last)
     work = run.work / f"s1-{tag}"
     cycle = run.cycle(f"S1 cycle {tag}", c_file, i_file, work, AS_OF)
     if with_s3:
-        nights["quiet_cycle"] = run.cycle(f"S3 quiet cycle {tag}", c_file, i_file, work, AS_OF + timedelta(1))
-        nights["delta_cycle"] = run.cycle(f"S3 delta cycle {tag}", c_next, i_next, work, AS_OF + timedelta(2))
+        run.night_of(quiet_night, last)
+        nights["quiet_cycle"] = run.cycle(f"S3 quiet cycle {tag}", c_file, i_file, work, quiet_night)
+        run.night_of(delta_night, last)
+        nights["delta_cycle"] = run.cycle(f"S3 delta cycle {tag}", c_next, i_next, work, delta_night)
     compared = _compare(cycle, floor)
     result = {
         "customers": customers,

@@ -10,22 +10,27 @@
 - ``POST /_sandbox/sellers``: serve one more seller (``{"seller_id": ..., "client_id": ...,
   "client_secret": ..., "username": ..., "password": ...}``; credentials left out are derived from the
   id, ``SellerAccount.derived``); answers the account. ``/_sandbox/reset`` forgets these;
-- ``POST /_sandbox/reset``: wipe data, tokens, lock-outs, counters and runtime faults; keep the config;
+- ``POST /_sandbox/reset``: wipe data, tokens, lock-outs, counters and runtime faults, put the clock
+  back; keep the config;
 - ``POST /_sandbox/unlock``: lift every login lock-out;
 - ``GET|POST /_sandbox/faults``: read or change the fault settings (``FaultConfig`` member names);
   ``{"expire_tokens": true}`` expires every token now;
+- ``GET|POST /_sandbox/clock``: read or move the clock the sandbox stamps its records with
+  (``{"offset_seconds": -86400}``: a day behind the machine; ``SandboxClock``);
 - ``GET /_sandbox/files/{name}``: a bulk result file (CSV, or XLSX when the profile says so).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from enkash_ar.contract import ErrorType
+from sandbox.backend.store import CLOCK, utc_now_iso
 from sandbox.config import SellerAccount
 from sandbox.errors import ApiError, SubError, validation_error
 from sandbox.state import SandboxState
@@ -90,6 +95,27 @@ def reset(request: Request) -> dict[str, str]:
     """Back to an empty sandbox with the start-up faults."""
     _state(request).reset()
     return {"status": "reset"}
+
+
+def _clock() -> dict[str, Any]:
+    return {"offset_seconds": CLOCK.offset.total_seconds(), "now": utc_now_iso()}
+
+
+@router.get("/clock")
+def get_clock() -> dict[str, Any]:
+    """How far the sandbox's clock is from the machine's, and its time now."""
+    return _clock()
+
+
+@router.post("/clock")
+async def set_clock(request: Request) -> dict[str, Any]:
+    """Move the sandbox's clock to ``offset_seconds`` from the machine's (negative: behind it)."""
+    body = await _json_object(request)
+    offset = body.get("offset_seconds")
+    if isinstance(offset, bool) or not isinstance(offset, int | float) or set(body) != {"offset_seconds"}:
+        raise validation_error([SubError("offset_seconds", offset, "must be the only member, a number")])
+    CLOCK.offset = timedelta(seconds=offset)
+    return _clock()
 
 
 @router.post("/unlock")

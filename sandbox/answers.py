@@ -31,7 +31,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 from enkash_ar.contract import TIMESTAMP_FORMAT, ReceivableStatus
@@ -40,7 +39,7 @@ from sandbox.backend.bulk_ingest import BulkOutcome
 from sandbox.backend.invoice_table import InvoiceRecord
 from sandbox.backend.invoices import BulkActionResult
 from sandbox.backend.search import Page
-from sandbox.backend.store import INVOICE_FIELDS
+from sandbox.backend.store import CLOCK, INVOICE_FIELDS
 from sandbox.errors import ApiError
 
 REQUEST_ID_HEADER: Final = "X-Request-Id"
@@ -64,7 +63,7 @@ def new_request_id() -> str:
 
 def now_timestamp() -> str:
     """The current time in the error ``timestamp`` format (UTC)."""
-    return datetime.now(UTC).strftime(TIMESTAMP_FORMAT)
+    return CLOCK.now().strftime(TIMESTAMP_FORMAT)
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from datetime import timedelta
 
 from sandbox.answers import Answers
 from sandbox.auth import TokenBook
 from sandbox.backend import ArBackend
-from sandbox.backend.store import Store
+from sandbox.backend.store import CLOCK, Store
 from sandbox.config import SandboxConfig
 from sandbox.faults import FaultInjector
 
@@ -47,8 +48,10 @@ class SandboxState:
             return dict(self.request_counts)
 
     def reset(self) -> None:
-        """Wipe data, tokens, lock-outs, counters and runtime faults; keep the configuration."""
+        """Wipe data, tokens, lock-outs, counters and runtime faults, and set the clock back to the
+        machine's; keep the configuration."""
         self.backend.reset()
+        CLOCK.offset = timedelta(0)
         self.tokens.reset()
         self.faults.configure(self.config.initial_faults(), clear_counts=True)
         with self._lock:

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Final
 
 from enkash_ar.contract import ReceivableStatus
 from sandbox.backend.checks import MISSING, Checker
-from sandbox.backend.store import Store, utc_now_iso
+from sandbox.backend.store import CLOCK, Store, utc_now_iso
 from sandbox.errors import SubError, not_found, validation_error
 
 PAYMENT_LINK: Final = "PAYMENT_LINK"
@@ -257,7 +257,7 @@ class PaymentBackend:
         start = checker.date("start")
         seller = checker.string("sellerId")
         checker.done()
-        first = date.fromisoformat(start) if start is not MISSING else datetime.now(UTC).date()
+        first = date.fromisoformat(start) if start is not MISSING else CLOCK.now().date()
         # One generator per (seed, first day): a second simulated week with the same seed differs.
         rng = random.Random(f"{seed}:{first.isoformat()}")
         where = " AND dispatched = 1 AND receivable_status IN (?, ?) AND balance_amount > 0"

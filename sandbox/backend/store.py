@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
 Kind = Literal["str", "num", "bool", "int"]
@@ -99,9 +99,29 @@ CREATE TABLE IF NOT EXISTS result_files (name TEXT PRIMARY KEY, content BLOB NOT
 _ID_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
+class SandboxClock:
+    """The time the sandbox stamps on what it records: the machine's, moved by ``offset``.
+
+    createdOn, modifiedOn, dispatchedOn, payment and status dates, and the time in error answers read it;
+    tokens and lock-outs keep the machine's time. ``POST /_sandbox/clock`` moves it, so that nights run
+    minutes apart (a benchmark's, a test's) look to the next night as they would in the field, a day
+    apart. One clock per process, as there is one sandbox per process; ``/_sandbox/reset`` puts it back.
+    """
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """The sandbox's now, in UTC."""
+        return datetime.now(UTC) + self.offset
+
+
+CLOCK: Final = SandboxClock()
+
+
 def utc_now_iso() -> str:
-    """Now as ISO date-time with milliseconds in UTC (sorts as text)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """The sandbox's now (``CLOCK``) as ISO date-time with milliseconds in UTC (sorts as text)."""
+    return CLOCK.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _base36(number: int, width: int) -> str:
