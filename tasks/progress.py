@@ -20,6 +20,7 @@ from uuid import UUID
 from prefect.artifacts import create_progress_artifact
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import ArtifactUpdate
+from prefect.context import SyncClientContext
 from prefect.logging import get_logger
 from prefect.runtime import flow_run
 
@@ -70,8 +71,9 @@ class _Artifact:
         self.id: UUID | None = None
         self.broken = not flow_run.get_id()
         # One API client for the stage's updates: Prefect's update_progress_artifact builds a new one,
-        # with a new TLS context (~50 ms of CPU), for every call. Entered and left as Prefect's own
-        # clients are (a client the run's context shares is only borrowed).
+        # with a new TLS context (~50 ms of CPU), for every call. The client the stage shares
+        # (flows.prepare.holding_seller) is borrowed, never entered: the seller lock's renewer thread
+        # enters it, and two threads must not count its users at once. Without one, a client of our own.
         self._clients = ExitStack()
         self._client: SyncPrefectClient | None = None
 
@@ -92,7 +94,12 @@ class _Artifact:
                 self.id = cast(UUID, created)
             else:
                 if self._client is None:
-                    self._client = self._clients.enter_context(get_client(sync_client=True))
+                    shared = SyncClientContext.get()
+                    self._client = (
+                        shared.client
+                        if shared is not None
+                        else self._clients.enter_context(get_client(sync_client=True))
+                    )
                 update = ArtifactUpdate(data=percent(done, self.planned), description=self._description(done))
                 self._client.update_artifact(artifact_id=self.id, artifact=update)
         except Exception as exc:  # a view only: the stage's own work must not fail over it
