@@ -20,7 +20,7 @@ the authority on what was sent, and every write still reconciles against EnKash 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
@@ -31,7 +31,7 @@ from ar_sync.planner import planning_customers
 from ar_sync.results import RowOutcome
 from enkash_ar.contract import ReceivableStatus
 from enkash_ar.frames import INVOICE_SCHEMA
-from enkash_ar.models import Customer, CustomerKeyContact
+from enkash_ar.models import Customer, CustomerKeyContact, CustomerReminder
 
 #: The contact columns of the customer bulk templates (``planner.KEY_CONTACT_FIELD_MAP``).
 _CONTACT_PREFIX = "customerKeyContacts."
@@ -121,6 +121,22 @@ def with_created_customers(picture: NightPicture, results: pl.DataFrame, rows: p
         return picture
     unread = picture.reminders_unread | {str(c.customer_id) for c in new}
     return replace(picture, customers=(*picture.customers, *new), reminders_unread=unread)
+
+
+def with_reminders_read(
+    picture: NightPicture, reminders: Mapping[str, Sequence[CustomerReminder]]
+) -> NightPicture:
+    """The picture with the reminders of the customers in ``reminders`` as EnKash answered them (each
+    customer's whole list), those customers no longer in ``reminders_unread``."""
+    if picture.customers is None or not reminders:
+        return picture
+    customers = tuple(
+        c.model_copy(update={"customer_reminders": list(reminders[str(c.customer_id)])})
+        if str(c.customer_id) in reminders
+        else c
+        for c in picture.customers
+    )
+    return replace(picture, customers=customers, reminders_unread=picture.reminders_unread - set(reminders))
 
 
 def with_customers_read(picture: NightPicture, customers: Sequence[Customer]) -> NightPicture:

@@ -41,9 +41,10 @@ async def setup_reminders(
     block, ledger = options.credentials_block, options.ledger_path
     schedule = options.reminder_schedule
     async with holding_seller(options):
-        # The customers' reminders as the night's picture holds them (read again if the night created
-        # customers); only a customer an earlier attempt may have written is read again on its own before
-        # anything is sent (ar_sync.reminder_policy).
+        # The customers' reminders as the night's picture holds them; those of customers the night
+        # created are read first (one by one when they are few, else every customer again:
+        # tasks.night_picture). Only a customer an earlier attempt may have written is read again on its
+        # own before anything is sent (ar_sync.reminder_policy).
         customers = current_picture(block, ledger, customers=True, reminders=True).customers or ()
         active = [c for c in customers if (c.status or "ACTIVE") == "ACTIVE" and c.customer_id]
         on: list[Customer] = []

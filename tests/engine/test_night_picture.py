@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
+import pytest
 
+import tasks.night_picture
 from ar_sync import night_picture
 from ar_sync.night_picture import NightPicture
 from ar_sync.planner import customer_bulk_rows, customer_id_map, plan_customers
 from ar_sync.results import RowOutcome, Stage, empty_results, result_rows
+from enkash_ar.errors import NotFoundError, ServerError, UnexpectedResponseError
+from enkash_ar.models import CustomerReminder
 from tests.engine.pictures import customer, customer_line, export, invoice, invoices
 
 NOW = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
@@ -214,3 +221,64 @@ def test_patched_invoices_take_enkash_answer_and_need_no_read_unless_the_answer_
     # An answer for an invoice the picture does not hold adds nothing.
     stray = night_picture.with_answered_invoices(after, invoices(invoice("I9", "INV-9", "KC1")))
     assert stray.invoices is not None and stray.invoices.height == 3
+
+
+def test_reminders_read_one_by_one_replace_only_those_customers_and_mark_them_read() -> None:
+    held = customer("KC1", "C1", customerReminders=[{"customerReminderId": "R1", "dueDateDifference": 0}])
+    picture = NightPicture(customers=(held, customer("KC2", "C2"), customer("KC3", "C3")))
+    picture = replace(picture, reminders_unread=frozenset({"KC2", "KC3"}))
+    schedule = [CustomerReminder.model_validate({"customerReminderId": "R9", "dueDateDifference": -3})]
+
+    after = night_picture.with_reminders_read(picture, {"KC2": schedule})
+
+    by_id = {c.customer_id: c for c in after.customers or ()}
+    assert [r.customer_reminder_id for r in by_id["KC2"].customer_reminders] == ["R9"]
+    assert [r.customer_reminder_id for r in by_id["KC1"].customer_reminders] == ["R1"]
+    assert "customer_reminders" not in by_id["KC3"].model_fields_set  # still EnKash's to tell
+    assert after.reminders_unread == {"KC3"}
+    # A customer EnKash gave no schedule is read as having none: no longer unread.
+    assert night_picture.with_reminders_read(after, {"KC3": []}).reminders_unread == frozenset()
+
+
+class _Reminders:
+    """A client whose getCustomerReminders fails with ``error`` (None: answers one schedule each)."""
+
+    def __init__(self, error: Exception | None) -> None:
+        self.error, self.asked = error, 0
+
+    def get_customer_reminders(self, customer_id: str) -> list[CustomerReminder]:
+        self.asked += 1
+        if self.error is not None:
+            raise self.error
+        return [CustomerReminder.model_validate({"customerReminderId": f"R-{customer_id}"})]
+
+
+def _read_with(client: _Reminders, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setattr(tasks.night_picture, "enkash_client", lambda block, ledger: client)
+    return tasks.night_picture.read_customer_reminders.fn(["KC2", "KC3"], None, None)
+
+
+def test_reminder_reads_that_the_api_does_not_answer_as_guessed_fall_back_and_outages_raise(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    answered = _read_with(_Reminders(None), monkeypatch)
+    assert {k: [r.customer_reminder_id for r in v] for k, v in answered.items()} == {
+        "KC2": ["R-KC2"],
+        "KC3": ["R-KC3"],
+    }
+    # The guessed route is not EnKash's (404), or its answer is not the guessed shape: read every
+    # customer again instead (None), and say so.
+    missing = NotFoundError(operation="getCustomerReminders", status_code=404)
+    with caplog.at_level(logging.WARNING):
+        assert _read_with(_Reminders(missing), monkeypatch) is None
+    assert "reading every customer again instead" in caplog.text
+    assert (
+        _read_with(
+            _Reminders(UnexpectedResponseError("not a list", operation="getCustomerReminders")), monkeypatch
+        )
+        is None
+    )
+    # An outage is not a contract question: it is raised (the task's retries, then the stage, fail).
+    down = ServerError(operation="getCustomerReminders", status_code=500)
+    with pytest.raises(ServerError):
+        _read_with(_Reminders(down), monkeypatch)

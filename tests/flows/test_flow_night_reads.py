@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from prefect.client.orchestration import get_client
 
 from enkash_ar.client import EnkashClient
@@ -20,6 +21,7 @@ from enkash_ar.settings import EnkashSettings
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from sandbox.routes import WRITE_OPERATIONS
+from sandbox.sample_data import mutate_erp_files
 from tasks.connection import close_all
 from tasks.host_limit import host_limit_name
 
@@ -87,3 +89,31 @@ def test_a_night_reads_enkash_once_and_a_quiet_night_writes_and_reads_nothing_mo
 async def _host_limit(name: str) -> Any:
     async with get_client() as client:
         return await client.read_global_concurrency_limit_by_name(name)
+
+
+def test_a_night_that_creates_a_few_customers_reads_their_reminders_not_every_customer(
+    enkash_env: Any, sandbox_state: Any, as_of: date, erp_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    options = CycleOptions(out_dir=str(tmp_path / "out"), ledger_path=str(tmp_path / "ledger.sqlite3"))
+
+    def counts() -> dict[str, int]:
+        return dict(sandbox_state(summary=True)["request_counts"])
+
+    _night(*erp_files, options, as_of, counts)
+    next_customers, next_invoices = mutate_erp_files(
+        *erp_files, tmp_path / "next", as_of=as_of, changed_fraction=0.0, new_fraction=0.1
+    )
+    known = set(pl.read_csv(erp_files[0], infer_schema=False)["customer_ref"])
+    added = set(pl.read_csv(next_customers, infer_schema=False)["customer_ref"]) - known
+    assert 0 < len(added) <= 10  # fewer than a page's worth of reads (tasks.night_picture)
+
+    second = _night(next_customers, next_invoices, options, as_of, counts)
+    full = _one_full_read(counts)
+
+    # Customers read once for the picture; the new ones' reminders read one by one, then set.
+    assert second["searchCustomer"] == full["searchCustomer"]
+    assert second["getCustomerReminders"] == len(added)
+    assert second["createCustomerReminder"] == len(added) * len(options.reminder_schedule)
+    held = {c["uniqueRefNo"]: c["customerId"] for c in sandbox_state()["customers"]}
+    reminders = {r["customerId"] for r in sandbox_state()["reminders"] if not r.get("deleted")}
+    assert {held[ref] for ref in added} <= reminders
