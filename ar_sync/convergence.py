@@ -36,6 +36,7 @@ from enkash_ar.contract import OPEN_RECEIVABLE_STATUSES, ReceivableStatus
 #: Receivable statuses in which an undispatched copy may be deleted.
 _DELETABLE_STATUSES: Final = tuple(s.value for s in OPEN_RECEIVABLE_STATUSES)
 _KEY: Final = "__twin_key"
+_ROW: Final = "__twin_row"
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,26 @@ def _keeper_order() -> list[pl.Expr]:
 
 @dataclass(frozen=True)
 class _Split:
+    """A frame's split, as row positions in it (a few bytes a row), not as copies of its rows."""
+
     frame: weakref.ref[pl.DataFrame]
-    twins: InvoiceTwins
+    keeper_rows: pl.Series
+    delete_rows: pl.Series
+    to_report: pl.DataFrame
+
+    def twins(self, invoices: pl.DataFrame) -> InvoiceTwins:
+        return InvoiceTwins(
+            keepers=invoices[self.keeper_rows],
+            to_delete=invoices[self.delete_rows],
+            to_report=self.to_report,
+        )
 
 
 #: The last frame split, and its split: the stages of a night ask again about the picture's same frame
 #: (replaced, never changed in place, when the night's writes change it). Held only while that frame
-#: lives, and let go before another frame is split: a cache must not add a split to the night's peak.
+#: lives, let go before another frame is split, and kept as row positions: the sort is what costs, and
+#: a cache of the split rows themselves would hold a second copy of every invoice all night (+650 MiB
+#: of peak at a million invoices).
 _last: _Split | None = None
 
 
@@ -89,16 +103,18 @@ def invoice_twins(invoices: pl.DataFrame) -> InvoiceTwins:
     """
     global _last
     if (last := _last) is not None and last.frame() is invoices:
-        return last.twins
+        return last.twins(invoices)
     _last = last = None
-    split = _Split(weakref.ref(invoices), _split_twins(invoices))
+    split = _split_twins(invoices)
     weakref.finalize(invoices, _forget, weakref.ref(split))  # holds neither the split nor the frame
     _last = split
-    return split.twins
+    return split.twins(invoices)
 
 
-def _split_twins(invoices: pl.DataFrame) -> InvoiceTwins:
-    live = invoices.filter(pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value)
+def _split_twins(invoices: pl.DataFrame) -> _Split:
+    live = invoices.with_row_index(_ROW).filter(
+        pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value
+    )
     ranked = (
         live.with_columns(normalise_key_expr(pl.col("externalId")).alias(_KEY))
         .sort(_keeper_order(), nulls_last=True)
@@ -129,8 +145,11 @@ def _split_twins(invoices: pl.DataFrame) -> InvoiceTwins:
         .join(keeper_ids, on=_KEY, how="left")
         .select("externalId", "invoiceId", "keeperId", "customerId", why.alias("reason"))
     )
-    return InvoiceTwins(
-        keepers=keepers.drop(_KEY), to_delete=extra.filter(deletable).drop(_KEY), to_report=to_report
+    return _Split(
+        weakref.ref(invoices),
+        keeper_rows=keepers.get_column(_ROW),
+        delete_rows=extra.filter(deletable).get_column(_ROW),
+        to_report=to_report,
     )
 
 

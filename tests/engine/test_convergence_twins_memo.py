@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, datetime
 
 import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
 
+import ar_sync.convergence as convergence
 from ar_sync.convergence import invoice_twins
 from enkash_ar.frames import INVOICE_SCHEMA
 
@@ -30,27 +35,48 @@ def _invoices(*rows: tuple[str, str, bool]) -> pl.DataFrame:
     ).with_columns(totalReceived=pl.lit(0.0), customerId=pl.lit("KC1"))
 
 
-def test_the_same_frame_is_split_once_and_a_changed_picture_is_split_again() -> None:
+def test_the_same_frame_is_split_once_and_a_changed_picture_is_split_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    splits: list[int] = []
+    split = convergence._split_twins
+
+    def counted(frame: pl.DataFrame) -> convergence._Split:
+        splits.append(frame.height)
+        return split(frame)
+
+    monkeypatch.setattr(convergence, "_split_twins", counted)
     picture = _invoices(("IN1", "INV-1", True), ("IN2", "INV-1", False), ("IN3", "INV-2", False))
 
     first = invoice_twins(picture)
-    assert invoice_twins(picture) is first
+    again = invoice_twins(picture)
+    assert splits == [3]
+    for name in ("keepers", "to_delete", "to_report"):
+        assert_frame_equal(getattr(again, name), getattr(first, name))
     assert first.keepers["invoiceId"].to_list() == ["IN1", "IN3"]
+    assert first.keepers.columns == picture.columns  # the picture's own columns, no helper left over
     assert first.to_delete["invoiceId"].to_list() == ["IN2"]
 
     # The night's writes replace the frame (here: the copy was deleted): a new frame, a new split.
     after = picture.filter(pl.col("invoiceId") != "IN2")
     second = invoice_twins(after)
-    assert second is not first
+    assert splits == [3, 2]
     assert second.to_delete.is_empty()
     assert invoice_twins(picture).to_delete["invoiceId"].to_list() == ["IN2"]
 
 
+def test_the_cached_split_holds_row_positions_not_a_copy_of_the_rows() -> None:
+    picture = _invoices(*((f"IN{n}", f"INV-{n % 50}", n < 50) for n in range(1000)))
+
+    twins = invoice_twins(picture)
+
+    held = convergence._last
+    assert held is not None and held.frame() is picture
+    assert held.keeper_rows.dtype == pl.UInt32 and held.keeper_rows.len() == twins.keepers.height == 50
+    assert held.delete_rows.len() == twins.to_delete.height == 950
+
+
 def test_the_split_is_let_go_with_its_frame() -> None:
-    import gc
-
-    import ar_sync.convergence as convergence
-
     picture = _invoices(("IN1", "INV-1", True), ("IN2", "INV-1", False))
     invoice_twins(picture)
     assert convergence._last is not None
@@ -62,11 +88,9 @@ def test_the_split_is_let_go_with_its_frame() -> None:
 
 
 def test_a_new_frame_lets_the_last_split_go_while_the_old_frame_lives() -> None:
-    import gc
-    import weakref
-
     old = _invoices(("IN1", "INV-1", True), ("IN2", "INV-1", False))
-    first = weakref.ref(invoice_twins(old))
+    invoice_twins(old)
+    first = weakref.ref(convergence._last)
     invoice_twins(_invoices(("IN3", "INV-3", False)))
     gc.collect()
 
