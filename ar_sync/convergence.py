@@ -104,7 +104,7 @@ def invoice_twins(invoices: pl.DataFrame) -> InvoiceTwins:
     global _last
     if (last := _last) is not None and last.frame() is invoices:
         return last.twins(invoices)
-    _last = last = None
+    _last = None  # let the old split go before the new one is made
     split = _split_twins(invoices)
     weakref.finalize(invoices, _forget, weakref.ref(split))  # holds neither the split nor the frame
     _last = split

@@ -47,7 +47,7 @@ async def holding_seller(options: CycleOptions) -> AsyncIterator[str]:
 
     The task runs of the block share one Prefect API client. Without one in context, Prefect builds a
     client, with a TLS context of its own, for every synchronous task run and artifact call: tens of
-    milliseconds of CPU each, a third of a small night's CPU.
+    milliseconds of CPU each, a fifth of a small night's CPU.
     """
     check_local_files(options.out_dir, options.ledger_path)
     seller_id = connection(options.credentials_block).seller_id

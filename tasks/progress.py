@@ -72,8 +72,8 @@ class _Artifact:
         self.broken = not flow_run.get_id()
         # One API client for the stage's updates: Prefect's update_progress_artifact builds a new one,
         # with a new TLS context (~50 ms of CPU), for every call. The client the stage shares
-        # (flows.prepare.holding_seller) is borrowed, never entered: the seller lock's renewer thread
-        # enters it, and two threads must not count its users at once. Without one, a client of our own.
+        # (flows.prepare.holding_seller) is borrowed, not entered: opening and closing it is the
+        # stage's. Without one, a client of our own, entered here and left in close().
         self._clients = ExitStack()
         self._client: SyncPrefectClient | None = None
 

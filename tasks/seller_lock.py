@@ -274,7 +274,11 @@ class _LeaseRenewer(ContextThread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        with get_client(sync_client=True) as client:
+        # A client of its own, not the one the stage shares (flows.prepare.holding_seller): this
+        # thread may outlive the stage by its stop timeout, and must not enter and leave the stage's
+        # client from a second thread. Prefect returns the context's client only for equal
+        # httpx_settings, so ``{}`` (no change to the defaults) gives a new one.
+        with get_client(sync_client=True, httpx_settings={}) as client:
             while not self._stop_event.wait(PREFECT_LEASE_SECONDS / 4):
                 try:
                     client.renew_concurrency_lease(self.lease_id, PREFECT_LEASE_SECONDS)

@@ -35,7 +35,9 @@ async def a_stage(options: CycleOptions) -> tuple[set[int], int, bool]:
         # A stage's progress artifact borrows the same client and must leave it open.
         for _ in tracked([[1], [2]], 2, "shared_client_check"):
             pass
-        still_open = not get_client(sync_client=True)._closed
+        client = get_client(sync_client=True)
+        # Open, and entered once: by the stage alone (the lock's renewer thread has a client of its own).
+        still_open = not client._closed and client._context_stack == 1
     return {shared, *in_threads}, shared, still_open
 
 

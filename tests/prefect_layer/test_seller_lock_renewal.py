@@ -33,7 +33,7 @@ class RecordingClient:
 
 def test_renewals_go_on_while_the_calling_thread_is_blocked(monkeypatch: pytest.MonkeyPatch) -> None:
     client = RecordingClient()
-    monkeypatch.setattr(seller_lock, "get_client", lambda sync_client: client)
+    monkeypatch.setattr(seller_lock, "get_client", lambda sync_client, **settings: client)
     monkeypatch.setattr(seller_lock, "PREFECT_LEASE_SECONDS", 0.2)
     renewer = seller_lock._LeaseRenewer("CEKSANDBX1", uuid4())
     renewer.start()
