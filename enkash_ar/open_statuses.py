@@ -22,7 +22,7 @@ _OPEN = [s.value for s in OPEN_RECEIVABLE_STATUSES]
 
 
 def check_open_statuses(
-    invoices: pl.DataFrame, open_external_ids: Collection[str], profile: ContractProfile
+    invoices: pl.DataFrame, open_external_ids: Collection[str] | pl.Series, profile: ContractProfile
 ) -> None:
     """Raise when EnKash holds invoices that must be open and reads none of them as open.
 
@@ -41,7 +41,10 @@ def check_open_statuses(
         >>> frame = pl.DataFrame({"externalId": ["INV-1"], "receivableStatus": ["UNPAID"]})
         >>> check_open_statuses(frame, ["INV-1"], ContractProfile())  # passes: INV-1 reads as open
     """
-    held = invoices.filter(pl.col("externalId").is_in(list(open_external_ids)))
+    wanted = open_external_ids
+    if not isinstance(wanted, pl.Series):
+        wanted = pl.Series(list(wanted), dtype=pl.String)
+    held = invoices.filter(pl.col("externalId").is_in(wanted.cast(pl.String).implode()))
     if held.is_empty() or held.filter(pl.col("receivableStatus").is_in(_OPEN)).height:
         return
     seen = held.group_by("receivableStatus").len().sort(["len", "receivableStatus"], descending=[True, False])

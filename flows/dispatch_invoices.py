@@ -69,9 +69,8 @@ async def dispatch_invoices(
         # nothing and report nothing owed.
         undispatched = picture.filter(~pl.col("dispatched").fill_null(False)).get_column("externalId")
         erp_numbers = invoices.valid.get_column("invoice_number")
-        check_open_statuses(
-            picture, undispatched.filter(undispatched.is_in(erp_numbers.implode())).to_list(), block, ledger
-        )
+        must_be_open = undispatched.filter(undispatched.is_in(erp_numbers.implode()))
+        check_open_statuses(picture, must_be_open, block, ledger)
         deleted, dispatched = [empty_results()], [empty_results()]
         if not options.dry_run:
             if not twins.to_delete.is_empty():

@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import polars as pl
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.utilities.collections import visit_collection
 
 from tasks.parameters import unwalked
 
@@ -40,3 +42,12 @@ def test_an_unwalked_parameter_reaches_the_task_as_itself_without_being_visited(
     # The same call without it: Prefect goes through the mapping (which is what unwalked spares).
     walks, _ = _call(wrap=False)
     assert walks > 0
+
+
+def test_prefect_does_not_walk_a_series_which_is_why_key_lists_go_to_tasks_as_one() -> None:
+    # check-open-statuses took its 100,000 externalIds as a list: ~2 s of CPU walking them per night.
+    visits: list[object] = []
+    visit_collection(pl.Series([f"ERP-{i}" for i in range(1000)]), visits.append, return_data=False)
+    assert len(visits) == 1
+    visit_collection([f"ERP-{i}" for i in range(1000)], visits.append, return_data=False)
+    assert len(visits) > 1000
