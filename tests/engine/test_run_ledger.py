@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from ar_sync import run_ledger
 from ar_sync.results import RESULT_SCHEMA, Origin, RowOutcome, Stage, result_rows
 from ar_sync.run_ledger import MAX_REFUSED_PER_SELLER, NightRecordPrunedError, Outcome, RunLedger
 
@@ -50,6 +51,26 @@ def test_what_the_night_sent_stays_sent_over_later_attempts(ledger: RunLedger) -
     }
     assert rows(ledger, "2026-11-25") == {"C": ("success", "sent")}
     assert ledger.night_results(SELLER, "2026-01-01").is_empty()
+
+
+def test_a_night_read_a_page_at_a_time_is_the_same_night(
+    ledger: RunLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = [f"INV-{i:03d}" for i in range(7)]
+    ledger.record_results(
+        SELLER,
+        NIGHT,
+        result_rows(Stage.INVOICES_UPLOAD, keys, outcome=RowOutcome.SUCCESS, origin=Origin.SENT),
+    )
+    ledger.record_results(
+        SELLER, NIGHT, result_rows(Stage.INVOICES_DISPATCH, keys[:2], outcome=RowOutcome.FAILURE)
+    )
+    whole = ledger.night_results(SELLER, NIGHT)
+    monkeypatch.setattr(run_ledger, "READ_PAGE_ROWS", 2)  # 9 rows: five pages, the last of one row
+    paged = ledger.night_results(SELLER, NIGHT)
+    assert paged.height == 9
+    assert paged.equals(whole)
+    assert paged.schema == RESULT_SCHEMA
 
 
 def test_seen_is_what_an_earlier_batch_of_this_seller_and_stage_may_have_written(ledger: RunLedger) -> None:
