@@ -86,6 +86,22 @@ def test_seen_is_what_an_earlier_batch_of_this_seller_and_stage_may_have_written
     assert ledger.seen(SELLER, Stage.INVOICES_UPLOAD, []) == {}
 
 
+def test_keys_of_any_text_are_kept_as_written_and_a_key_sent_again_moves_to_its_new_batch(
+    ledger: RunLedger,
+) -> None:
+    # begin_batch passes its keys to SQLite as one JSON array: quotes, backslashes, non-ASCII and
+    # emoji must come back as the same text.
+    odd = ['it\'s "quoted"', "back\\slash", "ग्राहक-१", "INV-😀", " padded ", "A"]
+    first = ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", odd, night=NIGHT)
+    assert ledger.unresolved(SELLER, Stage.INVOICES_UPLOAD) == sorted(odd)
+    ledger.finish_batch(first, [Outcome(key, "done", f"IN-{i}", None) for i, key in enumerate(odd)])
+    assert ledger.remote_ids(SELLER, Stage.INVOICES_UPLOAD) == {key: f"IN-{i}" for i, key in enumerate(odd)}
+    again = ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["A"], night="2026-11-25")
+    assert ledger.unresolved_nights(SELLER, Stage.INVOICES_UPLOAD) == {"A": "2026-11-25"}
+    ledger.finish_batch(again, [Outcome("A", "done", "IN-A2", None)])
+    assert ledger.remote_ids(SELLER, Stage.INVOICES_UPLOAD)["A"] == "IN-A2"
+
+
 def test_batches_know_their_night(ledger: RunLedger) -> None:
     ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["A", "B"], night=NIGHT)
     done = ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["C"], night="2026-11-23")
