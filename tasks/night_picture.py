@@ -9,12 +9,12 @@ only, never as a flow parameter or a Prefect result: it holds customers' names a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, TypeVar
 
 import polars as pl
 from prefect import task
@@ -22,6 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_logger
 
 from ar_sync import night_picture
+from ar_sync.context_threads import ContextThreadPoolExecutor
 from ar_sync.night_picture import NightPicture
 from enkash_ar.contract import TIMESTAMP_FORMAT
 from enkash_ar.errors import BadRequestError, NotFoundError, UnexpectedResponseError
@@ -32,16 +33,24 @@ from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
 from tasks.retry_policy import retry_transient
 
 logger = get_logger("enkash_ar.night_picture")
+T = TypeVar("T")
 
 #: EnKash's clock and this one need not agree: "dispatched since the read" starts this much earlier.
 REFRESH_MARGIN: Final = timedelta(hours=1)
 
+#: Reads of one record each (getCustomerReminders, getInvoice) in flight at once: as many as the reminder
+#: stage's writes (``ar_sync.reminder_policy.REMINDER_WORKERS``), well within the client's connection pool.
+READS_IN_FLIGHT: Final = 8
 #: The customers a night created have reminders only EnKash knows (it may give a new customer a
-#: default schedule). Up to this many of them per page of a full customer read, the reminder stage reads
-#: theirs one by one (getCustomerReminders: a few records each) instead of every customer again (a page
-#: carries hundreds of customers, with contacts and reminders). On the sandbox one reminders read costs
-#: about 1/250 of a 10,000-customer read; ten per page leaves room for a real network's round trips.
-REMINDER_READS_PER_PAGE: Final = 10
+#: default schedule). The reminder stage reads theirs one by one (getCustomerReminders: a few records
+#: each, ``READS_IN_FLIGHT`` at a time) instead of every customer again (a page carries thousands of
+#: customers, with contacts and reminders) when they are few on both counts: at most this many per page
+#: of a full read, and at most one in ``REMINDER_READS_SHARE`` of the customers held. On the sandbox one
+#: reminders read costs about 1/250 of a 10,000-customer read: a page of 5,000 costs what ~125 such
+#: reads do, and a customer in a page ~1/40 of one. 40 per page (five round trips at 8 in flight)
+#: leaves room for a real network's latency; a first night, whose customers are all new, reads them all.
+REMINDER_READS_PER_PAGE: Final = 40
+REMINDER_READS_SHARE: Final = 10
 
 
 @dataclass
@@ -76,8 +85,8 @@ def current_picture(
     """The night's picture with ``customers`` and / or ``invoices`` read (once per night when shared).
 
     With ``reminders``, the reminders of the customers the night created are read (they are EnKash's
-    to decide): one by one when they are few (``REMINDER_READS_PER_PAGE``), else by reading every
-    customer again.
+    to decide): one by one when they are few (``REMINDER_READS_PER_PAGE``, ``REMINDER_READS_SHARE``),
+    else by reading every customer again.
 
     Invoices are read again where the night's own writes made them uncertain
     (``night_picture.needs_invoice_refresh``): the undispatched ones with one search, patched
@@ -133,7 +142,8 @@ def _few_unread(picture: NightPicture, credentials_block: str | None, ledger_pat
     if not unread:
         return False
     page = enkash_client(credentials_block, ledger_path).profile.page_size("searchCustomer")
-    return unread <= REMINDER_READS_PER_PAGE * max(1, -(-held // page))
+    pages = max(1, -(-held // page))
+    return unread <= REMINDER_READS_PER_PAGE * pages and unread * REMINDER_READS_SHARE <= held
 
 
 @task(name="read-customer-reminders", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)
@@ -150,7 +160,7 @@ def read_customer_reminders(
     """
     client = enkash_client(credentials_block, ledger_path)
     try:
-        return {customer_id: client.get_customer_reminders(customer_id) for customer_id in customer_ids}
+        return dict(zip(customer_ids, each(customer_ids, client.get_customer_reminders), strict=True))
     except (BadRequestError, NotFoundError, UnexpectedResponseError) as exc:
         logger.warning(
             "Reading the reminders of the %d customers this night created, one by one, failed (%s); "
@@ -181,4 +191,24 @@ def reread_invoices(
     if not invoice_ids:
         return pl.DataFrame(schema=INVOICE_SCHEMA)
     client = enkash_client(credentials_block, ledger_path)
-    return invoices_frame(client.get_invoice(invoice_id) for invoice_id in invoice_ids)
+    return invoices_frame(each(invoice_ids, client.get_invoice))
+
+
+def each(ids: Sequence[str], read: Callable[[str], T]) -> list[T]:
+    """``read(id)`` of every id, ``READS_IN_FLIGHT`` at a time, in the order of ``ids``. The first failure
+    (in that order) is raised once the reads in flight are done; the reads not yet started are not made.
+
+    Example:
+        >>> each(["a", "b"], str.upper)
+        ['A', 'B']
+    """
+    if len(ids) <= 1:
+        return [read(one) for one in ids]
+    # The pool carries the task run's context into its threads: the client's log lines stay in the run.
+    with ContextThreadPoolExecutor(max_workers=min(READS_IN_FLIGHT, len(ids))) as pool:
+        futures = [pool.submit(read, one) for one in ids]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
