@@ -25,7 +25,7 @@ back into the export after its cancellation is uploaded again beside it.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import polars as pl
@@ -43,12 +43,24 @@ _ROW: Final = "__twin_row"
 class InvoiceTwins:
     """What the picture of EnKash's invoices says about externalIds held more than once."""
 
-    #: one row per invoice, the keeper of each externalId (and every invoice without one)
-    keepers: pl.DataFrame
+    #: the frame split, and the positions in it of its keepers
+    invoices: pl.DataFrame = field(repr=False)
+    keeper_rows: pl.Series = field(repr=False)
     #: undispatched, open, unpaid copies that are not their externalId's keeper: safe to delete
     to_delete: pl.DataFrame
     #: copies the cycle may not delete (dispatched, or money received): externalId, invoiceId, why
     to_report: pl.DataFrame
+
+    @property
+    def keepers(self) -> pl.DataFrame:
+        """One row per invoice, the keeper of each externalId (and every invoice without one), with
+        every column of the frame: gathered on each ask, and held only as long as the caller holds it."""
+        return self.invoices[self.keeper_rows]
+
+    def keepers_of(self, *columns: str) -> pl.DataFrame:
+        """:attr:`keepers` with only ``columns``: a copy of those, not of every column of every invoice
+        (a million-invoice picture has 34)."""
+        return self.invoices.select(columns)[self.keeper_rows]
 
 
 def _keeper_order() -> list[pl.Expr]:
@@ -71,7 +83,8 @@ class _Split:
 
     def twins(self, invoices: pl.DataFrame) -> InvoiceTwins:
         return InvoiceTwins(
-            keepers=invoices[self.keeper_rows],
+            invoices=invoices,
+            keeper_rows=self.keeper_rows,
             to_delete=invoices[self.delete_rows],
             to_report=self.to_report,
         )
@@ -111,9 +124,24 @@ def invoice_twins(invoices: pl.DataFrame) -> InvoiceTwins:
     return split.twins(invoices)
 
 
+#: The columns the split reads: it is made on these alone (a selection shares the picture's buffers),
+#: so its filter and sort copy a few columns of every invoice, not the picture's every column.
+_SPLIT_COLUMNS: Final = (
+    "invoiceId",
+    "externalId",
+    "customerId",
+    "dispatched",
+    "receivableStatus",
+    "totalReceived",
+    "createdOn",
+)
+
+
 def _split_twins(invoices: pl.DataFrame) -> _Split:
-    live = invoices.with_row_index(_ROW).filter(
-        pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value
+    live = (
+        invoices.select(_SPLIT_COLUMNS)
+        .with_row_index(_ROW)
+        .filter(pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value)
     )
     ranked = (
         live.with_columns(normalise_key_expr(pl.col("externalId")).alias(_KEY))

@@ -318,6 +318,11 @@ def _erp_keys(erp_invoices: pl.DataFrame, customer_ids: pl.DataFrame | None) -> 
     )
 
 
+#: The columns of EnKash's invoices that dispatch planning reads (:func:`invoices_to_dispatch`,
+#: :func:`already_dispatched`): ``convergence.InvoiceTwins.keepers_of`` gathers these alone.
+DISPATCH_PLAN_COLUMNS: Final = ("invoiceId", "externalId", "customerId", "dispatched", "receivableStatus")
+
+
 def invoices_to_dispatch(
     erp_invoices: pl.DataFrame, keepers: pl.DataFrame, customer_ids: pl.DataFrame | None = None
 ) -> pl.DataFrame:
@@ -331,7 +336,8 @@ def invoices_to_dispatch(
     failed) is not sent to the wrong customer.
     """
     erp = _erp_keys(erp_invoices, customer_ids)
-    picked = live_invoices(keepers).with_columns(
+    # The columns read here only: the filter and join copy these, not every column of every invoice.
+    picked = live_invoices(keepers.select(DISPATCH_PLAN_COLUMNS)).with_columns(
         normalise_key_expr(pl.col("externalId")).alias("invoice_key")
     )
     picked = picked.join(erp, on="invoice_key", how="semi" if customer_ids is None else "inner")
@@ -350,7 +356,7 @@ def already_dispatched(erp_invoices: pl.DataFrame, keepers: pl.DataFrame) -> pl.
     """ERP invoices EnKash already shows dispatched: ``externalId``, ``invoiceId``."""
     erp = _erp_keys(erp_invoices, None)
     return (
-        live_invoices(keepers)
+        live_invoices(keepers.select(DISPATCH_PLAN_COLUMNS))
         .with_columns(normalise_key_expr(pl.col("externalId")).alias("invoice_key"))
         .join(erp, on="invoice_key", how="semi")
         .filter(pl.col("dispatched").fill_null(False))

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Final
 
 import polars as pl
 
 from ar_sync.summaries import OPEN_INVOICE_SCHEMA
 from enkash_ar.contract import OPEN_RECEIVABLE_STATUSES
+
+#: The columns of EnKash's invoices that :func:`open_invoices_frame` and :func:`credit_sales` read.
+SUMMARY_INVOICE_COLUMNS: Final = (
+    "invoiceId",
+    "externalId",
+    "invoiceNumber",
+    "customerId",
+    "customerLegalName",
+    "receivableStatus",
+    "dueDate",
+    "invoiceDate",
+    "netAmount",
+    "balanceAmount",
+)
 
 
 def open_invoices_frame(enkash_invoices: pl.DataFrame, enkash_customers: pl.DataFrame) -> pl.DataFrame:

@@ -27,7 +27,7 @@ from ar_sync.output_files import (
     REJECTED_ROWS_FILE,
     SUMMARY_FILE,
 )
-from ar_sync.receivables import credit_sales, open_invoices_frame
+from ar_sync.receivables import SUMMARY_INVOICE_COLUMNS, credit_sales, open_invoices_frame
 from ar_sync.results import empty_results
 from ar_sync.run_report import read_rejected, write_run_report
 from tasks.connection import run_ledger
@@ -83,7 +83,9 @@ def publish_summary(
         empty_results() if dry_run else run_ledger(ledger_path).night_results(seller_id, night.isoformat())
     )
     twins = invoice_twins(enkash_invoices)
-    open_invoices = open_invoices_frame(twins.keepers, enkash_customers)
+    # The columns the summary reads, not every column of every invoice (the night's peak of memory).
+    keepers = twins.keepers_of(*SUMMARY_INVOICE_COLUMNS)
+    open_invoices = open_invoices_frame(keepers, enkash_customers)
     twin_ids = twins.to_report.get_column("invoiceId")
     twins_open = open_invoices_frame(
         enkash_invoices.filter(pl.col("invoiceId").is_in(twin_ids.implode())), enkash_customers
@@ -105,7 +107,7 @@ def publish_summary(
         open_invoices,
         night,
         seller_id=seller_id,
-        credit_sales=credit_sales(twins.keepers, night) if sales is None else sales,
+        credit_sales=credit_sales(keepers, night) if sales is None else sales,
         invoice_twins=twins.to_report,
         customer_twins=customer_twins(enkash_customers),
         twins_open_amount=float(twins_open["balance_amount"].sum()),

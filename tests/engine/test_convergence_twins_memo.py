@@ -12,6 +12,8 @@ from polars.testing import assert_frame_equal
 
 import ar_sync.convergence as convergence
 from ar_sync.convergence import invoice_twins
+from ar_sync.planner import DISPATCH_PLAN_COLUMNS, already_dispatched, invoices_to_dispatch
+from ar_sync.receivables import SUMMARY_INVOICE_COLUMNS, credit_sales, open_invoices_frame
 from enkash_ar.frames import INVOICE_SCHEMA
 
 
@@ -96,3 +98,56 @@ def test_a_new_frame_lets_the_last_split_go_while_the_old_frame_lives() -> None:
 
     assert first() is None, "the old split is held although its frame is still alive"
     assert old.height == 2
+
+
+def test_keepers_of_some_columns_are_the_keepers_with_those_columns_only() -> None:
+    picture = _invoices(("IN1", "INV-1", True), ("IN2", "INV-1", False), ("IN3", "INV-2", False))
+    twins = invoice_twins(picture)
+    narrow = twins.keepers_of("invoiceId", "dispatched")
+    assert_frame_equal(narrow, twins.keepers.select("invoiceId", "dispatched"))
+    assert narrow.columns == ["invoiceId", "dispatched"]
+
+
+def test_the_planners_read_only_the_columns_they_name_for_a_narrow_gather() -> None:
+    # Dispatch planning and the summary get keepers_of(their columns): a column they read and do not
+    # name would fail there, not here, so each is run on its columns alone and compared with the whole.
+    whole = (
+        pl.DataFrame(
+            [
+                {"invoiceId": "IN1", "externalId": "INV-1", "dispatched": True, "customerId": "KC1"},
+                {"invoiceId": "IN2", "externalId": "INV-2", "dispatched": False, "customerId": "KC1"},
+            ],
+            schema={n: INVOICE_SCHEMA[n] for n in ("invoiceId", "externalId", "dispatched", "customerId")},
+        )
+        .with_columns(
+            [
+                pl.lit(None, dtype).alias(n)
+                for n, dtype in INVOICE_SCHEMA.items()
+                if n not in ("invoiceId", "externalId", "dispatched", "customerId")
+            ]
+        )
+        .with_columns(
+            receivableStatus=pl.lit("UNPAID"),
+            balanceAmount=pl.lit(100.0),
+            netAmount=pl.lit(100.0),
+            invoiceDate=pl.lit(datetime(2026, 11, 20, tzinfo=UTC)),
+        )
+        .select(INVOICE_SCHEMA.names())
+    )
+    erp = pl.DataFrame({"invoice_number": ["INV-1", "INV-2"], "customer_ref": ["C1", "C1"]})
+    customers = pl.DataFrame(
+        {"customerId": ["KC1"], "uniqueRefNo": ["C1"], "legalName": ["Acme"], "customer_ref": ["C1"]}
+    )
+    ids = customers.select("customer_ref", "customerId")
+    narrow = whole.select(DISPATCH_PLAN_COLUMNS)
+    assert_frame_equal(invoices_to_dispatch(erp, narrow, ids), invoices_to_dispatch(erp, whole, ids))
+    assert invoices_to_dispatch(erp, narrow, ids)["invoiceId"].to_list() == ["IN2"]
+    assert_frame_equal(already_dispatched(erp, narrow), already_dispatched(erp, whole))
+    summary = whole.select(SUMMARY_INVOICE_COLUMNS)
+    assert_frame_equal(
+        open_invoices_frame(summary, customers).sort("invoice_number"),
+        open_invoices_frame(whole, customers).sort("invoice_number"),
+    )
+    assert open_invoices_frame(summary, customers).height == 2
+    as_of = datetime(2026, 11, 24).date()
+    assert credit_sales(summary, as_of) == credit_sales(whole, as_of) == 200.0
