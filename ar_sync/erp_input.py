@@ -293,7 +293,11 @@ def _load(
     if entity == "invoices":
         checked, more = _invoice_checks(checked, customers, ceiling)
         extra += more
-    df = collect(checked, Path(path), what)
+    # The parsed texts and values only feed the problem columns (the values live on under the canonical
+    # names): dropped in the plan, so the collected frame does not hold them. Loading 300,000 invoices
+    # peaked at 690-748 MiB with them, 556-585 MiB without (the same valid rows and problems).
+    helpers = [f"__{part}_{f.name}" for f in fields for part in ("text", "value")]
+    df = collect(checked.drop(helpers), Path(path), what)
 
     checks = []
     for f in fields:
