@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ContextThreadPoolExecutor(ThreadPoolExecutor):
@@ -51,3 +52,23 @@ class ContextThread(threading.Thread):
         # Wraps ``run`` as the subclass defines it (a renewer overrides it): the thread's whole work runs
         # in the copy.
         self.run = lambda: context.run(own_run)  # type: ignore[method-assign]
+
+
+def in_order(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
+    """``fn(item)`` of every item, ``workers`` at a time in a :class:`ContextThreadPoolExecutor`, in the
+    order of ``items``. The first failure (in that order) is raised once the calls in flight are done;
+    the calls not yet started are not made (``pool.map`` would make them all).
+
+    Example:
+        >>> in_order(str.upper, ["a", "b"], workers=4)
+        ['A', 'B']
+    """
+    if len(items) <= 1:
+        return [fn(item) for item in items]
+    with ContextThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
+        futures = [pool.submit(fn, item) for item in items]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise

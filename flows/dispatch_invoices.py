@@ -54,16 +54,16 @@ async def dispatch_invoices(
         customer_ids = customer_id_map(night_state.customer_frame)
         assert night_state.invoices is not None
         twins = invoice_twins(night_state.invoices)
-        pending = invoices_to_dispatch(invoices.valid, twins.keepers_of(*DISPATCH_PLAN_COLUMNS), customer_ids)
+        keepers = twins.keepers_of(*DISPATCH_PLAN_COLUMNS)
+        pending = invoices_to_dispatch(invoices.valid, keepers, customer_ids)
         if not pending.is_empty():
             # Nothing is dispatched on the strength of an earlier stage's read: what is undispatched
             # (and what was dispatched since) is read again first.
             night_state = current_picture(block, ledger, customers=True, invoices=True, fresh_since=started)
             assert night_state.invoices is not None
             twins = invoice_twins(night_state.invoices)
-            pending = invoices_to_dispatch(
-                invoices.valid, twins.keepers_of(*DISPATCH_PLAN_COLUMNS), customer_ids
-            )
+            keepers = twins.keepers_of(*DISPATCH_PLAN_COLUMNS)
+            pending = invoices_to_dispatch(invoices.valid, keepers, customer_ids)
         picture = night_state.invoices
         assert picture is not None
         # Undispatched invoices cannot have been paid: if none of them reads as open, EnKash names its
@@ -80,7 +80,7 @@ async def dispatch_invoices(
                 night_state = night_picture.with_deleted_invoices(
                     night_state, done, twins.to_delete, "invoiceId"
                 )
-            present = already_dispatched(invoices.valid, twins.keepers_of(*DISPATCH_PLAN_COLUMNS))
+            present = already_dispatched(invoices.valid, keepers)
             held = dict(zip(present["externalId"].to_list(), present["invoiceId"].to_list(), strict=True))
             rows = present.select(pl.col("externalId").alias("key"), pl.col("invoiceId").alias("remote_id"))
             dispatched.append(

@@ -9,12 +9,12 @@ only, never as a flow parameter or a Prefect result: it holds customers' names a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Final, TypeVar
+from typing import Final
 
 import polars as pl
 from prefect import task
@@ -22,7 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_logger
 
 from ar_sync import night_picture
-from ar_sync.context_threads import ContextThreadPoolExecutor
+from ar_sync.context_threads import in_order
 from ar_sync.night_picture import NightPicture
 from enkash_ar.contract import TIMESTAMP_FORMAT
 from enkash_ar.errors import BadRequestError, NotFoundError, UnexpectedResponseError
@@ -33,7 +33,6 @@ from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
 from tasks.retry_policy import retry_transient
 
 logger = get_logger("enkash_ar.night_picture")
-T = TypeVar("T")
 
 #: EnKash's clock and this one need not agree: "dispatched since the read" starts this much earlier.
 REFRESH_MARGIN: Final = timedelta(hours=1)
@@ -160,7 +159,8 @@ def read_customer_reminders(
     """
     client = enkash_client(credentials_block, ledger_path)
     try:
-        return dict(zip(customer_ids, each(customer_ids, client.get_customer_reminders), strict=True))
+        answers = in_order(client.get_customer_reminders, customer_ids, READS_IN_FLIGHT)
+        return dict(zip(customer_ids, answers, strict=True))
     except (BadRequestError, NotFoundError, UnexpectedResponseError) as exc:
         logger.warning(
             "Reading the reminders of the %d customers this night created, one by one, failed (%s); "
@@ -191,24 +191,4 @@ def reread_invoices(
     if not invoice_ids:
         return pl.DataFrame(schema=INVOICE_SCHEMA)
     client = enkash_client(credentials_block, ledger_path)
-    return invoices_frame(each(invoice_ids, client.get_invoice))
-
-
-def each(ids: Sequence[str], read: Callable[[str], T]) -> list[T]:
-    """``read(id)`` of every id, ``READS_IN_FLIGHT`` at a time, in the order of ``ids``. The first failure
-    (in that order) is raised once the reads in flight are done; the reads not yet started are not made.
-
-    Example:
-        >>> each(["a", "b"], str.upper)
-        ['A', 'B']
-    """
-    if len(ids) <= 1:
-        return [read(one) for one in ids]
-    # The pool carries the task run's context into its threads: the client's log lines stay in the run.
-    with ContextThreadPoolExecutor(max_workers=min(READS_IN_FLIGHT, len(ids))) as pool:
-        futures = [pool.submit(read, one) for one in ids]
-        try:
-            return [future.result() for future in futures]
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    return invoices_frame(in_order(client.get_invoice, invoice_ids, READS_IN_FLIGHT))

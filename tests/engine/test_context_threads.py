@@ -4,9 +4,14 @@ log line belongs to), a copy per call."""
 from __future__ import annotations
 
 import contextvars
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ar_sync.context_threads import ContextThread, ContextThreadPoolExecutor
+import pytest
+
+from ar_sync.context_threads import ContextThread, ContextThreadPoolExecutor, in_order
+from enkash_ar.errors import ServerError
 
 RUN: contextvars.ContextVar[str] = contextvars.ContextVar("run", default="no run")
 
@@ -57,3 +62,46 @@ def test_a_long_lived_thread_sees_the_context_it_was_made_in_even_with_its_own_r
     renewer.join()
 
     assert renewer.seen == "flow run 7"
+
+
+class _Reads:
+    """Reads that take a moment each, counting how many are in flight at once and which were made."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.fail_on, self.most = fail_on, 0
+        self.made: list[str] = []
+        self._now = 0
+        self._lock = threading.Lock()
+        self.run = contextvars.ContextVar("run", default="none")
+
+    def __call__(self, one: str) -> str:
+        with self._lock:
+            self._now += 1
+            self.most = max(self.most, self._now)
+            self.made.append(one)
+        if one == self.fail_on:
+            with self._lock:
+                self._now -= 1
+            raise ServerError(operation="getInvoice", status_code=500)
+        time.sleep(0.05)
+        with self._lock:
+            self._now -= 1
+        return f"{one}:{self.run.get()}"
+
+
+def test_calls_in_order_go_a_few_at_a_time_in_order_and_in_the_callers_run() -> None:
+    reads = _Reads()
+    reads.run.set("task-run-7")
+    ids = [f"ID{i:02d}" for i in range(30)]
+    assert in_order(reads, ids, workers=8) == [f"{one}:task-run-7" for one in ids]
+    assert 1 < reads.most <= 8
+    assert in_order(reads, [], workers=8) == []
+
+
+def test_a_failed_call_is_raised_and_the_calls_not_yet_started_are_not_made() -> None:
+    reads = _Reads(fail_on="ID00")
+    with pytest.raises(ServerError):
+        in_order(reads, [f"ID{i:02d}" for i in range(200)], workers=8)
+    # Those already in flight finish; far from all 200 are made once the first has failed.
+    assert "ID00" in reads.made
+    assert len(reads.made) < 50

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextvars
 import logging
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -285,49 +282,6 @@ def test_reminder_reads_that_the_api_does_not_answer_as_guessed_fall_back_and_ou
     down = ServerError(operation="getCustomerReminders", status_code=500)
     with pytest.raises(ServerError):
         _read_with(_Reminders(down), monkeypatch)
-
-
-class _Reads:
-    """Reads that take a moment each, counting how many are in flight at once and which were made."""
-
-    def __init__(self, fail_on: str | None = None) -> None:
-        self.fail_on, self.most = fail_on, 0
-        self.made: list[str] = []
-        self._now = 0
-        self._lock = threading.Lock()
-        self.run = contextvars.ContextVar("run", default="none")
-
-    def __call__(self, one: str) -> str:
-        with self._lock:
-            self._now += 1
-            self.most = max(self.most, self._now)
-            self.made.append(one)
-        if one == self.fail_on:
-            with self._lock:
-                self._now -= 1
-            raise ServerError(operation="getInvoice", status_code=500)
-        time.sleep(0.05)
-        with self._lock:
-            self._now -= 1
-        return f"{one}:{self.run.get()}"
-
-
-def test_one_by_one_reads_go_a_few_at_a_time_in_order_and_in_the_callers_run() -> None:
-    reads = _Reads()
-    reads.run.set("task-run-7")
-    ids = [f"ID{i:02d}" for i in range(30)]
-    assert tasks.night_picture.each(ids, reads) == [f"{one}:task-run-7" for one in ids]
-    assert 1 < reads.most <= tasks.night_picture.READS_IN_FLIGHT
-    assert tasks.night_picture.each([], reads) == []
-
-
-def test_a_failed_read_is_raised_and_the_reads_not_yet_started_are_not_made() -> None:
-    reads = _Reads(fail_on="ID00")
-    with pytest.raises(ServerError):
-        tasks.night_picture.each([f"ID{i:02d}" for i in range(200)], reads)
-    # Those already in flight finish; far from all 200 are made once the first has failed.
-    assert "ID00" in reads.made
-    assert len(reads.made) < 50
 
 
 class _Profile:
