@@ -78,6 +78,16 @@ def requests_table(cycle: dict[str, int], floor: dict[str, int]) -> list[str]:
     return lines
 
 
+def quiet_pairs(pairs: list[dict[str, Any]]) -> str:
+    """The quiet pairs of an S3 run, in the order they ran.
+
+    Example:
+        >>> quiet_pairs([{"cycle_s": 18.1, "floor_s": 11.6, "ratio": 1.56}])
+        '18.1 s / 11.6 s = 1.56'
+    """
+    return ", ".join(f"{p['cycle_s']:.1f} s / {p['floor_s']:.1f} s = {p['ratio']}" for p in pairs)
+
+
 def nights(folder: Path) -> list[str]:
     """Per compared night: totals, the per-stage breakdown and the requests."""
     lines: list[str] = []
@@ -89,7 +99,10 @@ def nights(folder: Path) -> list[str]:
     if s3:
         for kind in ("quiet", "delta"):
             night = {"cycle": s3[f"{kind}_cycle"], "floor": s3[f"{kind}_floor"]}
-            pairs.append((f"S3 {kind} night, {s3['customers']:,} + {s3['invoices']:,}", night, s3[kind]))
+            title = f"S3 {kind} night, {s3['customers']:,} + {s3['invoices']:,}"
+            if kind == "quiet" and s3.get("quiet_pairs"):
+                title += f" (the median of {len(s3['quiet_pairs'])} pairs: {quiet_pairs(s3['quiet_pairs'])})"
+            pairs.append((title, night, s3[kind]))
     s4 = _load(folder, "S4")
     if s4 and "floor" in s4:
         pairs.append((f"S4 first night, {s4['customers']:,} + {s4['invoices']:,}", s4, s4))

@@ -5,6 +5,8 @@ from pathlib import Path
 from bench.breakdown import breakdown
 from bench.common import LOCKED, locked_answers
 from bench.phases import Phases, extra_requests, request_delta
+from bench.report import quiet_pairs
+from bench.run_all import median_pair
 from bench.targets import S1_RATIO, S4_RSS, ratio
 
 
@@ -59,3 +61,15 @@ def test_locked_answers_are_counted_in_the_server_log_from_where_the_last_count_
     with server_log.open("ab") as file:
         file.write(refused * 2)
     assert locked_answers(server_log, at)[0] == 2
+
+
+def test_the_quiet_ratio_is_the_median_pair_and_the_report_names_every_pair() -> None:
+    pairs = [
+        {"night": "2026-11-25", "ratio": 1.61, "cycle_s": 18.2, "floor_s": 11.3},
+        {"night": "2026-11-26", "ratio": 1.27, "cycle_s": 14.0, "floor_s": 11.0},
+        {"night": "2026-11-27", "ratio": 1.42, "cycle_s": 15.6, "floor_s": 11.0},
+    ]
+    assert median_pair(pairs)["night"] == "2026-11-27"
+    assert median_pair(pairs[:2])["night"] == "2026-11-26"  # an even number: the lower middle
+    assert median_pair(pairs[:1])["night"] == "2026-11-25"
+    assert quiet_pairs(pairs) == "18.2 s / 11.3 s = 1.61, 14.0 s / 11.0 s = 1.27, 15.6 s / 11.0 s = 1.42"
