@@ -94,9 +94,17 @@ async def dispatch_invoices(
                 lambda c, limit: dispatch_invoices_chunk.submit(c, night, block, ledger, partial, limit),
                 pending.iter_slices(options.chunk_size),
             )
+            chunks, answers = [], []
             for chunk, done in tracked(sent, pending.height, Stage.INVOICES_DISPATCH, size=_rows):
-                dispatched.append(done)
-                night_state = night_picture.with_dispatched(night_state, done, chunk)
+                chunks.append(chunk)
+                answers.append(done)
+            dispatched += answers
+            # The picture is updated once for the stage, not per batch: each update rewrites the
+            # dispatch columns of every invoice held (~11 ms at 1M invoices, for each of 200 batches).
+            if chunks:
+                night_state = night_picture.with_dispatched(
+                    night_state, pl.concat(answers), pl.concat(chunks)
+                )
             keep(night_state)
     if top_level() and not twins.to_report.is_empty():
         raise NeedsAttentionError(
