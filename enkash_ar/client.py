@@ -544,6 +544,8 @@ class EnkashClient(BaseClient):
             key=record_id or (lambda record: getattr(record, id_attr)),
             operation=operation,
             check_offsets=not checked,
+            # The server answers the next page while this thread reads the one before.
+            read_ahead=True,
         )
         for number, page in enumerate(pages):
             if number == 1:

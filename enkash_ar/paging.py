@@ -17,13 +17,20 @@ a total. So the walk never takes a short page for the end:
   before it is checked the same way: when the probe agrees with the profile, the repeats are records
   pushed along by ones created meanwhile, and they are dropped, not yielded twice.
 
-Only one page is held at a time, so a caller that reduces each page (to a frame, a count ...) keeps
-its memory bounded by a page however many records the search matches.
+Only one page is held at a time (and the next one once it has arrived), so a caller that reduces each
+page (to a frame, a count ...) keeps its memory bounded by a page however many records the search
+matches.
+
+With ``read_ahead``, the next page is asked for while the caller reads the one before (the server
+answering while this process parses): only a page the walk is certain to ask for next, so the requests
+are the same ones in the same order, each sent earlier.
 """
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -44,6 +51,40 @@ class SearchPage(Generic[R]):
 
 #: Fetches one page: (offset parameter as sent, limit) -> the page.
 Fetch = Callable[[int, int], SearchPage[R]]
+
+
+class _ReadAhead(Generic[R]):
+    """The next page of a walk, fetched on a thread of its own while the caller reads the one before.
+
+    ``fetch`` serves a request from the page asked for ahead when it is that page (same offset and
+    limit), and sends any other request itself; the page asked for ahead stays for its turn. The thread
+    runs in a copy of the caller's context (its log lines stay where the caller's go).
+    """
+
+    def __init__(self, fetch: Fetch[R]) -> None:
+        self._fetch = fetch
+        self._pool: ThreadPoolExecutor | None = None
+        self._ahead: tuple[tuple[int, int], Future[SearchPage[R]]] | None = None
+
+    def start(self, parameter: int, limit: int) -> None:
+        """Ask for the page at ``parameter`` now, for a later ``fetch(parameter, limit)``."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enkash-read-ahead")
+        context = contextvars.copy_context()
+        self._ahead = ((parameter, limit), self._pool.submit(context.run, self._fetch, parameter, limit))
+
+    def fetch(self, parameter: int, limit: int) -> SearchPage[R]:
+        """The page: the one asked for ahead when it is this one (its failure raised here), else sent now."""
+        if self._ahead is not None and self._ahead[0] == (parameter, limit):
+            ahead, self._ahead = self._ahead[1], None
+            return ahead.result()
+        return self._fetch(parameter, limit)
+
+    def close(self) -> None:
+        """Stop: a page asked for ahead and not taken is left to finish on its own, unread."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        self._ahead = None
 
 
 def paging_params(
@@ -90,6 +131,7 @@ def walk_pages(
     key: Callable[[R], Hashable],
     operation: str,
     check_offsets: bool = True,
+    read_ahead: bool = False,
 ) -> Iterator[Sequence[R]]:
     """Yield every page of a search, checking as it goes that the server pages as the profile says.
 
@@ -100,6 +142,7 @@ def walk_pages(
         key: the identity of a record (its id), to compare the probe with the first page.
         operation: the search's operationId, for messages.
         check_offsets: probe how ``offset`` is read before the second page (once per client is enough).
+        read_ahead: ask for the next page while the caller reads this one (see the module doc).
 
     Raises:
         ContractMismatchError: a silent cap, a total that the pages do not reach, more rows than
@@ -107,6 +150,25 @@ def walk_pages(
     """
     if not 1 <= page_size <= MAX_SEARCH_LIMIT:
         raise ValueError(f"page_size must be within 1..{MAX_SEARCH_LIMIT}, got {page_size}")
+    ahead = _ReadAhead(fetch) if read_ahead else None
+    try:
+        yield from _walk(
+            ahead.fetch if ahead else fetch, page_size, mode, key, operation, check_offsets, ahead
+        )
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _walk(
+    fetch: Fetch[R],
+    page_size: int,
+    mode: OffsetMode,
+    key: Callable[[R], Hashable],
+    operation: str,
+    check_offsets: bool,
+    ahead: _ReadAhead[R] | None,
+) -> Iterator[Sequence[R]]:
     parameter, seen, short_at = 0, 0, None
     previous: set[Hashable] = set()
     reread: set[Hashable] = set()  # keys already yielded of a page read again
@@ -148,6 +210,10 @@ def walk_pages(
         if parameter == 0 and count == page_size and check_offsets:
             _check_offsets(fetch, page.items, mode=mode, key=key, operation=operation)
         if items:
+            last = page.total is not None and (seen + len(items) >= page.total or count < page_size)
+            if ahead is not None and not last:
+                # The walk asks for this page next, whatever the caller does with this one.
+                ahead.start(parameter + (count if mode == "row" else 1), page_size)
             yield items
         seen += len(items)
         if page.total is not None and seen >= page.total:

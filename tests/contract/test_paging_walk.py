@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextvars
+import threading
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -26,9 +28,11 @@ class FakeServer:
         return SearchPage(RECORDS[start : start + size], len(RECORDS) if self.total else None)
 
 
-def walk(server: FakeServer, page_size: int, mode: OffsetMode = "row") -> list[str]:
+def walk(server: FakeServer, page_size: int, mode: OffsetMode = "row", read_ahead: bool = False) -> list[str]:
     pages: Sequence[Sequence[str]] = list(
-        walk_pages(server, page_size, mode=mode, key=lambda r: r, operation="searchCustomer")
+        walk_pages(
+            server, page_size, mode=mode, key=lambda r: r, operation="searchCustomer", read_ahead=read_ahead
+        )
     )
     return [r for page in pages for r in page]
 
@@ -150,3 +154,82 @@ def test_the_cap_is_confirmed_by_one_probe_one_row_above_the_short_page() -> Non
     with pytest.raises(ContractMismatchError, match="caps limit at 10"):
         walk(server, 100)
     assert server.requests[-1] == (0, 11)
+
+
+#: Servers of the tests above, each made fresh: (page size, offset mode the profile says, server).
+SCENARIOS: dict[str, tuple[int, OffsetMode, Callable[[], FakeServer]]] = {
+    "rows": (5, "row", lambda: FakeServer()),
+    "pages with a total": (5, "page", lambda: FakeServer(offset="page", total=True)),
+    "a short last page": (100, "row", lambda: FakeServer()),
+    "a silent cap": (100, "row", lambda: FakeServer(cap=10)),
+    "a capped server with a total": (100, "row", lambda: FakeServer(cap=10, total=True)),
+    "offsets read as pages": (5, "row", lambda: FakeServer(offset="page")),
+    "growing at the end": (10, "row", lambda: GrowingServer(offset="row", when=4, new=9)),
+    "growing by pages": (10, "page", lambda: GrowingServer(offset="page", when=1, new=40)),
+    "growing at the head": (10, "row", lambda: GrowingServer(offset="row", when=3, new=2, where="head")),
+}
+
+
+def _outcome(scenario: str, read_ahead: bool) -> tuple[list[str] | str, list[tuple[int, int]]]:
+    page_size, mode, make = SCENARIOS[scenario]
+    server = make()
+    try:
+        got: list[str] | str = walk(server, page_size, mode, read_ahead=read_ahead)
+    except ContractMismatchError as exc:
+        got = str(exc)
+    return got, server.requests
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_reading_ahead_sends_the_same_requests_in_the_same_order_and_gives_the_same_records(
+    scenario: str,
+) -> None:
+    assert _outcome(scenario, read_ahead=True) == _outcome(scenario, read_ahead=False)
+
+
+def test_the_next_page_is_asked_for_while_the_caller_reads_the_one_before() -> None:
+    asked = {parameter: threading.Event() for parameter in (0, 5, 10)}
+    server = FakeServer(total=True)
+
+    def fetch(parameter: int, limit: int) -> SearchPage[str]:
+        if parameter in asked:
+            asked[parameter].set()
+        return server(parameter, limit)
+
+    pages = walk_pages(fetch, 5, mode="row", key=lambda r: r, operation="searchCustomer", read_ahead=True)
+    first = next(pages)
+    # The caller still holds the first page: the second is asked for meanwhile, the third not yet.
+    assert asked[5].wait(timeout=10), "the next page was not asked for while the caller read"
+    assert not asked[10].is_set()
+    rest = [r for page in pages for r in page]
+    assert [*first, *rest] == RECORDS
+    assert server.requests.count((5, 5)) == 1
+
+
+def test_a_page_read_ahead_that_fails_fails_the_walk_when_the_walk_reaches_it() -> None:
+    server = FakeServer()
+
+    def fetch(parameter: int, limit: int) -> SearchPage[str]:
+        if parameter == 10:
+            raise ConnectionError("the server went away")
+        return server(parameter, limit)
+
+    pages = walk_pages(fetch, 5, mode="row", key=lambda r: r, operation="searchCustomer", read_ahead=True)
+    assert next(pages) == RECORDS[:5]
+    assert next(pages) == RECORDS[5:10]  # page 10 failed meanwhile: raised when it is its turn
+    with pytest.raises(ConnectionError, match="went away"):
+        next(pages)
+
+
+def test_a_page_read_ahead_runs_in_the_callers_context() -> None:
+    tenant: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", default="none")
+    seen: list[str] = []
+    server = FakeServer()
+
+    def fetch(parameter: int, limit: int) -> SearchPage[str]:
+        seen.append(tenant.get())
+        return server(parameter, limit)
+
+    tenant.set("seller-1")
+    list(walk_pages(fetch, 5, mode="row", key=lambda r: r, operation="searchCustomer", read_ahead=True))
+    assert set(seen) == {"seller-1"}
