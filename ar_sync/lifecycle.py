@@ -84,9 +84,9 @@ def export_keys(customers: LoadResult, invoices: LoadResult) -> ExportKeys:
 class LedgerFacts:
     """What the run ledger knows that EnKash does not say: which records this project made or changed."""
 
-    #: invoiceIds this project uploaded
+    #: invoiceIds this project uploaded (of those whose externalId does not say so)
     uploaded_ids: frozenset[str] = frozenset()
-    #: customerIds this project created
+    #: customerIds this project created (of those whose uniqueRefNo does not say so)
     created_ids: frozenset[str] = frozenset()
     #: customerIds this project deactivated
     deactivated_ids: frozenset[str] = frozenset()
@@ -94,11 +94,24 @@ class LedgerFacts:
     refused_clears: dict[Stage, dict[str, str]] = field(default_factory=dict)
 
 
-def ledger_facts(ledger: RunLedger, seller_id: str) -> LedgerFacts:
-    """The :class:`LedgerFacts` of ``seller_id`` in ``ledger``."""
+def ledger_facts(
+    ledger: RunLedger, seller_id: str, enkash_invoices: pl.DataFrame, enkash_customers: pl.DataFrame
+) -> LedgerFacts:
+    """The :class:`LedgerFacts` of ``seller_id`` in ``ledger`` about the records EnKash holds tonight.
+
+    An invoice with an ``externalId`` (a customer with a ``uniqueRefNo``) is the ERP's by that key; the
+    ledger is asked only about those without one (:func:`plan_lifecycle`), not for every id it ever
+    recorded, which grows with every night.
+    """
+    unnamed_invoices = enkash_invoices.filter(pl.col("externalId").is_null()).get_column("invoiceId")
+    unnamed_customers = enkash_customers.filter(pl.col("uniqueRefNo").is_null()).get_column("customerId")
     return LedgerFacts(
-        uploaded_ids=frozenset(ledger.remote_ids(seller_id, Stage.INVOICES_UPLOAD).values()),
-        created_ids=frozenset(ledger.remote_ids(seller_id, Stage.CUSTOMERS_CREATE).values()),
+        uploaded_ids=frozenset(
+            ledger.remote_ids_among(seller_id, Stage.INVOICES_UPLOAD, unnamed_invoices.drop_nulls())
+        ),
+        created_ids=frozenset(
+            ledger.remote_ids_among(seller_id, Stage.CUSTOMERS_CREATE, unnamed_customers.drop_nulls())
+        ),
         deactivated_ids=frozenset(ledger.remote_ids(seller_id, Stage.CUSTOMERS_DEACTIVATE).values()),
         refused_clears={
             stage: refused_clears(ledger, seller_id, stage)

@@ -416,13 +416,16 @@ class RunLedger:
 
     def done_in_night(self, seller_id: str, stage: str, night: str) -> set[str]:
         """Keys whose last batch belongs to ``night`` and is known done (EnKash answered or was found)."""
+        return self._first_column(
+            "SELECT e.key FROM entries e JOIN batches b ON b.batch_id = e.batch_id"
+            " WHERE e.seller_id = ? AND e.stage = ? AND e.status = 'done' AND b.night = ?",
+            (seller_id, stage, night),
+        )
+
+    def _first_column(self, sql: str, parameters: Sequence[Any]) -> set[Any]:
+        """The distinct values of the first column ``sql`` answers."""
         with self._lock:
-            cur = self._conn.execute(
-                "SELECT e.key FROM entries e JOIN batches b ON b.batch_id = e.batch_id"
-                " WHERE e.seller_id = ? AND e.stage = ? AND e.status = 'done' AND b.night = ?",
-                (seller_id, stage, night),
-            )
-            return {row[0] for row in cur.fetchall()}
+            return {row[0] for row in self._conn.execute(sql, parameters).fetchall()}
 
     def unresolved(self, seller_id: str, stage: str) -> list[str]:
         """Keys of rows whose write may or may not have reached EnKash (pending or unknown)."""
@@ -488,6 +491,21 @@ class RunLedger:
                 (seller_id, stage),
             )
             return dict(cur.fetchall())
+
+    def remote_ids_among(self, seller_id: str, stage: str, remote_ids: Iterable[str]) -> set[str]:
+        """Those of ``remote_ids`` (EnKash ids) that a row of ``stage`` recorded done carries.
+
+        Asks about the ids given, not every id the stage ever recorded (:meth:`remote_ids`): the ledger
+        keeps every record the project ever sent, so that would grow with every night.
+        """
+        wanted = json.dumps(sorted({str(i) for i in remote_ids}))
+        if wanted == "[]":
+            return set()
+        return self._first_column(
+            "SELECT DISTINCT remote_id FROM entries WHERE seller_id = ? AND stage = ? AND status = 'done'"
+            " AND remote_id IN (SELECT value FROM json_each(?))",
+            (seller_id, stage, wanted),
+        )
 
     def failed_messages(self, seller_id: str, stage: str) -> dict[str, str]:
         """Keys of a stage whose last attempt failed, each with the reason recorded for it."""

@@ -41,7 +41,7 @@ def predict_night_sends(
         inputs.customers,
         inputs.invoices,
         picture,
-        ledger_facts(run_ledger(ledger_path), client.seller_id),
+        ledger_facts(run_ledger(ledger_path), client.seller_id, picture.invoices, picture.customers),
         schedule=schedule,
         max_cancel_share=max_cancel_share,
         confirm_cancellations=confirm_cancellations,

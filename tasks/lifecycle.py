@@ -33,7 +33,8 @@ def plan_leaving(
         >>> plan = plan_leaving(inputs, invoices, customers, "enkash-prod")  # doctest: +SKIP
     """
     assert inputs.invoices is not None
-    facts = ledger_facts(run_ledger(ledger_path), connection(credentials_block).seller_id)
+    seller_id = connection(credentials_block).seller_id
+    facts = ledger_facts(run_ledger(ledger_path), seller_id, enkash_invoices, enkash_customers)
     return plan_lifecycle(
         export_keys(inputs.customers, inputs.invoices), enkash_invoices, enkash_customers, facts
     )

@@ -8,9 +8,18 @@ import polars as pl
 import pytest
 
 from ar_sync.convergence import invoice_twins
-from ar_sync.lifecycle import LedgerFacts, TruncatedExportError, check_guard, export_keys, plan_lifecycle
+from ar_sync.lifecycle import (
+    LedgerFacts,
+    TruncatedExportError,
+    check_guard,
+    export_keys,
+    ledger_facts,
+    plan_lifecycle,
+)
 from ar_sync.planner import customer_id_map, plan_invoices, planning_customers
 from ar_sync.receivables import open_invoices_frame
+from ar_sync.results import Stage
+from ar_sync.run_ledger import Outcome, RunLedger
 from tests.engine.pictures import customer, customer_line, export, invoice, invoice_line, invoices
 
 KC1, KC2, KC3 = "KC00000000000001", "KC00000000000002", "KC00000000000003"
@@ -58,6 +67,32 @@ def test_an_invoice_the_ledger_says_we_uploaded_is_ours_even_without_an_external
         LedgerFacts(uploaded_ids=frozenset({"IN8"})),
     )
 
+    assert plan.to_delete["invoiceId"].to_list() == ["IN8"]
+
+
+def test_the_ledger_is_asked_only_about_records_without_an_erp_key_and_tells_which_are_ours(
+    tmp_path: Path,
+) -> None:
+    ledger = RunLedger(":memory:")
+    # This project uploaded IN1 (INV-1), IN8 (no externalId any more) and, long ago, many others.
+    sent = ["INV-1", "INV-8", *(f"OLD-{i}" for i in range(500))]
+    batch = ledger.begin_batch("S1", Stage.INVOICES_UPLOAD, "invoiceBulkUpload", sent)
+    ledger.finish_batch(
+        batch, [Outcome(k, "done", {"INV-1": "IN1", "INV-8": "IN8"}.get(k, f"X{k}"), None) for k in sent]
+    )
+    created = ledger.begin_batch("S1", Stage.CUSTOMERS_CREATE, "createBulkCustomer", ["C9"])
+    ledger.finish_batch(created, [Outcome("C9", "done", "KC9", None)])
+    picture = invoices(invoice("IN1", "INV-1", KC1), invoice("IN7", None, KC1), invoice("IN8", None, KC1))
+    customers = pl.DataFrame(
+        {"customerId": [KC1, "KC9", "KC5"], "uniqueRefNo": ["C1", None, None], "status": ["ACTIVE"] * 3}
+    )
+
+    facts = ledger_facts(ledger, "S1", picture, customers)
+
+    assert facts.uploaded_ids == {"IN8"}  # IN1 is the ERP's by its externalId; IN7 is not ours
+    assert facts.created_ids == {"KC9"}
+    erp = export(tmp_path, [customer_line("C1")], [invoice_line("INV-1", "C1")])
+    plan = plan_lifecycle(export_keys(*erp), picture, _customers((KC1, "C1", "ACTIVE")), facts)
     assert plan.to_delete["invoiceId"].to_list() == ["IN8"]
 
 

@@ -128,11 +128,9 @@ def test_deactivation_and_reactivation_are_sent_once_even_when_the_answer_is_los
     assert fake.calls["deactivateCustomer"] == 1 and fake.customers[c2]["status"] == "INACTIVE"
     # C2 is back in the export the next night: the ledger says this project deactivated it.
     erp = export(tmp_path / "back", [customer_line("C1"), customer_line("C2")], [invoice_line("INV-1", "C1")])
+    invoices, customers = fake.search_invoices_frame(), fake.search_customers_frame()
     back = plan_lifecycle(
-        export_keys(*erp),
-        fake.search_invoices_frame(),
-        fake.search_customers_frame(),
-        ledger_facts(ledger, SELLER),
+        export_keys(*erp), invoices, customers, ledger_facts(ledger, SELLER, invoices, customers)
     )
     again = lifecycle_writes.reactivate_customers(fake, _night(ledger, TOMORROW), back.to_reactivate)  # type: ignore[arg-type]
     assert _by_key(again) == {"C2": ("success", "sent")} and fake.customers[c2]["status"] == "ACTIVE"

@@ -260,3 +260,24 @@ def test_the_row_level_record_is_kept_for_a_window_of_nights_and_older_ones_are_
     assert ledger.prune_night_record("CEKOTHER01", "2027-06-01") == "2027-03-31"
     assert rows(ledger, newest) == {"A": ("success", "sent"), "B": ("success", "already_present")}
     assert ledger.night_record_kept_from(SELLER) == "2026-09-23"
+
+
+def test_the_ledger_answers_which_of_the_ids_asked_about_a_stage_recorded_done(ledger: RunLedger) -> None:
+    batch = ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["A", "B", "C", "D"])
+    ledger.finish_batch(
+        batch,
+        [
+            Outcome("A", "done", "IN-A", None),
+            Outcome("B", "done", "IN-B", None),
+            Outcome("C", "failed", "IN-C", "refused"),
+        ],
+    )  # D stays pending
+    other = ledger.begin_batch(SELLER, Stage.CUSTOMERS_CREATE, "createBulkCustomer", ["K"])
+    ledger.finish_batch(other, [Outcome("K", "done", "IN-K", None)])
+    elsewhere = ledger.begin_batch("ANOTHER", Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["E"])
+    ledger.finish_batch(elsewhere, [Outcome("E", "done", "IN-E", None)])
+
+    asked = ["IN-A", "IN-C", "IN-K", "IN-E", "IN-Z", "IN-A", 'IN-"odd"']
+    assert ledger.remote_ids_among(SELLER, Stage.INVOICES_UPLOAD, asked) == {"IN-A"}
+    assert ledger.remote_ids_among(SELLER, Stage.INVOICES_UPLOAD, ["IN-B"]) == {"IN-B"}
+    assert ledger.remote_ids_among(SELLER, Stage.INVOICES_UPLOAD, []) == set()
