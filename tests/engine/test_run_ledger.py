@@ -281,3 +281,49 @@ def test_the_ledger_answers_which_of_the_ids_asked_about_a_stage_recorded_done(l
     assert ledger.remote_ids_among(SELLER, Stage.INVOICES_UPLOAD, asked) == {"IN-A"}
     assert ledger.remote_ids_among(SELLER, Stage.INVOICES_UPLOAD, ["IN-B"]) == {"IN-B"}
     assert ledger.remote_ids_among(SELLER, Stage.INVOICES_UPLOAD, []) == set()
+
+
+def test_a_key_is_done_in_the_night_of_its_last_batch_only(ledger: RunLedger) -> None:
+    first = ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["A", "B"], night=NIGHT)
+    ledger.finish_batch(first, [Outcome("A", "done", "IN-A", None), Outcome("B", "failed", None, "no")])
+    later = ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["B"], night="2026-11-25")
+    ledger.finish_batch(later, [Outcome("B", "done", "IN-B", None)])
+    again = ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["A"], night="2026-11-26")
+    ledger.finish_batch(again, [Outcome("A", "done", "IN-A2", None)])
+    other = ledger.begin_batch(
+        SELLER, Stage.INVOICES_DISPATCH, "dispatchInvoiceCollection", ["C"], night=NIGHT
+    )
+    ledger.finish_batch(other, [Outcome("C", "done", "IN-C", None)])
+
+    assert ledger.done_in_night(SELLER, Stage.INVOICES_UPLOAD, NIGHT) == set()
+    assert ledger.done_in_night(SELLER, Stage.INVOICES_UPLOAD, "2026-11-25") == {"B"}
+    assert ledger.done_in_night(SELLER, Stage.INVOICES_UPLOAD, "2026-11-26") == {"A"}
+    assert ledger.done_in_night(SELLER, Stage.INVOICES_DISPATCH, NIGHT) == {"C"}
+    assert ledger.done_in_night("ANOTHER", Stage.INVOICES_DISPATCH, NIGHT) == set()
+
+
+def test_a_ledger_written_before_nights_existed_opens_and_its_batches_belong_to_no_night(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE batches (batch_id TEXT PRIMARY KEY, seller_id TEXT NOT NULL, run_id TEXT,
+            stage TEXT NOT NULL, operation TEXT NOT NULL, row_count INTEGER NOT NULL, status TEXT NOT NULL,
+            detail TEXT, started_at TEXT NOT NULL, finished_at TEXT);
+        INSERT INTO batches VALUES ('b1', 'CEKSANDBX1', NULL, 'invoices_upload', 'invoiceBulkUpload', 1,
+            'answered', NULL, '2026-11-01T00:00:00+00:00', NULL);
+        """
+    )
+    old.commit()
+    old.close()
+
+    ledger = RunLedger(path)
+    with sqlite3.connect(path) as reader:
+        indexes = {row[1] for row in reader.execute("PRAGMA index_list(batches)")}
+    assert "batches_night" in indexes
+    assert ledger.done_in_night(SELLER, Stage.INVOICES_UPLOAD, NIGHT) == set()
+    batch = ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["A"], night=NIGHT)
+    ledger.finish_batch(batch, [Outcome("A", "done", "IN-A", None)])
+    assert ledger.done_in_night(SELLER, Stage.INVOICES_UPLOAD, NIGHT) == {"A"}
