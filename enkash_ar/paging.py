@@ -29,8 +29,9 @@ are the same ones in the same order, each sent earlier.
 from __future__ import annotations
 
 import contextvars
+import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
@@ -58,20 +59,29 @@ class _ReadAhead(Generic[R]):
 
     ``fetch`` serves a request from the page asked for ahead when it is that page (same offset and
     limit), and sends any other request itself; the page asked for ahead stays for its turn. The thread
-    runs in a copy of the caller's context (its log lines stay where the caller's go).
+    runs in a copy of the caller's context (its log lines stay where the caller's go) and is a daemon:
+    a page nobody will read never holds up the process's exit.
     """
 
     def __init__(self, fetch: Fetch[R]) -> None:
         self._fetch = fetch
-        self._pool: ThreadPoolExecutor | None = None
         self._ahead: tuple[tuple[int, int], Future[SearchPage[R]]] | None = None
 
     def start(self, parameter: int, limit: int) -> None:
         """Ask for the page at ``parameter`` now, for a later ``fetch(parameter, limit)``."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enkash-read-ahead")
+        future: Future[SearchPage[R]] = Future()
         context = contextvars.copy_context()
-        self._ahead = ((parameter, limit), self._pool.submit(context.run, self._fetch, parameter, limit))
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(context.run(self._fetch, parameter, limit))
+            except BaseException as exc:  # raised in the caller's thread, when it takes the page
+                future.set_exception(exc)
+
+        self._ahead = ((parameter, limit), future)
+        threading.Thread(target=run, name="enkash-read-ahead", daemon=True).start()
 
     def fetch(self, parameter: int, limit: int) -> SearchPage[R]:
         """The page: the one asked for ahead when it is this one (its failure raised here), else sent now."""
@@ -82,9 +92,9 @@ class _ReadAhead(Generic[R]):
 
     def close(self) -> None:
         """Stop: a page asked for ahead and not taken is left to finish on its own, unread."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-        self._ahead = None
+        if self._ahead is not None:
+            self._ahead[1].cancel()
+            self._ahead = None
 
 
 def paging_params(
