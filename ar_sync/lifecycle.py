@@ -88,7 +88,7 @@ class LedgerFacts:
     uploaded_ids: frozenset[str] = frozenset()
     #: customerIds this project created (of those whose uniqueRefNo does not say so)
     created_ids: frozenset[str] = frozenset()
-    #: customerIds this project deactivated
+    #: customerIds this project deactivated (of those EnKash holds inactive)
     deactivated_ids: frozenset[str] = frozenset()
     #: clears EnKash refused on an earlier night, per clear stage: key -> reason
     refused_clears: dict[Stage, dict[str, str]] = field(default_factory=dict)
@@ -99,20 +99,25 @@ def ledger_facts(
 ) -> LedgerFacts:
     """The :class:`LedgerFacts` of ``seller_id`` in ``ledger`` about the records EnKash holds tonight.
 
-    An invoice with an ``externalId`` (a customer with a ``uniqueRefNo``) is the ERP's by that key; the
-    ledger is asked only about those without one (:func:`plan_lifecycle`), not for every id it ever
-    recorded, which grows with every night.
+    The ledger is asked only about what :func:`plan_lifecycle` needs it for: invoices without an
+    ``externalId`` and customers without a ``uniqueRefNo`` (the rest are the ERP's by that key), and
+    inactive customers (only those can be activated again); not for every id it ever recorded, which
+    grows with every night.
     """
-    unnamed_invoices = enkash_invoices.filter(pl.col("externalId").is_null()).get_column("invoiceId")
-    unnamed_customers = enkash_customers.filter(pl.col("uniqueRefNo").is_null()).get_column("customerId")
+
+    def ours(stage: Stage, frame: pl.DataFrame, asked: pl.Expr, id_column: str) -> frozenset[str]:
+        ids = frame.filter(asked).get_column(id_column).drop_nulls()
+        return frozenset(ledger.remote_ids_among(seller_id, stage, ids))
+
+    inactive = pl.col("status").fill_null("ACTIVE") == "INACTIVE"
     return LedgerFacts(
-        uploaded_ids=frozenset(
-            ledger.remote_ids_among(seller_id, Stage.INVOICES_UPLOAD, unnamed_invoices.drop_nulls())
+        uploaded_ids=ours(
+            Stage.INVOICES_UPLOAD, enkash_invoices, pl.col("externalId").is_null(), "invoiceId"
         ),
-        created_ids=frozenset(
-            ledger.remote_ids_among(seller_id, Stage.CUSTOMERS_CREATE, unnamed_customers.drop_nulls())
+        created_ids=ours(
+            Stage.CUSTOMERS_CREATE, enkash_customers, pl.col("uniqueRefNo").is_null(), "customerId"
         ),
-        deactivated_ids=frozenset(ledger.remote_ids(seller_id, Stage.CUSTOMERS_DEACTIVATE).values()),
+        deactivated_ids=ours(Stage.CUSTOMERS_DEACTIVATE, enkash_customers, inactive, "customerId"),
         refused_clears={
             stage: refused_clears(ledger, seller_id, stage)
             for stage in (Stage.CUSTOMER_FIELDS_CLEAR, Stage.INVOICE_FIELDS_CLEAR)

@@ -18,7 +18,6 @@ from typing import Final
 import polars as pl
 from pydantic import BaseModel, Field
 
-from ar_sync.context_threads import ContextThreadPoolExecutor
 from ar_sync.exactly_once import (
     MAX_RECONCILE_ROUNDS,
     REFUSED_FOR_NOW,
@@ -28,6 +27,7 @@ from ar_sync.exactly_once import (
 from ar_sync.results import Stage, empty_results, result_rows
 from ar_sync.run_ledger import Outcome
 from enkash_ar.client import EnkashClient
+from enkash_ar.context_threads import ContextThreadPoolExecutor
 from enkash_ar.contract import REMINDER_TIME_PATTERN, ReminderType
 from enkash_ar.errors import APIError, AuthenticationError, EnkashError, OutcomeUnknownError, TransportError
 from enkash_ar.models import Customer, CustomerReminder, CustomerReminderCreate

@@ -502,13 +502,13 @@ class RunLedger:
         Asks about the ids given, not every id the stage ever recorded (:meth:`remote_ids`): the ledger
         keeps every record the project ever sent, so that would grow with every night.
         """
-        wanted = json.dumps(sorted({str(i) for i in remote_ids}))
-        if wanted == "[]":
+        wanted = sorted({str(i) for i in remote_ids})
+        if not wanted:
             return set()
         return self._first_column(
             "SELECT DISTINCT remote_id FROM entries WHERE seller_id = ? AND stage = ? AND status = 'done'"
             " AND remote_id IN (SELECT value FROM json_each(?))",
-            (seller_id, stage, wanted),
+            (seller_id, stage, json.dumps(wanted)),
         )
 
     def failed_messages(self, seller_id: str, stage: str) -> dict[str, str]:

@@ -28,13 +28,12 @@ are the same ones in the same order, each sent earlier.
 
 from __future__ import annotations
 
-import contextvars
-import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
+from enkash_ar.context_threads import ContextThread
 from enkash_ar.contract import MAX_SEARCH_LIMIT, SortDirection
 from enkash_ar.errors import CONTRACT_PROFILE_HINT, ContractMismatchError
 
@@ -54,8 +53,9 @@ class SearchPage(Generic[R]):
 Fetch = Callable[[int, int], SearchPage[R]]
 
 
-class _ReadAhead(Generic[R]):
-    """The next page of a walk, fetched on a thread of its own while the caller reads the one before.
+class _Pages(Generic[R]):
+    """A walk's requests: with ``read_ahead``, the next page is fetched on a thread of its own while the
+    caller reads the one before; without, every page is fetched when asked for.
 
     ``fetch`` serves a request from the page asked for ahead when it is that page (same offset and
     limit), and sends any other request itself; the page asked for ahead stays for its turn. The thread
@@ -63,25 +63,26 @@ class _ReadAhead(Generic[R]):
     a page nobody will read never holds up the process's exit.
     """
 
-    def __init__(self, fetch: Fetch[R]) -> None:
-        self._fetch = fetch
+    def __init__(self, fetch: Fetch[R], read_ahead: bool) -> None:
+        self._fetch, self._read_ahead = fetch, read_ahead
         self._ahead: tuple[tuple[int, int], Future[SearchPage[R]]] | None = None
 
     def start(self, parameter: int, limit: int) -> None:
-        """Ask for the page at ``parameter`` now, for a later ``fetch(parameter, limit)``."""
+        """With read_ahead, ask for the page at ``parameter`` now, for a later ``fetch(parameter, limit)``."""
+        if not self._read_ahead:
+            return
         future: Future[SearchPage[R]] = Future()
-        context = contextvars.copy_context()
 
         def run() -> None:
             if not future.set_running_or_notify_cancel():
                 return
             try:
-                future.set_result(context.run(self._fetch, parameter, limit))
+                future.set_result(self._fetch(parameter, limit))
             except BaseException as exc:  # raised in the caller's thread, when it takes the page
                 future.set_exception(exc)
 
         self._ahead = ((parameter, limit), future)
-        threading.Thread(target=run, name="enkash-read-ahead", daemon=True).start()
+        ContextThread(target=run, name="enkash-read-ahead", daemon=True).start()
 
     def fetch(self, parameter: int, limit: int) -> SearchPage[R]:
         """The page: the one asked for ahead when it is this one (its failure raised here), else sent now."""
@@ -160,25 +161,22 @@ def walk_pages(
     """
     if not 1 <= page_size <= MAX_SEARCH_LIMIT:
         raise ValueError(f"page_size must be within 1..{MAX_SEARCH_LIMIT}, got {page_size}")
-    ahead = _ReadAhead(fetch) if read_ahead else None
+    pages = _Pages(fetch, read_ahead)
     try:
-        yield from _walk(
-            ahead.fetch if ahead else fetch, page_size, mode, key, operation, check_offsets, ahead
-        )
+        yield from _walk(pages, page_size, mode, key, operation, check_offsets)
     finally:
-        if ahead is not None:
-            ahead.close()
+        pages.close()
 
 
 def _walk(
-    fetch: Fetch[R],
+    pages: _Pages[R],
     page_size: int,
     mode: OffsetMode,
     key: Callable[[R], Hashable],
     operation: str,
     check_offsets: bool,
-    ahead: _ReadAhead[R] | None,
 ) -> Iterator[Sequence[R]]:
+    fetch = pages.fetch
     parameter, seen, short_at = 0, 0, None
     previous: set[Hashable] = set()
     reread: set[Hashable] = set()  # keys already yielded of a page read again
@@ -221,9 +219,9 @@ def _walk(
             _check_offsets(fetch, page.items, mode=mode, key=key, operation=operation)
         if items:
             last = page.total is not None and (seen + len(items) >= page.total or count < page_size)
-            if ahead is not None and not last:
+            if not last:
                 # The walk asks for this page next, whatever the caller does with this one.
-                ahead.start(parameter + (count if mode == "row" else 1), page_size)
+                pages.start(parameter + (count if mode == "row" else 1), page_size)
             yield items
         seen += len(items)
         if page.total is not None and seen >= page.total:

@@ -12,8 +12,8 @@ from collections.abc import Coroutine
 from datetime import date
 from typing import Any, TypeVar
 
-from ar_sync.context_threads import ContextThreadPoolExecutor
 from ar_sync.night_summary import NightSummary
+from enkash_ar.context_threads import ContextThreadPoolExecutor
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 

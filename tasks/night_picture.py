@@ -22,8 +22,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_logger
 
 from ar_sync import night_picture
-from ar_sync.context_threads import in_order
 from ar_sync.night_picture import NightPicture
+from enkash_ar.context_threads import in_order
 from enkash_ar.contract import TIMESTAMP_FORMAT
 from enkash_ar.errors import BadRequestError, NotFoundError, UnexpectedResponseError
 from enkash_ar.frames import INVOICE_SCHEMA, invoices_frame

@@ -11,7 +11,7 @@ warning Prefect prints for a record written outside any run (the CLI's ``doctor`
 commands, a sandbox thread): such a record is simply not a run's, and still reaches the console.
 
 A line written in a worker thread belongs to its run only if the thread carries the run's context:
-the engine's pools do (:class:`ar_sync.context_threads.ContextThreadPoolExecutor`).
+the engine's pools do (:class:`enkash_ar.context_threads.ContextThreadPoolExecutor`).
 """
 
 from __future__ import annotations

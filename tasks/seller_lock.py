@@ -40,9 +40,9 @@ from prefect.runtime import flow_run
 from prefect.settings import PREFECT_API_URL
 from prefect.variables import Variable
 
-from ar_sync.context_threads import ContextThread
 from ar_sync.run_ledger import RunLedger
 from ar_sync.seller_lease import SellerBusyError, SellerLease, busy_message
+from enkash_ar.context_threads import ContextThread
 
 logger = get_logger("enkash_ar.seller_lock")
 

@@ -82,15 +82,22 @@ def test_the_ledger_is_asked_only_about_records_without_an_erp_key_and_tells_whi
     )
     created = ledger.begin_batch("S1", Stage.CUSTOMERS_CREATE, "createBulkCustomer", ["C9"])
     ledger.finish_batch(created, [Outcome("C9", "done", "KC9", None)])
+    off = ledger.begin_batch("S1", Stage.CUSTOMERS_DEACTIVATE, "deactivateCustomer", ["C5", "C6"])
+    ledger.finish_batch(off, [Outcome("C5", "done", "KC5", None), Outcome("C6", "done", "KC6", None)])
     picture = invoices(invoice("IN1", "INV-1", KC1), invoice("IN7", None, KC1), invoice("IN8", None, KC1))
     customers = pl.DataFrame(
-        {"customerId": [KC1, "KC9", "KC5"], "uniqueRefNo": ["C1", None, None], "status": ["ACTIVE"] * 3}
+        {
+            "customerId": [KC1, "KC9", "KC5", "KC6"],
+            "uniqueRefNo": ["C1", None, "C5", "C6"],
+            "status": ["ACTIVE", "ACTIVE", "INACTIVE", "ACTIVE"],
+        }
     )
 
     facts = ledger_facts(ledger, "S1", picture, customers)
 
     assert facts.uploaded_ids == {"IN8"}  # IN1 is the ERP's by its externalId; IN7 is not ours
     assert facts.created_ids == {"KC9"}
+    assert facts.deactivated_ids == {"KC5"}  # KC6 is active again: nothing to reactivate
     erp = export(tmp_path, [customer_line("C1")], [invoice_line("INV-1", "C1")])
     plan = plan_lifecycle(export_keys(*erp), picture, _customers((KC1, "C1", "ACTIVE")), facts)
     assert plan.to_delete["invoiceId"].to_list() == ["IN8"]

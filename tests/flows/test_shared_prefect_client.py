@@ -15,7 +15,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 
-from ar_sync.context_threads import ContextThreadPoolExecutor
+from enkash_ar.context_threads import ContextThreadPoolExecutor
 from flows.options import CycleOptions
 from flows.prepare import holding_seller
 from tasks.progress import tracked

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ar_sync.context_threads import ContextThread, ContextThreadPoolExecutor, in_order
+from enkash_ar.context_threads import ContextThread, ContextThreadPoolExecutor, in_order
 from enkash_ar.errors import ServerError
 
 RUN: contextvars.ContextVar[str] = contextvars.ContextVar("run", default="no run")
