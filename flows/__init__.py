@@ -6,6 +6,9 @@ carries only the names the code uses, so annotations kept as strings (``"date"``
 there.
 """
 
+# Before anything imports polars: its allocator reads this setting once (flows.process_memory).
+import flows.process_memory  # noqa: F401
+
 from tasks.run_logging import attach_project_loggers
 
 # Every flow module imports this package first, also in a worker's run process that loads one

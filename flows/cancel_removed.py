@@ -1,5 +1,7 @@
 """cancel_removed: what left the ERP export leaves EnKash too (cancel, deactivate, reactivate)."""
 
+import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+
 from datetime import date
 
 import polars as pl

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+
 import asyncio
 from datetime import date
 

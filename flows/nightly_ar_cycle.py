@@ -1,5 +1,7 @@
 """nightly_ar_cycle: one night of Accounts Receivable, making EnKash match the ERP export."""
 
+import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+
 from datetime import date
 
 from prefect import flow

@@ -1,6 +1,8 @@
 """sync_customers: make EnKash's customers match the ERP's (create the new, update the changed, clear the
 emptied)."""
 
+import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+
 from datetime import date
 
 import polars as pl
