@@ -584,9 +584,11 @@ class RunLedger:
         """Every result row of one night of one seller (``results.RESULT_SCHEMA``), in stage, key order:
         the recorded rows, and what each stage found already present where no row was recorded after."""
         with self._lock:
+            # In the primary key's order, which SQLite reads along its index: no sort of its own, and
+            # none here when nothing was found already present (a sort copied the whole record).
             cur = self._conn.execute(
                 "SELECT stage, key, outcome, origin, amount, reason, remote_id FROM night_results"
-                " WHERE seller_id = ? AND night = ?",
+                " WHERE seller_id = ? AND night = ? ORDER BY stage, key",
                 (seller_id, night),
             )
             # A page of tuples at a time into frames: read whole by fetchall, the night's record (two rows
@@ -598,7 +600,8 @@ class RunLedger:
             sets = self._conn.execute(
                 "SELECT stage, rows FROM night_present WHERE seller_id = ? AND night = ?", (seller_id, night)
             ).fetchall()
-        recorded = pl.concat(parts, rechunk=True) if parts else pl.DataFrame(schema=RESULT_SCHEMA)
+        # Kept as the pages' chunks: one contiguous copy would hold the record twice for a moment.
+        recorded = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=RESULT_SCHEMA)
         present = [
             pl.read_parquet(io.BytesIO(blob)).select(
                 stage=pl.lit(stage, pl.String),
@@ -612,8 +615,9 @@ class RunLedger:
             for stage, blob in sets
         ]
         found = pl.concat(present).join(recorded, on=["stage", "key"], how="anti") if present else None
-        every = recorded if found is None else pl.concat([recorded, found.cast(RESULT_SCHEMA)])
-        return every.sort("stage", "key")
+        if found is None or found.is_empty():
+            return recorded
+        return pl.concat([recorded, found.cast(RESULT_SCHEMA)]).sort("stage", "key")
 
     def prune_night_record(self, seller_id: str, newest_night: str, days: int = NIGHT_RECORD_DAYS) -> str:
         """Drop the row-level record of the seller's nights more than ``days`` before ``newest_night``;

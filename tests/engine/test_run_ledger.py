@@ -327,3 +327,22 @@ def test_a_ledger_written_before_nights_existed_opens_and_its_batches_belong_to_
     batch = ledger.begin_batch(SELLER, Stage.INVOICES_UPLOAD, "invoiceBulkUpload", ["A"], night=NIGHT)
     ledger.finish_batch(batch, [Outcome("A", "done", "IN-A", None)])
     assert ledger.done_in_night(SELLER, Stage.INVOICES_UPLOAD, NIGHT) == {"A"}
+
+
+def test_the_nights_record_comes_in_stage_and_key_order_over_pages(
+    ledger: RunLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Recorded out of order, over two stages and several read pages, with and without present sets.
+    monkeypatch.setattr(run_ledger, "READ_PAGE_ROWS", 3)
+    keys = ["K9", "K1", "é", "K10", "k2", "K2", "Z"]
+    for stage in (Stage.INVOICES_UPLOAD, Stage.CUSTOMERS_CREATE):
+        ledger.record_results(SELLER, NIGHT, result_rows(stage, keys, outcome=RowOutcome.SUCCESS))
+    recorded = ledger.night_results(SELLER, NIGHT).select("stage", "key")
+    assert recorded.height == 2 * len(keys)
+    assert recorded.rows() == recorded.sort("stage", "key").rows()
+
+    present(ledger, ["A0", "K15", "zz"], stage=Stage.INVOICES_DISPATCH)
+    every = ledger.night_results(SELLER, NIGHT)
+    assert every.schema == RESULT_SCHEMA
+    assert every.height == 2 * len(keys) + 3
+    assert every.select("stage", "key").rows() == every.sort("stage", "key").select("stage", "key").rows()
