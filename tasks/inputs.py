@@ -81,6 +81,13 @@ def _remember(key: str | None, inputs: ErpInputs, customers_key: str | None = No
             _memo[customers_key] = ErpInputs(customers=inputs.customers, invoices=None)
 
 
+def forget_loaded_inputs() -> None:
+    """Let go of the export this process loaded (its frames are the night's largest after the picture):
+    a later load reads the validated files again, a cache hit."""
+    with _memo_lock:
+        _memo.clear()
+
+
 def loaded_before(parameters: Mapping[str, Any]) -> ErpInputs | None:
     """The export as this process already loaded it, or None; ``parameters`` are those of
     :func:`load_erp_inputs` (same files, same content, same mappings and ceiling).

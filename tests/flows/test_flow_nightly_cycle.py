@@ -12,6 +12,8 @@ from typing import Any
 import polars as pl
 import pytest
 
+import flows.nightly_ar_cycle as cycle_module
+import tasks.inputs as inputs_module
 from ar_sync.erp_input import load_customers, load_invoices
 from ar_sync.night_summary import NightSummary
 from flows.nightly_ar_cycle import nightly_ar_cycle
@@ -48,7 +50,12 @@ def _writes(counts: dict[str, int]) -> dict[str, int]:
 
 
 def test_full_cycle_makes_enkash_match_the_erp_then_a_rerun_writes_nothing(
-    enkash_env: Any, sandbox_state: Any, as_of: date, erp_files: tuple[Path, Path], tmp_path: Path
+    enkash_env: Any,
+    sandbox_state: Any,
+    as_of: date,
+    erp_files: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     customers_file, invoices_file = erp_files
     expected_customers = load_customers(customers_file)
@@ -56,8 +63,19 @@ def test_full_cycle_makes_enkash_match_the_erp_then_a_rerun_writes_nothing(
         invoices_file, known_customer_refs=expected_customers.valid.get_column("customer_ref")
     )
     options = _options(tmp_path)
+    # What the process still holds of the export when the reminders begin (nothing after the payments).
+    held_at_reminders: list[dict[str, Any]] = []
+    setup_reminders = cycle_module.setup_reminders
+
+    async def watched(*args: Any, **kwargs: Any) -> Any:
+        held_at_reminders.append(dict(inputs_module._memo))
+        return await setup_reminders(*args, **kwargs)
+
+    monkeypatch.setattr(cycle_module, "setup_reminders", watched)
 
     summary = _run(customers_file, invoices_file, options, as_of)
+
+    assert held_at_reminders == [{}]
 
     assert set(summary.model_dump()) >= SUMMARY_KEYS
     assert summary.customers_created == expected_customers.valid.height
