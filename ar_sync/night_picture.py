@@ -272,9 +272,12 @@ def with_refreshed_invoices(
         pl.col("dispatched").fill_null(False)
         & ~pl.col("invoiceId").is_in(fresh.get_column("invoiceId").implode())
     )
-    invoices = pl.concat([kept, fresh], how="vertical_relaxed").unique(
-        "invoiceId", keep="last", maintain_order=True
-    )
+    invoices = pl.concat([kept, fresh], how="vertical_relaxed")
+    # The last row of an invoiceId read twice; without a copy of every invoice when none was (usual).
+    ids = invoices.get_column("invoiceId")
+    last = ids.is_last_distinct() | ids.is_null()
+    if not last.all():
+        invoices = invoices.filter(last)
     return replace(
         picture,
         invoices=invoices,

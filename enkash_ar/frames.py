@@ -175,6 +175,11 @@ def concat_frames(frames: Sequence[pl.DataFrame], schema: pl.Schema) -> pl.DataF
 
 
 def unique_rows(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """Keep the first row of each ``column`` value; rows without one are all kept."""
-    key = pl.col(column)
-    return frame.filter(key.is_null() | key.is_first_distinct())
+    """Keep the first row of each ``column`` value; rows without one are all kept.
+
+    ``frame`` itself when every row is kept (the usual case): a filter copies every column even then,
+    a second copy of a read of every invoice.
+    """
+    key = frame.get_column(column)
+    keep = key.is_null() | key.is_first_distinct()
+    return frame if keep.all() else frame.filter(keep)

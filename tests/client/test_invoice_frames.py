@@ -11,7 +11,7 @@ from polars.testing import assert_frame_equal
 from pydantic import TypeAdapter, ValidationError
 
 from enkash_ar.contract_profile import ContractProfile
-from enkash_ar.frames import INVOICE_ROW, INVOICE_SCHEMA, invoice_rows_frame, invoices_frame
+from enkash_ar.frames import INVOICE_ROW, INVOICE_SCHEMA, invoice_rows_frame, invoices_frame, unique_rows
 from enkash_ar.models import PROFILE_CONTEXT, Invoice
 
 ROWS: Any = TypeAdapter(list[INVOICE_ROW])
@@ -121,3 +121,11 @@ def test_a_status_name_the_profile_does_not_know_stops_the_fast_read() -> None:
         _by_rows([record], PROFILE)
     with pytest.raises(ValidationError, match="'UNPAID' is not a name the contract profile knows"):
         _by_models([record], PROFILE)
+
+
+def test_a_record_read_twice_keeps_its_first_row_and_rows_without_an_id_stay() -> None:
+    frame = pl.DataFrame({"invoiceId": ["A", "B", None, "A", None, "C"], "n": [1, 2, 3, 4, 5, 6]})
+    assert unique_rows(frame, "invoiceId").get_column("n").to_list() == [1, 2, 3, 5, 6]
+    # Nothing read twice (a usual read): the frame itself, not a copy of every row.
+    once = frame.filter(pl.col("n") != 4)
+    assert unique_rows(once, "invoiceId") is once

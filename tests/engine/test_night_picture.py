@@ -311,3 +311,22 @@ def test_the_reminders_of_new_customers_are_read_one_by_one_only_when_they_are_f
     picture = NightPicture(customers=tuple(customer(i, f"C{i}") for i in ids))
     picture = replace(picture, reminders_unread=frozenset(ids[:unread]))
     assert tasks.night_picture._few_unread(picture, None, None) is one_by_one
+
+
+def test_an_invoice_in_two_refresh_reads_takes_the_later_answer() -> None:
+    # Dispatched by someone else between the read of the undispatched invoices and the read of those
+    # dispatched since: both reads hold it, and the later one is what EnKash holds now.
+    picture = NightPicture(invoices=invoices(invoice("I1", "INV-1", "KC1"), invoice("I2", "INV-2", "KC1")))
+    picture = night_picture.with_uploads(picture, _results(Stage.INVOICES_UPLOAD, {"INV-3": "I3"}))
+    undispatched = invoices(
+        invoice("I1", "INV-1", "KC1"), invoice("I2", "INV-2", "KC1"), invoice("I3", "INV-3", "KC1")
+    )
+    since = invoices(invoice("I2", "INV-2", "KC1", dispatched=True))
+    after = night_picture.with_refreshed_invoices(picture, undispatched, since, now=NOW)
+
+    assert after.invoices is not None
+    assert after.invoices.select("invoiceId", "dispatched").rows() == [
+        ("I1", False),
+        ("I3", False),
+        ("I2", True),
+    ]
