@@ -35,6 +35,16 @@ from ar_sync.results import Stage, empty_results, result_rows
 
 #: Result rows are kept for these states: the night's own export (tonight's, or found on the books).
 _RECORDED = (ExportState.EXPORTED, ExportState.REWRITTEN, ExportState.KEPT)
+#: The columns of EnKash's invoices the reconciliation and the credit sales read: the keepers with these
+#: only, not a copy of every column of every invoice (the night's memory peak at a million invoices).
+_RECONCILED_COLUMNS = (
+    "externalId",
+    "invoiceId",
+    "receivableStatus",
+    "totalReceived",
+    "balanceAmount",
+    "invoiceDate",
+)
 
 
 @dataclass(frozen=True)
@@ -114,7 +124,7 @@ def collect_night_payments(
         dry_run=dry_run,
         checkpoint=checkpoint,
     )
-    keepers = invoice_twins(enkash_invoices).keepers
+    keepers = invoice_twins(enkash_invoices).keepers_of(*_RECONCILED_COLUMNS)
     mismatches = payment_mismatches(erp_invoices, keepers, export.lines)
     mismatches_path = write_safe_csv(mismatches, Path(out_dir) / PAYMENT_MISMATCHES_FILE)
     collections = collections_of(

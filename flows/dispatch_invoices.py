@@ -60,12 +60,15 @@ async def dispatch_invoices(
         pending = invoices_to_dispatch(invoices.valid, keepers, customer_ids)
         if not pending.is_empty():
             # Nothing is dispatched on the strength of an earlier stage's read: what is undispatched
-            # (and what was dispatched since) is read again first.
-            night_state = current_picture(block, ledger, customers=True, invoices=True, fresh_since=started)
-            assert night_state.invoices is not None
-            twins = invoice_twins(night_state.invoices)
-            keepers = twins.keepers_of(*DISPATCH_PLAN_COLUMNS)
-            pending = invoices_to_dispatch(invoices.valid, keepers, customer_ids)
+            # (and what was dispatched since) is read again first, and the plan made again from it
+            # (not when the picture was read in this stage already: the same picture, the same plan).
+            fresh = current_picture(block, ledger, customers=True, invoices=True, fresh_since=started)
+            if fresh is not night_state:
+                night_state = fresh
+                assert night_state.invoices is not None
+                twins = invoice_twins(night_state.invoices)
+                keepers = twins.keepers_of(*DISPATCH_PLAN_COLUMNS)
+                pending = invoices_to_dispatch(invoices.valid, keepers, customer_ids)
         picture = night_state.invoices
         assert picture is not None
         # Undispatched invoices cannot have been paid: if none of them reads as open, EnKash names its
