@@ -138,23 +138,38 @@ _SPLIT_COLUMNS: Final = (
 
 
 def _split_twins(invoices: pl.DataFrame) -> _Split:
-    live = (
-        invoices.select(_SPLIT_COLUMNS)
+    # Ranked as row positions and keys only: the sort and the rank carry two narrow columns, not
+    # copies of the invoices' columns (the split was the night's memory peak at a million invoices);
+    # the extra copies, few, are gathered from the frame afterwards.
+    ranked = (
+        invoices.lazy()
+        .select(_SPLIT_COLUMNS)
         .with_row_index(_ROW)
         .filter(pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value)
-    )
-    ranked = (
-        live.with_columns(normalise_key_expr(pl.col("externalId")).alias(_KEY))
+        .with_columns(normalise_key_expr(pl.col("externalId")).alias(_KEY))
         .sort(_keeper_order(), nulls_last=True)
-        .with_columns(
+        .select(
+            _ROW,
+            _KEY,
             pl.when(pl.col(_KEY).is_null())
             .then(0)
             .otherwise(pl.int_range(pl.len()).over(_KEY))
-            .alias("__copy")
+            .alias("__copy"),
         )
+        .collect()
     )
-    keepers = ranked.filter(pl.col("__copy") == 0).drop("__copy")
-    extra = ranked.filter(pl.col("__copy") > 0).drop("__copy")
+    keeper = pl.col("__copy") == 0
+    at = ranked.filter(~keeper)
+    extra = invoices.select(_SPLIT_COLUMNS)[at.get_column(_ROW)].with_columns(
+        at.get_column(_ROW), at.get_column(_KEY)
+    )
+    of_extras = ranked.filter(keeper & pl.col(_KEY).is_in(at.get_column(_KEY).implode()))
+    keeper_ids = pl.DataFrame(
+        {
+            _KEY: of_extras.get_column(_KEY),
+            "keeperId": invoices.get_column("invoiceId")[of_extras.get_column(_ROW)],
+        }
+    )
     deletable = (
         ~pl.col("dispatched").fill_null(False)
         & pl.col("receivableStatus").is_in(_DELETABLE_STATUSES)
@@ -167,7 +182,6 @@ def _split_twins(invoices: pl.DataFrame) -> _Split:
         .then(pl.lit("a second copy has already received money"))
         .otherwise(pl.format("a second copy in status {}", pl.col("receivableStatus").fill_null("unknown")))
     )
-    keeper_ids = keepers.select(_KEY, pl.col("invoiceId").alias("keeperId"))
     to_report = (
         extra.filter(~deletable)
         .join(keeper_ids, on=_KEY, how="left")
@@ -175,7 +189,7 @@ def _split_twins(invoices: pl.DataFrame) -> _Split:
     )
     return _Split(
         weakref.ref(invoices),
-        keeper_rows=keepers.get_column(_ROW),
+        keeper_rows=ranked.filter(keeper).get_column(_ROW),
         delete_rows=extra.filter(deletable).get_column(_ROW),
         to_report=to_report,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
 from ar_sync.convergence import customer_keepers, customer_twins, invoice_twins
+from ar_sync.keys import normalise_key
 from ar_sync.planner import already_dispatched, invoices_to_dispatch
 
 T0 = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
@@ -109,3 +111,44 @@ def test_customer_twins_are_listed_keeper_first_and_the_keeper_is_the_lowest_id(
     )
     assert customer_twins(customers).to_dicts() == [{"uniqueRefNo": "C1", "customerIds": ["KC3", "KC9"]}]
     assert sorted(customer_keepers(customers)["customerId"]) == ["KC3", "KC5", "KC7", "KC8"]
+
+
+def test_every_live_invoice_is_kept_deleted_or_reported_once_and_each_key_keeps_its_first() -> None:
+    # Random pictures (seeded): the split's rules hold on every one, whatever the row order.
+    for seed in range(200):
+        draw = random.Random(seed)
+        rows = [
+            (
+                f"I{(n * 37) % 101:03d}",
+                draw.choice(["A", "a ", "B", " b", "C", None]),
+                draw.choice([True, False]),
+                draw.choice(["UNPAID", "PARTIALLY_PAID", "PAID", "CANCELLED", "OVERDUE"]),
+                draw.choice([0.0, 10.0]),
+                draw.randint(0, 3),
+            )
+            for n in range(draw.randint(0, 40))
+        ]
+        frame = invoices(*rows)
+        twins = invoice_twins(frame)
+        keepers = twins.keepers.get_column("invoiceId").to_list()
+        deleted = twins.to_delete.get_column("invoiceId").to_list()
+        reported = twins.to_report.get_column("invoiceId").to_list()
+        live = [r for r in rows if r[3] != "CANCELLED"]
+        assert sorted(keepers + deleted + reported) == sorted(r[0] for r in live), seed
+
+        def order(row: tuple[str, str | None, bool, str, float, int]) -> tuple[bool, int, str]:
+            return (not row[2], row[5], row[0])
+
+        by_key: dict[str | None, list[tuple[str, str | None, bool, str, float, int]]] = {}
+        for row in live:
+            if row[1] is not None:
+                by_key.setdefault(normalise_key(row[1]), []).append(row)
+        expected = {min(group, key=order)[0] for group in by_key.values()}
+        expected |= {r[0] for r in live if r[1] is None}
+        assert set(keepers) == expected, seed
+        for row in live:
+            if row[0] in deleted:
+                assert not row[2] and row[3] in ("UNPAID", "PARTIALLY_PAID") and row[4] == 0.0, seed
+        keeper_of = {normalise_key(r[1]): r[0] for r in live if r[0] in keepers and r[1] is not None}
+        for report in twins.to_report.iter_rows(named=True):
+            assert report["keeperId"] == keeper_of[normalise_key(report["externalId"])], seed
