@@ -6,6 +6,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from ar_sync.night_picture import PICTURE_INVOICE_COLUMNS
 from enkash_ar import open_statuses
 from enkash_ar.models import Customer
 from tasks.connection import enkash_client
@@ -31,12 +32,14 @@ def read_enkash_invoices(
     ledger_path: str | None = None,
     filters: dict[str, object] | None = None,
 ) -> pl.DataFrame:
-    """The seller's EnKash invoices (paged search, limit 5000 a page) as a planning frame.
+    """The seller's EnKash invoices (paged search, limit 5000 a page) as a planning frame, with the
+    columns the night's picture keeps (``night_picture.PICTURE_INVOICE_COLUMNS``).
 
     Example:
         >>> unsent = read_enkash_invoices("enkash-prod", filters={"dispatched": False})  # doctest: +SKIP
     """
-    return enkash_client(credentials_block, ledger_path).search_invoices_frame(filters)
+    client = enkash_client(credentials_block, ledger_path)
+    return client.search_invoices_frame(filters, columns=PICTURE_INVOICE_COLUMNS)
 
 
 @task(name="check-open-statuses", cache_policy=NO_CACHE)

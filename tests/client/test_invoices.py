@@ -111,6 +111,17 @@ def test_search_by_our_extra_filters_and_the_frame(client: EnkashClient, make_in
     assert [i.invoice_id for i in client.search_all_invoices(page_size=5)] == [i.invoice_id for i in made]
     empty = client.search_invoices_frame({"externalIds": ["nothing"]})
     assert empty.is_empty() and "invoiceId" in empty.columns
+    # Only the columns asked for, over several pages, the same rows; empty answers keep them too.
+    narrow = client.search_invoices_frame(
+        {"receivableStatuses": ["UNPAID"]}, page_size=4, columns=["invoiceId", "netAmount"]
+    )
+    assert narrow.schema == pl.Schema({"invoiceId": pl.String, "netAmount": pl.Float64})
+    assert narrow.equals(frame.select("invoiceId", "netAmount"))
+    assert client.search_invoices_frame({"externalIds": ["nothing"]}, columns=["invoiceId"]).columns == [
+        "invoiceId"
+    ]
+    with pytest.raises(ValueError, match="invoiceId"):
+        client.search_invoices_frame(columns=["netAmount"])
 
 
 def test_search_invoices_bad_filter_is_a_validation_error(client: EnkashClient) -> None:

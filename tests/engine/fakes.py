@@ -201,14 +201,17 @@ class FakeEnkash:
         self._before("downloadResultFile")
         return answer.success, answer.failure
 
-    def search_invoices_frame(self, filters: dict[str, Any] | None = None) -> pl.DataFrame:
+    def search_invoices_frame(
+        self, filters: dict[str, Any] | None = None, columns: Sequence[str] | None = None
+    ) -> pl.DataFrame:
         self._before("searchCollectionInvoices")
         rows = [i for i in self.invoices.values() if not i["deleted"]]
         if filters and filters.get("dispatched") is True:
             rows = [i for i in rows if i["dispatched"]]
         if filters and filters.get("customerIds"):
             rows = [i for i in rows if i["customerId"] in filters["customerIds"]]
-        return pl.DataFrame([{k: i.get(k) for k in INVOICE_SCHEMA} for i in rows], schema=INVOICE_SCHEMA)
+        frame = pl.DataFrame([{k: i.get(k) for k in INVOICE_SCHEMA} for i in rows], schema=INVOICE_SCHEMA)
+        return frame if columns is None else frame.select(columns)
 
     def dispatch_invoice_collection(
         self, invoice_ids: Sequence[str], *, partial_payment_allowed: bool | None = None
