@@ -79,16 +79,19 @@ def publish_summary(
         # A night whose record was pruned would be summarised as a night that did nothing.
         run_ledger(ledger_path).check_night_kept(seller_id, night.isoformat())
     folder.mkdir(parents=True, exist_ok=True)
-    results = (
-        empty_results() if dry_run else run_ledger(ledger_path).night_results(seller_id, night.isoformat())
-    )
     twins = invoice_twins(enkash_invoices)
     # The columns the summary reads, not every column of every invoice (the night's peak of memory).
     keepers = twins.keepers_of(*SUMMARY_INVOICE_COLUMNS)
     open_invoices = open_invoices_frame(keepers, enkash_customers)
+    enkash_credit_sales = credit_sales(keepers, night)
+    # The keepers' copy goes before the night's record is read: the two are the summary's largest frames.
+    del keepers
     twin_ids = twins.to_report.get_column("invoiceId")
     twins_open = open_invoices_frame(
         enkash_invoices.filter(pl.col("invoiceId").is_in(twin_ids.implode())), enkash_customers
+    )
+    results = (
+        empty_results() if dry_run else run_ledger(ledger_path).night_results(seller_id, night.isoformat())
     )
     if rejected is None:
         counts = _rejected_counts(folder)
@@ -107,7 +110,7 @@ def publish_summary(
         open_invoices,
         night,
         seller_id=seller_id,
-        credit_sales=credit_sales(keepers, night) if sales is None else sales,
+        credit_sales=enkash_credit_sales if sales is None else sales,
         invoice_twins=twins.to_report,
         customer_twins=customer_twins(enkash_customers),
         twins_open_amount=float(twins_open["balance_amount"].sum()),
