@@ -138,19 +138,28 @@ def erp_credit_sales(
     An ERP row without an ``invoice_date`` is dated by the invoice EnKash holds for it, if any.
     """
     start = as_of - timedelta(days=period_days)
-    dated = enkash_invoices.select(
-        pl.col("externalId").alias("invoice_number"), pl.col("invoiceDate").dt.date().alias("enkash_date")
-    ).unique("invoice_number", keep="first")
     amounts = [pl.col(c).cast(pl.Float64).fill_null(0.0) for c in ("base_amount", "cgst", "sgst", "igst")]
-    day = pl.coalesce(pl.col("invoice_date"), pl.col("enkash_date"))
-    total = (
-        erp_invoices.lazy()
-        .join(dated.lazy(), on="invoice_number", how="left")
-        .filter((day > start) & (day <= as_of))
-        .select(pl.sum_horizontal(amounts).sum())
-        .collect()
-        .item()
+
+    def in_period(day: pl.Expr) -> pl.Expr:
+        return (day > start) & (day <= as_of)
+
+    erp = erp_invoices.lazy()
+    undated = erp.filter(pl.col("invoice_date").is_null())
+    # Only the rows without a date are looked up in EnKash (usually none): a join of every ERP row with
+    # every EnKash invoice was the payments stage's peak of memory at a million invoices.
+    dated = (
+        enkash_invoices.lazy()
+        .select(pl.col("externalId").alias("invoice_number"), pl.col("invoiceDate").dt.date().alias("day"))
+        .join(undated.select("invoice_number"), on="invoice_number", how="semi")
+        .unique("invoice_number", keep="first")
     )
+    parts = [
+        erp.filter(in_period(pl.col("invoice_date"))).select(pl.sum_horizontal(amounts).sum().alias("total")),
+        undated.join(dated, on="invoice_number", how="left")
+        .filter(in_period(pl.col("day")))
+        .select(pl.sum_horizontal(amounts).sum().alias("total")),
+    ]
+    total = pl.concat(parts).select(pl.col("total").sum()).collect().item()
     return float(total or 0.0)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -127,3 +127,27 @@ def test_collection_rate_and_the_erps_credit_sales(book: EnkashBook, tmp_path: P
     open_after = 15000.0 - 1500.0
     assert night.collections.with_rate(open_after).collection_rate == pytest.approx(1500.0 / 15000.0)
     assert Collections(export_state="exported").with_rate(0.0).collection_rate is None
+
+
+def test_credit_sales_date_a_row_without_an_invoice_date_by_its_enkash_invoice() -> None:
+    as_of = date(2026, 12, 5)
+    erp = pl.DataFrame(
+        {
+            "invoice_number": ["A", "B", "C", "D", "E"],
+            "invoice_date": [as_of - timedelta(days=10), None, None, None, as_of - timedelta(days=120)],
+            "base_amount": [100.0, 200.0, 400.0, 800.0, 1600.0],
+            "cgst": [None, 0.0, 0.0, 0.0, 0.0],
+            "sgst": [0.0] * 5,
+            "igst": [0.0] * 5,
+        }
+    )
+    day = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    enkash = pl.DataFrame(
+        {
+            # B dated inside the period (its first copy decides), C outside it; D is not in EnKash.
+            "externalId": ["A", "B", "B", "C"],
+            "invoiceDate": [day, day, day - timedelta(days=200), day - timedelta(days=100)],
+        }
+    )
+    # A by its own date, B by EnKash's; C dated outside the 90 days, D undated, E too old.
+    assert erp_credit_sales(erp, enkash, as_of) == 300.0
