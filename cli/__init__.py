@@ -1,4 +1,4 @@
 """cli package."""
 
-# Before any command imports polars: its allocator reads this setting once (flows.process_memory).
-import flows.process_memory  # noqa: F401
+# Before any command imports polars: its allocator reads this setting once (ar_sync.process_memory).
+import ar_sync.process_memory  # noqa: F401

@@ -6,8 +6,8 @@ carries only the names the code uses, so annotations kept as strings (``"date"``
 there.
 """
 
-# Before anything imports polars: its allocator reads this setting once (flows.process_memory).
-import flows.process_memory  # noqa: F401
+# Before anything imports polars: its allocator reads this setting once (ar_sync.process_memory).
+import ar_sync.process_memory  # noqa: F401
 
 from tasks.run_logging import attach_project_loggers
 

@@ -1,6 +1,6 @@
 """ar_summary: read back what is still open in EnKash and publish what the night did and what is owed."""
 
-import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
 from datetime import date
 

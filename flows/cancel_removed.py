@@ -1,6 +1,6 @@
 """cancel_removed: what left the ERP export leaves EnKash too (cancel, deactivate, reactivate)."""
 
-import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
 from datetime import date
 

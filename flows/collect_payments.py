@@ -1,6 +1,6 @@
 """collect_payments: what customers paid on EnKash since the last export, as a file for the ERP."""
 
-import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
 from datetime import date
 

@@ -1,6 +1,6 @@
 """dispatch_invoices: send every new invoice of the ERP export for collection, exactly once."""
 
-import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
 from datetime import UTC, date, datetime
 

@@ -1,6 +1,6 @@
 """doctor: check what we assume about EnKash against the API of a credentials block, reading only."""
 
-import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
 import asyncio
 

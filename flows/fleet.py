@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
 import asyncio
 from datetime import date

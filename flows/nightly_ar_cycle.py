@@ -1,6 +1,6 @@
 """nightly_ar_cycle: one night of Accounts Receivable, making EnKash match the ERP export."""
 
-import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
 from datetime import date
 

@@ -1,6 +1,6 @@
 """setup_reminders: every active EnKash customer of the seller gets the configured reminder schedule."""
 
-import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
 from datetime import date
 

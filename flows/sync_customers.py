@@ -1,7 +1,7 @@
 """sync_customers: make EnKash's customers match the ERP's (create the new, update the changed, clear the
 emptied)."""
 
-import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
 from datetime import date
 

@@ -1,6 +1,6 @@
 """upload_invoices: upload the ERP invoices EnKash lacks (in chunks) and patch the changed open ones."""
 
-import flows.process_memory  # noqa: F401  (first: polars' allocator, flows/process_memory.py)
+import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
 from datetime import date
 

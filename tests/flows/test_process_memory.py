@@ -1,4 +1,4 @@
-"""Every process that runs a flow returns the memory polars frees at once (``flows.process_memory``).
+"""Every process that runs a flow returns the memory polars frees at once (``ar_sync.process_memory``).
 
 polars' allocator reads its setting once, when polars is first imported: each check runs in a fresh
 interpreter and looks at the environment at that moment, loading the flows as a worker does (by their
@@ -7,7 +7,7 @@ prefect.yaml entrypoint) and as the CLI does.
 
 from __future__ import annotations
 
-from flows.process_memory import JEMALLOC_CONF_VARIABLE, PROMPT_RETURN
+from ar_sync.process_memory import JEMALLOC_CONF_VARIABLE, PROMPT_RETURN
 
 import ast
 import json
@@ -69,7 +69,7 @@ def test_every_entrypoint_imports_it_first(entrypoint: str) -> None:
         if isinstance(node, ast.Import) or (isinstance(node, ast.ImportFrom) and node.module != "__future__")
     )
     assert isinstance(first, ast.Import)
-    assert [alias.name for alias in first.names] == ["flows.process_memory"]
+    assert [alias.name for alias in first.names] == ["ar_sync.process_memory"]
 
 
 def test_a_deployment_run_sets_it_before_polars_loads() -> None:
@@ -79,9 +79,18 @@ def test_a_deployment_run_sets_it_before_polars_loads() -> None:
     assert _first_polars_import(code) == {"at_polars_import": PROMPT_RETURN}
 
 
-def test_the_cli_sets_it_before_polars_loads() -> None:
+def test_the_cli_sets_it_before_polars_loads_and_without_loading_prefect() -> None:
     code = "from cli.main import app\nimport cli.collections_view"
     assert _first_polars_import(code) == {"at_polars_import": PROMPT_RETURN}
+    # Every command starts with this import: it must stay cheap (Prefect alone takes ~0.7 s to load).
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, cli.main; print('prefect' in sys.modules)"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert loaded.stdout.strip() == "False"
 
 
 def test_the_users_own_setting_is_kept() -> None:

@@ -11,7 +11,8 @@ module sets the variable when it is imported, unless the user has set it (set it
 other values; ``""`` keeps jemalloc's defaults). It must be imported before anything imports polars:
 the ``flows`` and ``cli`` packages import it first, and every flow module imports it as its very first
 import (the project's isort settings keep it there), because a worker loads a deployment's entrypoint
-as a file, before the ``flows`` package. Standard library only.
+as a file, before the ``flows`` package. It lives in ``ar_sync``, whose package imports nothing, so
+that the CLI can import it without loading Prefect (``flows`` does). Standard library only.
 """
 
 from __future__ import annotations
