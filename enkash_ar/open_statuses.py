@@ -44,7 +44,10 @@ def check_open_statuses(
     wanted = open_external_ids
     if not isinstance(wanted, pl.Series):
         wanted = pl.Series(list(wanted), dtype=pl.String)
-    held = invoices.filter(pl.col("externalId").is_in(wanted.cast(pl.String).implode()))
+    # The two columns read, not every column of every invoice held (a copy of the night's picture).
+    held = invoices.select("externalId", "receivableStatus").filter(
+        pl.col("externalId").is_in(wanted.cast(pl.String).implode())
+    )
     if held.is_empty() or held.filter(pl.col("receivableStatus").is_in(_OPEN)).height:
         return
     seen = held.group_by("receivableStatus").len().sort(["len", "receivableStatus"], descending=[True, False])

@@ -74,7 +74,11 @@ async def dispatch_invoices(
         # Undispatched invoices cannot have been paid: if none of them reads as open, EnKash names its
         # statuses otherwise than the contract profile says, and the night must stop, not dispatch
         # nothing and report nothing owed.
-        undispatched = picture.filter(~pl.col("dispatched").fill_null(False)).get_column("externalId")
+        undispatched = (
+            picture.select("externalId", "dispatched")
+            .filter(~pl.col("dispatched").fill_null(False))
+            .get_column("externalId")
+        )
         erp_numbers = invoices.valid.get_column("invoice_number")
         must_be_open = undispatched.filter(undispatched.is_in(erp_numbers.implode()))
         check_open_statuses(picture, must_be_open, block, ledger)
