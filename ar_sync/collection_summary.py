@@ -139,6 +139,7 @@ def erp_credit_sales(
     """
     start = as_of - timedelta(days=period_days)
     amounts = [pl.col(c).cast(pl.Float64).fill_null(0.0) for c in ("base_amount", "cgst", "sgst", "igst")]
+    total = pl.sum_horizontal(amounts).sum().alias("total")
 
     def in_period(day: pl.Expr) -> pl.Expr:
         return (day > start) & (day <= as_of)
@@ -154,13 +155,10 @@ def erp_credit_sales(
         .unique("invoice_number", keep="first")
     )
     parts = [
-        erp.filter(in_period(pl.col("invoice_date"))).select(pl.sum_horizontal(amounts).sum().alias("total")),
-        undated.join(dated, on="invoice_number", how="left")
-        .filter(in_period(pl.col("day")))
-        .select(pl.sum_horizontal(amounts).sum().alias("total")),
+        erp.filter(in_period(pl.col("invoice_date"))).select(total),
+        undated.join(dated, on="invoice_number", how="left").filter(in_period(pl.col("day"))).select(total),
     ]
-    total = pl.concat(parts).select(pl.col("total").sum()).collect().item()
-    return float(total or 0.0)
+    return float(pl.concat(parts).select(pl.col("total").sum()).collect().item() or 0.0)
 
 
 def collections_markdown(collections: Collections | None) -> str:

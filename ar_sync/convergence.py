@@ -159,11 +159,11 @@ def _split_twins(invoices: pl.DataFrame) -> _Split:
         .collect()
     )
     keeper = pl.col("__copy") == 0
-    at = ranked.filter(~keeper)
+    keepers_at, at = ranked.filter(keeper), ranked.filter(~keeper)
     extra = invoices.select(_SPLIT_COLUMNS)[at.get_column(_ROW)].with_columns(
         at.get_column(_ROW), at.get_column(_KEY)
     )
-    of_extras = ranked.filter(keeper & pl.col(_KEY).is_in(at.get_column(_KEY).implode()))
+    of_extras = keepers_at.filter(pl.col(_KEY).is_in(at.get_column(_KEY).implode()))
     keeper_ids = pl.DataFrame(
         {
             _KEY: of_extras.get_column(_KEY),
@@ -189,7 +189,7 @@ def _split_twins(invoices: pl.DataFrame) -> _Split:
     )
     return _Split(
         weakref.ref(invoices),
-        keeper_rows=ranked.filter(keeper).get_column(_ROW),
+        keeper_rows=keepers_at.get_column(_ROW),
         delete_rows=extra.filter(deletable).get_column(_ROW),
         to_report=to_report,
     )

@@ -272,32 +272,24 @@ def _load(
     cells = collect(lf.filter(~pl.all_horizontal(blank)), Path(path), what)
     # Duplicate keys are the one check across rows: found over every row's key, before the batches.
     shared = _duplicate_keys(cells, entity, dtypes)
-    valid_parts, problem_parts, total = [], [], 0
-    for start in range(0, max(cells.height, 1), VALIDATION_BATCH_ROWS):
-        df, batch_checks = _check_batch(
-            cells.slice(start, VALIDATION_BATCH_ROWS), entity, dtypes, shared, customers, ceiling, path, what
-        )
-        total += df.height
-        problem_parts.append(_problems(df, entity, file, batch_checks))
-        bad = pl.any_horizontal(pl.col(c.reason).is_not_null() for c in batch_checks)
-        customer_ref = pl.col("customer_ref")
-        if "__known_ref" in df.columns:
-            customer_ref = pl.coalesce("__known_ref", "customer_ref")
-        valid_parts.append(
-            df.filter(~bad).select(
-                *(
-                    (customer_ref if f.name == "customer_ref" else pl.col(f.name)).cast(f.dtype).alias(f.name)
-                    for f in fields
-                ),
-                *_KEY_COLUMNS[entity].values(),
-                SOURCE_ROW,
-            )
-        )
-        del df
-    valid = pl.concat(valid_parts)
-    problems = pl.concat(problem_parts)
+    step = VALIDATION_BATCH_ROWS
+    batches = [
+        _check_batch(cells.slice(start, step), entity, dtypes, shared, customers, ceiling, file, what)
+        for start in range(0, max(cells.height, 1), step)
+    ]
+    valid = pl.concat([batch.valid for batch in batches])
+    problems = pl.concat([batch.problems for batch in batches])
     rejected = records(problems.drop("rule"))
-    return LoadResult(entity, file, valid, rejected, total, rejected.height, problems)
+    return LoadResult(entity, file, valid, rejected, sum(b.rows for b in batches), rejected.height, problems)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What one batch of rows leaves: its valid rows (final columns), its problems, how many rows."""
+
+    valid: pl.DataFrame
+    problems: pl.DataFrame
+    rows: int
 
 
 def _check_batch(
@@ -307,11 +299,10 @@ def _check_batch(
     shared: pl.DataFrame,
     customers: tuple[pl.LazyFrame, pl.LazyFrame] | None,
     ceiling: Decimal,
-    path: str | Path,
+    file: str,
     what: str,
-) -> tuple[pl.DataFrame, list[_Check]]:
-    """Every check of one batch of rows: the rows with their parsed values and problem columns, and
-    the checks (which problem column holds which rule and value)."""
+) -> _Batch:
+    """Every check of one batch of rows of ``file`` (``what`` names it in a failure)."""
     fields = _FIELDS[entity]
     # Three steps, so that every cell is parsed once: raw text and parsed values, then the problems
     # (reading those columns), then the values take the canonical names.
@@ -346,12 +337,24 @@ def _check_batch(
     # names): dropped in the plan, so the collected frame does not hold them. Loading 300,000 invoices
     # peaked at 690-748 MiB with them, 556-585 MiB without (the same valid rows and problems).
     helpers = [f"__{part}_{f.name}" for f in fields for part in ("text", "value")]
-    df = collect(checked.drop(helpers), Path(path), what)
+    df = collect(checked.drop(helpers), Path(file), what)
     checks = []
     for f in fields:
         checks.append(_Check(f.name, f"__bad_{f.name}", f"__bad_{f.name}", f"__raw_{f.name}"))
         checks += [c for c in extra if c.column == f.name or (f.name == "igst" and c.column == TOTAL_COLUMN)]
-    return df, checks
+    bad = pl.any_horizontal(pl.col(c.reason).is_not_null() for c in checks)
+    customer_ref = pl.col("customer_ref")
+    if "__known_ref" in df.columns:
+        customer_ref = pl.coalesce("__known_ref", "customer_ref")
+    valid = df.filter(~bad).select(
+        *(
+            (customer_ref if f.name == "customer_ref" else pl.col(f.name)).cast(f.dtype).alias(f.name)
+            for f in fields
+        ),
+        *_KEY_COLUMNS[entity].values(),
+        SOURCE_ROW,
+    )
+    return _Batch(valid, _problems(df, entity, file, checks), df.height)
 
 
 def _duplicate_keys(cells: pl.DataFrame, entity: Entity, dtypes: Mapping[str, pl.DataType]) -> pl.DataFrame:

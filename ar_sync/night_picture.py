@@ -31,7 +31,7 @@ import polars as pl
 from ar_sync.planner import planning_customers
 from ar_sync.results import RowOutcome
 from enkash_ar.contract import ReceivableStatus
-from enkash_ar.frames import INVOICE_SCHEMA
+from enkash_ar.frames import INVOICE_SCHEMA, unique_rows
 from enkash_ar.models import Customer, CustomerKeyContact, CustomerReminder
 
 #: The invoice columns the night's picture keeps: those some stage reads (``frames.INVOICE_SCHEMA`` less
@@ -305,12 +305,8 @@ def with_refreshed_invoices(
         pl.col("dispatched").fill_null(False)
         & ~pl.col("invoiceId").is_in(fresh.get_column("invoiceId").implode())
     )
-    invoices = pl.concat([kept, fresh], how="vertical_relaxed")
-    # The last row of an invoiceId read twice; without a copy of every invoice when none was (usual).
-    ids = invoices.get_column("invoiceId")
-    last = ids.is_last_distinct() | ids.is_null()
-    if not last.all():
-        invoices = invoices.filter(last)
+    # The later answer of an invoice the two reads both hold.
+    invoices = unique_rows(pl.concat([kept, fresh], how="vertical_relaxed"), "invoiceId", keep="last")
     return replace(
         picture,
         invoices=invoices,

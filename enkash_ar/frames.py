@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import polars as pl
 from pydantic import ConfigDict, with_config
@@ -174,12 +174,12 @@ def concat_frames(frames: Sequence[pl.DataFrame], schema: pl.Schema) -> pl.DataF
     return pl.concat(frames, how="vertical", rechunk=True) if frames else pl.DataFrame(schema=schema)
 
 
-def unique_rows(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """Keep the first row of each ``column`` value; rows without one are all kept.
+def unique_rows(frame: pl.DataFrame, column: str, keep: Literal["first", "last"] = "first") -> pl.DataFrame:
+    """Keep the ``keep`` row of each ``column`` value, in frame order; rows without one are all kept.
 
     ``frame`` itself when every row is kept (the usual case): a filter copies every column even then,
     a second copy of a read of every invoice.
     """
     key = frame.get_column(column)
-    keep = key.is_null() | key.is_first_distinct()
-    return frame if keep.all() else frame.filter(keep)
+    kept = key.is_null() | (key.is_first_distinct() if keep == "first" else key.is_last_distinct())
+    return frame if kept.all() else frame.filter(kept)
