@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Final
@@ -32,3 +33,19 @@ def private_partial(target: Path, suffix: str = ".partial") -> Path:
     partial file, so neither renames or truncates the other's: the last complete file wins, whole.
     """
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}{suffix}")
+
+
+def write_replacing(target: Path, write: Callable[[Path], object]) -> Path:
+    """Write ``target`` through :func:`private_partial`: ``write`` gets the partial file's path, which is
+    renamed over ``target`` once ``write`` returns (removed if it raises). Returns ``target``.
+
+    Example:
+        >>> write_replacing(Path("out/bulk_results.parquet"), frame.write_parquet)  # doctest: +SKIP
+    """
+    partial = private_partial(target)
+    try:
+        write(partial)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return target

@@ -13,6 +13,7 @@ from ar_sync.night_summary import NightSummary
 from ar_sync.output_files import REJECTED_ROWS_FILE
 from ar_sync.report_format import erp_text, grouped, more_rows, plural, table
 from ar_sync.results import RowOutcome, Stage
+from ar_sync.summaries import Frame
 
 #: Rows shown per table of records (failed rows, rejected rows); the files in out_dir hold them all.
 MAX_TABLE_ROWS: Final = 200
@@ -36,7 +37,7 @@ def _stage_name(stage: str) -> str:
         return stage.replace("_", " ").capitalize()
 
 
-def stages_panel(summary: NightSummary, results: pl.DataFrame) -> str:
+def stages_panel(summary: NightSummary, results: Frame) -> str:
     """Per stage: sent tonight, already in EnKash, failed, amount sent (and planned in a dry run)."""
     counts = summaries.stage_counts(results)
     planned = summary.planned
@@ -63,14 +64,14 @@ def stages_panel(summary: NightSummary, results: pl.DataFrame) -> str:
     )
 
 
-def failures_panel(results: pl.DataFrame, max_rows: int) -> str:
+def failures_panel(results: Frame, max_rows: int) -> str:
     """Failures by reason, then the failed records with their keys (the first ``max_rows``)."""
     reasons = summaries.failure_reasons(results)
     if reasons.is_empty():
         return (
             '<section class="panel"><h2>Failures</h2><p class="empty">Nothing failed tonight.</p></section>'
         )
-    failed = results.filter(pl.col("outcome") == RowOutcome.FAILURE).sort("stage", "key")
+    failed = results.lazy().filter(pl.col("outcome") == RowOutcome.FAILURE).sort("stage", "key").collect()
     by_reason = table(
         [("Stage", False), ("Reason", False), ("Records", True), ("Amount", True)],
         (

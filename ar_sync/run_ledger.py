@@ -42,6 +42,7 @@ import io
 import json
 import os
 import sqlite3
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -53,6 +54,7 @@ from typing import Any, Final, Literal
 
 import polars as pl
 
+from ar_sync.output_files import write_replacing
 from ar_sync.results import RESULT_SCHEMA
 
 EntryStatus = Literal["pending", "unknown", "done", "failed"]
@@ -582,7 +584,10 @@ class RunLedger:
 
     def night_results(self, seller_id: str, night: str) -> pl.DataFrame:
         """Every result row of one night of one seller (``results.RESULT_SCHEMA``), in stage, key order:
-        the recorded rows, and what each stage found already present where no row was recorded after."""
+        the recorded rows, and what each stage found already present where no row was recorded after.
+
+        The whole record in memory (two rows per invoice a night uploads and dispatches): to write it to
+        a file, :meth:`write_night_results` never holds it whole."""
         with self._lock:
             # In the primary key's order, which SQLite reads along its index: no sort of its own, and
             # none here when nothing was found already present (a sort copied the whole record).
@@ -602,22 +607,50 @@ class RunLedger:
             ).fetchall()
         # Kept as the pages' chunks: one contiguous copy would hold the record twice for a moment.
         recorded = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=RESULT_SCHEMA)
-        present = [
-            pl.read_parquet(io.BytesIO(blob)).select(
-                stage=pl.lit(stage, pl.String),
-                key="key",
-                outcome=pl.lit("success", pl.String),
-                origin=pl.lit("already_present", pl.String),
-                amount="amount",
-                reason=pl.lit(None, pl.String),
-                remote_id="remote_id",
-            )
-            for stage, blob in sets
-        ]
+        present = [_present_rows(stage, blob).collect() for stage, blob in sets]
         found = pl.concat(present).join(recorded, on=["stage", "key"], how="anti") if present else None
         if found is None or found.is_empty():
             return recorded
         return pl.concat([recorded, found.cast(RESULT_SCHEMA)]).sort("stage", "key")
+
+    def write_night_results(self, seller_id: str, night: str, path: str | Path) -> Path:
+        """Write :meth:`night_results`' rows, in the same order, to ``path`` (Parquet) a page at a time.
+
+        The recorded rows go through files of :data:`READ_PAGE_ROWS` rows in a temporary folder and are
+        streamed from there into one file; only what a stage found already present and no row recorded
+        after is held whole, to be merged in key order. At a million invoices the record (two million
+        rows) held whole was the summary's peak of memory. ``path`` is replaced at once when the file is
+        complete (``output_files.write_replacing``): it never holds half a night.
+        """
+        with tempfile.TemporaryDirectory(prefix="enkash-night-results-") as folder:
+            parts: list[Path] = []
+            with self._lock:
+                cur = self._conn.execute(
+                    "SELECT stage, key, outcome, origin, amount, reason, remote_id FROM night_results"
+                    " WHERE seller_id = ? AND night = ? ORDER BY stage, key",
+                    (seller_id, night),
+                )
+                for rows in _pages(cur, READ_PAGE_ROWS):
+                    parts.append(Path(folder) / f"{len(parts):06d}.parquet")
+                    pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row").write_parquet(parts[-1])
+                sets = self._conn.execute(
+                    "SELECT stage, rows FROM night_present WHERE seller_id = ? AND night = ?",
+                    (seller_id, night),
+                ).fetchall()
+            recorded = pl.scan_parquet(parts) if parts else pl.LazyFrame(schema=RESULT_SCHEMA)
+            found = (
+                pl.concat([_present_rows(stage, blob) for stage, blob in sets])
+                .join(recorded.select("stage", "key"), on=["stage", "key"], how="anti")
+                .collect()
+                if sets
+                else None
+            )
+            rows_out = (
+                recorded
+                if found is None or found.is_empty()
+                else pl.concat([recorded, found.cast(RESULT_SCHEMA).lazy()]).sort("stage", "key")
+            )
+            return write_replacing(Path(path), rows_out.sink_parquet)
 
     def prune_night_record(self, seller_id: str, newest_night: str, days: int = NIGHT_RECORD_DAYS) -> str:
         """Drop the row-level record of the seller's nights more than ``days`` before ``newest_night``;
@@ -754,6 +787,23 @@ class RunLedger:
         """Give up ``seller_id``'s lease if ``holder`` holds it."""
         with self._transaction() as conn:
             conn.execute("DELETE FROM seller_leases WHERE seller_id = ? AND holder = ?", (seller_id, holder))
+
+
+def _present_rows(stage: str, blob: bytes) -> pl.LazyFrame:
+    """A stage's set of records found already present (``night_present.rows``) as result rows."""
+    return (
+        pl.read_parquet(io.BytesIO(blob))
+        .lazy()
+        .select(
+            stage=pl.lit(stage, pl.String),
+            key="key",
+            outcome=pl.lit("success", pl.String),
+            origin=pl.lit("already_present", pl.String),
+            amount="amount",
+            reason=pl.lit(None, pl.String),
+            remote_id="remote_id",
+        )
+    )
 
 
 def _pages(cursor: sqlite3.Cursor, size: int) -> Iterator[list[Any]]:

@@ -24,7 +24,7 @@ import polars as pl
 
 from ar_sync.night_history import TrendPoint
 from ar_sync.night_summary import NightSummary
-from ar_sync.output_files import REJECTED_ROWS_FILE, private_partial, run_report_file
+from ar_sync.output_files import REJECTED_ROWS_FILE, run_report_file, write_replacing
 from ar_sync.rejections import REJECTED_COLUMNS, REJECTED_SCHEMA
 from ar_sync.report_collections import collections_panel
 from ar_sync.report_format import erp_text
@@ -44,6 +44,7 @@ from ar_sync.report_tables import (
     stages_panel,
 )
 from ar_sync.results import empty_results
+from ar_sync.summaries import Frame
 
 _CSP: Final = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
@@ -52,7 +53,7 @@ def render_run_report(
     summary: NightSummary,
     *,
     trend: Sequence[TrendPoint] = (),
-    results: pl.DataFrame | None = None,
+    results: Frame | None = None,
     rejected: pl.DataFrame | None = None,
     max_rows: int = MAX_TABLE_ROWS,
 ) -> str:
@@ -62,7 +63,8 @@ def render_run_report(
         summary: the night's summary (headline numbers, aging, twins, top overdue customers).
         trend: the nights to chart, oldest first (``night_history.night_trend``); the night itself is
             added when missing, so an empty trend shows a single point.
-        results: the night's result rows (``results.RESULT_SCHEMA``), for stage results and failures.
+        results: the night's result rows (``results.RESULT_SCHEMA``; a lazy frame, e.g. a scan of
+            ``bulk_results.parquet``, is read only for what the tables show), for stage results and failures.
         rejected: the rejected input rows (``rejections.REJECTED_SCHEMA``).
         max_rows: rows shown per table of records; the files in out_dir hold them all.
 
@@ -136,7 +138,7 @@ def write_run_report(
     summary: NightSummary,
     *,
     trend: Sequence[TrendPoint] = (),
-    results: pl.DataFrame | None = None,
+    results: Frame | None = None,
 ) -> Path:
     """Write the night's report into ``out_dir`` (name: ``output_files.run_report_file``); return its path.
 
@@ -148,10 +150,4 @@ def write_run_report(
         summary, trend=trend, results=results, rejected=read_rejected(folder / REJECTED_ROWS_FILE)
     )
     target = folder / run_report_file(summary.seller_id, summary.as_of)
-    partial = private_partial(target)
-    try:
-        partial.write_text(page, encoding="utf-8")
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+    return write_replacing(target, lambda partial: partial.write_text(page, encoding="utf-8"))

@@ -26,6 +26,7 @@ from ar_sync.output_files import (
     PAYMENTS_PARQUET_FILE,
     REJECTED_ROWS_FILE,
     SUMMARY_FILE,
+    write_replacing,
 )
 from ar_sync.receivables import SUMMARY_INVOICE_COLUMNS, credit_sales, open_invoices_frame
 from ar_sync.results import empty_results
@@ -90,9 +91,14 @@ def publish_summary(
     twins_open = open_invoices_frame(
         enkash_invoices.filter(pl.col("invoiceId").is_in(twin_ids.implode())), enkash_customers
     )
-    results = (
-        empty_results() if dry_run else run_ledger(ledger_path).night_results(seller_id, night.isoformat())
-    )
+    # The night's record goes to bulk_results.parquet first, a page at a time, and every count below is
+    # read from that file: the record (two rows per invoice uploaded and dispatched) is never held whole.
+    results_file = folder / BULK_RESULTS_FILE
+    if dry_run:
+        write_replacing(results_file, empty_results().write_parquet)
+    else:
+        run_ledger(ledger_path).write_night_results(seller_id, night.isoformat(), results_file)
+    results = pl.scan_parquet(results_file)
     if rejected is None:
         counts = _rejected_counts(folder)
         report = folder / REJECTED_ROWS_FILE
@@ -122,7 +128,6 @@ def publish_summary(
         summary = summary.model_copy(update={"collections": collections.with_rate(summary.open_amount)})
     # Before summary.json is replaced: the earlier night it holds joins the trend if the ledger lacks it.
     remember_night(run_ledger(ledger_path), summary, left_behind=folder / SUMMARY_FILE)
-    results.write_parquet(folder / BULK_RESULTS_FILE)
     (folder / SUMMARY_FILE).write_text(summary.to_json(), encoding="utf-8")
     report = write_run_report(
         folder, summary, trend=night_trend(run_ledger(ledger_path), summary), results=results

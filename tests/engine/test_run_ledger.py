@@ -346,3 +346,39 @@ def test_the_nights_record_comes_in_stage_and_key_order_over_pages(
     assert every.schema == RESULT_SCHEMA
     assert every.height == 2 * len(keys) + 3
     assert every.select("stage", "key").rows() == every.sort("stage", "key").select("stage", "key").rows()
+
+
+def test_the_nights_record_written_to_a_file_is_the_record_page_by_page(
+    ledger: RunLedger, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # bulk_results.parquet is written from the ledger a page at a time: the same rows, in the same order,
+    # as the record read whole, whether or not a stage found records present, over pages of 3 rows.
+    monkeypatch.setattr(run_ledger, "READ_PAGE_ROWS", 3)
+    target = tmp_path / "bulk_results.parquet"
+    target.write_bytes(b"an earlier night's file")
+
+    def written() -> pl.DataFrame:
+        assert ledger.write_night_results(SELLER, NIGHT, target) == target
+        assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]  # no partial file left
+        return pl.read_parquet(target)
+
+    empty = written()
+    assert empty.is_empty() and empty.schema == RESULT_SCHEMA
+
+    keys = ["K9", "K1", "é", "K10", "k2", "K2", "Z"]
+    ledger.record_results(SELLER, NIGHT, result_rows(Stage.INVOICES_UPLOAD, keys, outcome=RowOutcome.SUCCESS))
+    ledger.record_results(
+        SELLER,
+        NIGHT,
+        result_rows(Stage.CUSTOMERS_CREATE, keys[:4], outcome=RowOutcome.FAILURE, reasons=["x"] * 4),
+    )
+    present(ledger, keys[:2], stage=Stage.INVOICES_UPLOAD)  # every one of them recorded after: nothing to add
+    assert written().equals(ledger.night_results(SELLER, NIGHT))
+    assert written().height == len(keys) + 4
+
+    present(ledger, ["A0", "K15", "zz"], stage=Stage.INVOICES_DISPATCH)  # found present, none recorded
+    every = written()
+    assert every.equals(ledger.night_results(SELLER, NIGHT))
+    assert every.schema == RESULT_SCHEMA
+    assert every.height == len(keys) + 4 + 3
+    assert every.select("stage", "key").rows() == every.sort("stage", "key").select("stage", "key").rows()
