@@ -43,7 +43,7 @@ _ROW: Final = "__twin_row"
 class InvoiceTwins:
     """What the picture of EnKash's invoices says about externalIds held more than once."""
 
-    #: the frame split, and the positions in it of its keepers
+    #: the frame split, and the positions in it of its keepers, ascending
     invoices: pl.DataFrame = field(repr=False)
     keeper_rows: pl.Series = field(repr=False)
     #: undispatched, open, unpaid copies that are not their externalId's keeper: safe to delete
@@ -54,13 +54,19 @@ class InvoiceTwins:
     @property
     def keepers(self) -> pl.DataFrame:
         """One row per invoice, the keeper of each externalId (and every invoice without one), with
-        every column of the frame: gathered on each ask, and held only as long as the caller holds it."""
-        return self.invoices[self.keeper_rows]
+        every column of the frame, in the frame's order: gathered on each ask, and held only as long as
+        the caller holds it."""
+        return self._gathered(self.invoices)
 
     def keepers_of(self, *columns: str) -> pl.DataFrame:
         """:attr:`keepers` with only ``columns``: a copy of those, not of every column of every invoice
         (a million-invoice picture has 34)."""
-        return self.invoices.select(columns)[self.keeper_rows]
+        return self._gathered(self.invoices.select(columns))
+
+    def _gathered(self, frame: pl.DataFrame) -> pl.DataFrame:
+        # Every row a keeper (no twins, nothing cancelled: most nights), the positions are 0..n-1: the
+        # frame itself, its buffers shared, not a copy of every invoice.
+        return frame if self.keeper_rows.len() == frame.height else frame[self.keeper_rows]
 
 
 def _keeper_order() -> list[pl.Expr]:
@@ -138,25 +144,33 @@ _SPLIT_COLUMNS: Final = (
 
 
 def _split_twins(invoices: pl.DataFrame) -> _Split:
-    # Ranked as row positions and keys only: the sort and the rank carry two narrow columns, not
-    # copies of the invoices' columns (the split was the night's memory peak at a million invoices);
-    # the extra copies, few, are gathered from the frame afterwards.
-    ranked = (
+    # Row positions and keys only: the live rows' keys, and which of them repeat. Only the rows of a
+    # repeated key are ranked (sorted by the keeper order): every other row is its key's one copy, a
+    # keeper. On most nights nothing repeats and nothing is sorted; the sort of every invoice's columns
+    # was the night's memory peak at a million invoices, twice a night.
+    keyed = (
         invoices.lazy()
-        .select(_SPLIT_COLUMNS)
+        .select("externalId", "receivableStatus")
         .with_row_index(_ROW)
         .filter(pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value)
-        .with_columns(normalise_key_expr(pl.col("externalId")).alias(_KEY))
-        .sort(_keeper_order(), nulls_last=True)
-        .select(
-            _ROW,
-            _KEY,
-            pl.when(pl.col(_KEY).is_null())
-            .then(0)
-            .otherwise(pl.int_range(pl.len()).over(_KEY))
-            .alias("__copy"),
-        )
+        .select(_ROW, normalise_key_expr(pl.col("externalId")).alias(_KEY))
+        .with_columns((pl.col(_KEY).is_not_null() & pl.col(_KEY).is_duplicated()).alias("__repeated"))
         .collect()
+    )
+    repeated = keyed.filter(pl.col("__repeated"))
+    ranked_repeats = (
+        invoices.select(_SPLIT_COLUMNS)[repeated.get_column(_ROW)]
+        .lazy()
+        .with_columns(repeated.get_column(_ROW), repeated.get_column(_KEY))
+        .sort(_keeper_order(), nulls_last=True)
+        .select(_ROW, _KEY, pl.int_range(pl.len()).over(_KEY).alias("__copy"))
+        .collect()
+    )
+    ranked = pl.concat(
+        [
+            keyed.filter(~pl.col("__repeated")).select(_ROW, _KEY, pl.lit(0, pl.Int64).alias("__copy")),
+            ranked_repeats.cast({"__copy": pl.Int64}),
+        ]
     )
     keeper = pl.col("__copy") == 0
     keepers_at, at = ranked.filter(keeper), ranked.filter(~keeper)
@@ -189,7 +203,7 @@ def _split_twins(invoices: pl.DataFrame) -> _Split:
     )
     return _Split(
         weakref.ref(invoices),
-        keeper_rows=keepers_at.get_column(_ROW),
+        keeper_rows=keepers_at.get_column(_ROW).sort(),
         delete_rows=extra.filter(deletable).get_column(_ROW),
         to_report=to_report,
     )
