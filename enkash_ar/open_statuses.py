@@ -44,20 +44,38 @@ def check_open_statuses(
     wanted = open_external_ids
     if not isinstance(wanted, pl.Series):
         wanted = pl.Series(list(wanted), dtype=pl.String)
-    # The two columns read, not every column of every invoice held (a copy of the night's picture).
-    held = invoices.select("externalId", "receivableStatus").filter(
-        pl.col("externalId").is_in(wanted.cast(pl.String).implode())
+    # Lazily: the two columns read and the counts, not a filtered copy of every invoice held.
+    held = invoices.lazy().filter(pl.col("externalId").is_in(wanted.cast(pl.String).implode()))
+    check_status_counts(status_counts(held), profile)
+
+
+def status_counts(invoices: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """How many of ``invoices`` read in each receivable status: ``receivableStatus``, ``len``, most
+    first (what :func:`check_status_counts` takes: a few rows, however many invoices)."""
+    return (
+        invoices.lazy()
+        .group_by("receivableStatus")
+        .len()
+        .sort(["len", "receivableStatus"], descending=[True, False])
+        .collect()
     )
-    if held.is_empty() or held.filter(pl.col("receivableStatus").is_in(_OPEN)).height:
+
+
+def check_status_counts(counts: pl.DataFrame, profile: ContractProfile) -> None:
+    """:func:`check_open_statuses` on the :func:`status_counts` of the invoices that must be open.
+
+    Raises:
+        ContractMismatchError: as :func:`check_open_statuses`.
+    """
+    if counts.is_empty() or counts.filter(pl.col("receivableStatus").is_in(_OPEN)).height:
         return
-    seen = held.group_by("receivableStatus").len().sort(["len", "receivableStatus"], descending=[True, False])
     described = ", ".join(
         f"{profile.wire_status(status) if status else 'no status'} ({count})"
-        for status, count in seen.iter_rows()
+        for status, count in counts.select("receivableStatus", "len").iter_rows()
     )
     raise ContractMismatchError(
-        f"searchCollectionInvoices: EnKash holds {held.height} invoice(s) that must be open, and reads "
-        f"none of them in an open status ({', '.join(profile.open_status_names())} by the contract "
+        f"searchCollectionInvoices: EnKash holds {counts['len'].sum()} invoice(s) that must be open, and "
+        f"reads none of them in an open status ({', '.join(profile.open_status_names())} by the contract "
         f"profile); they read as {described}. A night that went on would dispatch nothing and count "
         f"nothing as owed. If EnKash names its states otherwise, fix receivable_statuses. "
         f"{CONTRACT_PROFILE_HINT}",

@@ -12,6 +12,7 @@ from ar_sync.convergence import invoice_twins
 from ar_sync.night_summary import NeedsAttentionError
 from ar_sync.planner import DISPATCH_PLAN_COLUMNS, already_dispatched, customer_id_map, invoices_to_dispatch
 from ar_sync.results import Stage, empty_results
+from enkash_ar.open_statuses import status_counts
 from flows.options import CycleOptions, StageReport, stage_report
 from flows.prepare import fan_out, stage_run, top_level
 from flows.run_outcome import finish_stage
@@ -25,6 +26,17 @@ from tasks.progress import tracked
 
 def _rows(pair: tuple[pl.DataFrame, pl.DataFrame]) -> int:
     return pair[0].height
+
+
+def _must_be_open(picture: pl.DataFrame, erp_invoices: pl.DataFrame) -> pl.DataFrame:
+    """The receivable statuses (``open_statuses.status_counts``) of the ERP's invoices EnKash holds
+    undispatched: none of them can have been paid."""
+    erp_numbers = erp_invoices.get_column("invoice_number").implode()
+    return status_counts(
+        picture.lazy().filter(
+            ~pl.col("dispatched").fill_null(False) & pl.col("externalId").is_in(erp_numbers)
+        )
+    )
 
 
 @flow(name="dispatch-invoices")
@@ -69,32 +81,28 @@ async def dispatch_invoices(
                 twins = invoice_twins(night_state.invoices)
                 keepers = twins.keepers_of(*DISPATCH_PLAN_COLUMNS)
                 pending = invoices_to_dispatch(invoices.valid, keepers, customer_ids)
-        picture = night_state.invoices
-        assert picture is not None
+            del fresh
+        assert night_state.invoices is not None
         # Undispatched invoices cannot have been paid: if none of them reads as open, EnKash names its
         # statuses otherwise than the contract profile says, and the night must stop, not dispatch
         # nothing and report nothing owed.
-        undispatched = (
-            picture.select("externalId", "dispatched")
-            .filter(~pl.col("dispatched").fill_null(False))
-            .get_column("externalId")
-        )
-        erp_numbers = invoices.valid.get_column("invoice_number")
-        must_be_open = undispatched.filter(undispatched.is_in(erp_numbers.implode()))
-        check_open_statuses(picture, must_be_open, block, ledger)
+        check_open_statuses(_must_be_open(night_state.invoices, invoices.valid), block, ledger)
+        present = already_dispatched(invoices.valid, keepers)
+        to_delete, to_report = twins.to_delete, twins.to_report
+        # What the fan-out below does not read goes first: the planning frames and the split, a few
+        # columns of every invoice each, were held through every dispatch batch (S4's memory).
+        del keepers, twins
         deleted, dispatched = [empty_results()], [empty_results()]
         if not options.dry_run:
-            if not twins.to_delete.is_empty():
-                deleted.append(done := delete_invoice_twins(twins.to_delete, night, block, ledger))
-                night_state = night_picture.with_deleted_invoices(
-                    night_state, done, twins.to_delete, "invoiceId"
-                )
-            present = already_dispatched(invoices.valid, keepers)
+            if not to_delete.is_empty():
+                deleted.append(done := delete_invoice_twins(to_delete, night, block, ledger))
+                night_state = night_picture.with_deleted_invoices(night_state, done, to_delete, "invoiceId")
             held = dict(zip(present["externalId"].to_list(), present["invoiceId"].to_list(), strict=True))
             rows = present.select(pl.col("externalId").alias("key"), pl.col("invoiceId").alias("remote_id"))
             dispatched.append(
                 record_night_state(Stage.INVOICES_DISPATCH, unwalked(held), rows, night, block, ledger)
             )
+            del held, rows
             # Batches go concurrently (each its own ledger batch), with options.host_limit each holding a slot
             # of the host's Prefect limit.
             partial = options.partial_payment_allowed
@@ -115,14 +123,14 @@ async def dispatch_invoices(
                     night_state, pl.concat(answers), pl.concat(chunks)
                 )
             keep(night_state)
-    if top_level() and not twins.to_report.is_empty():
+    if top_level() and not to_report.is_empty():
         raise NeedsAttentionError(
-            f"{twins.to_report.height} invoice numbers have a second copy in EnKash that the cycle may not "
-            f"delete (e.g. {', '.join(twins.to_report['externalId'].head(5).to_list())}: "
-            f"{twins.to_report['reason'][0]}). Cancel the extra copy on the EnKash portal."
+            f"{to_report.height} invoice numbers have a second copy in EnKash that the cycle may not "
+            f"delete (e.g. {', '.join(to_report['externalId'].head(5).to_list())}: "
+            f"{to_report['reason'][0]}). Cancel the extra copy on the EnKash portal."
         )
     reports = [
-        stage_report(Stage.INVOICES_DEDUPLICATE, pl.concat(deleted), twins.to_delete.height, options.dry_run),
+        stage_report(Stage.INVOICES_DEDUPLICATE, pl.concat(deleted), to_delete.height, options.dry_run),
         stage_report(Stage.INVOICES_DISPATCH, pl.concat(dispatched), pending.height, options.dry_run),
     ]
     return finish_stage(reports, rejected=invoices.rejected_rows)
