@@ -110,9 +110,20 @@ def payment_mismatches(
         .then((pl.col("amount_paid").cast(pl.Float64) * 100).round(0).cast(pl.Int64))
         .alias("erp_paid_paise"),
     )
+    # The ERP rows that say something about payment, first: EnKash's invoices are read for those alone
+    # (an export that fills neither column on most rows is not matched against every invoice held).
+    erp_said = erp.filter(pl.col("status").is_not_null() | pl.col("erp_paid_paise").is_not_null()).collect()
+    if erp_said.is_empty():
+        return pl.DataFrame(schema=MISMATCH_SCHEMA)
     in_transit = tonight.lazy().group_by("invoice_id").agg(pl.col("amount_paise").sum().alias("transit"))
     enkash = (
         keepers.lazy()
+        .join(
+            erp_said.lazy().select("invoice_number"),
+            left_on="externalId",
+            right_on="invoice_number",
+            how="semi",
+        )
         .select(
             pl.col("externalId").alias("invoice_number"),
             pl.col("invoiceId").alias("invoice_id"),
@@ -135,7 +146,7 @@ def payment_mismatches(
         .then(pl.lit(str(MismatchKind.AMOUNTS_DIFFER)))
     )
     return (
-        erp.filter(pl.col("status").is_not_null() | pl.col("erp_paid_paise").is_not_null())
+        erp_said.lazy()
         .join(enkash, on="invoice_number", how="inner")
         .with_columns(kind.alias("kind"), erp_state.alias("erp_status"))
         .filter(pl.col("kind").is_not_null())
