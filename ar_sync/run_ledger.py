@@ -591,20 +591,14 @@ class RunLedger:
         with self._lock:
             # In the primary key's order, which SQLite reads along its index: no sort of its own, and
             # none here when nothing was found already present (a sort copied the whole record).
-            cur = self._conn.execute(
-                "SELECT stage, key, outcome, origin, amount, reason, remote_id FROM night_results"
-                " WHERE seller_id = ? AND night = ? ORDER BY stage, key",
-                (seller_id, night),
-            )
+            cur = self._conn.execute(_NIGHT_ROWS, (seller_id, night))
             # A page of tuples at a time into frames: read whole by fetchall, the night's record (two rows
             # per invoice uploaded and dispatched) was 265 MiB of Python tuples at once at 300,000
             # invoices, the cycle's peak memory (memray, S4), and grows with the night.
             parts = [
                 pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row") for rows in _pages(cur, READ_PAGE_ROWS)
             ]
-            sets = self._conn.execute(
-                "SELECT stage, rows FROM night_present WHERE seller_id = ? AND night = ?", (seller_id, night)
-            ).fetchall()
+            sets = self._conn.execute(_NIGHT_SETS, (seller_id, night)).fetchall()
         # Kept as the pages' chunks: one contiguous copy would hold the record twice for a moment.
         recorded = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=RESULT_SCHEMA)
         present = [_present_rows(stage, blob).collect() for stage, blob in sets]
@@ -625,18 +619,11 @@ class RunLedger:
         with tempfile.TemporaryDirectory(prefix="enkash-night-results-") as folder:
             parts: list[Path] = []
             with self._lock:
-                cur = self._conn.execute(
-                    "SELECT stage, key, outcome, origin, amount, reason, remote_id FROM night_results"
-                    " WHERE seller_id = ? AND night = ? ORDER BY stage, key",
-                    (seller_id, night),
-                )
+                cur = self._conn.execute(_NIGHT_ROWS, (seller_id, night))
                 for rows in _pages(cur, READ_PAGE_ROWS):
                     parts.append(Path(folder) / f"{len(parts):06d}.parquet")
                     pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row").write_parquet(parts[-1])
-                sets = self._conn.execute(
-                    "SELECT stage, rows FROM night_present WHERE seller_id = ? AND night = ?",
-                    (seller_id, night),
-                ).fetchall()
+                sets = self._conn.execute(_NIGHT_SETS, (seller_id, night)).fetchall()
             recorded = pl.scan_parquet(parts) if parts else pl.LazyFrame(schema=RESULT_SCHEMA)
             found = (
                 pl.concat([_present_rows(stage, blob) for stage, blob in sets])
@@ -787,6 +774,15 @@ class RunLedger:
         """Give up ``seller_id``'s lease if ``holder`` holds it."""
         with self._transaction() as conn:
             conn.execute("DELETE FROM seller_leases WHERE seller_id = ? AND holder = ?", (seller_id, holder))
+
+
+#: A night's recorded result rows, in the primary key's order (SQLite reads them along its index).
+_NIGHT_ROWS: Final = (
+    "SELECT stage, key, outcome, origin, amount, reason, remote_id FROM night_results"
+    " WHERE seller_id = ? AND night = ? ORDER BY stage, key"
+)
+#: A night's sets of records found already present, one per stage.
+_NIGHT_SETS: Final = "SELECT stage, rows FROM night_present WHERE seller_id = ? AND night = ?"
 
 
 def _present_rows(stage: str, blob: bytes) -> pl.LazyFrame:
