@@ -610,13 +610,17 @@ class RunLedger:
     def write_night_results(self, seller_id: str, night: str, path: str | Path) -> Path:
         """Write :meth:`night_results`' rows, in the same order, to ``path`` (Parquet) a page at a time.
 
-        The recorded rows go through files of :data:`READ_PAGE_ROWS` rows in a temporary folder and are
-        streamed from there into one file; only what a stage found already present and no row recorded
-        after is held whole, to be merged in key order. At a million invoices the record (two million
-        rows) held whole was the summary's peak of memory. ``path`` is replaced at once when the file is
-        complete (``output_files.write_replacing``): it never holds half a night.
+        The recorded rows go through files of :data:`READ_PAGE_ROWS` rows in a hidden temporary folder
+        beside ``path`` and are streamed from there into one file; only what a stage found already
+        present and no row recorded after is held whole, to be merged in key order. At a million
+        invoices the record (two million rows) held whole was the summary's peak of memory. ``path`` is
+        replaced at once when the file is complete (``output_files.write_replacing``): it never holds
+        half a night.
         """
-        with tempfile.TemporaryDirectory(prefix="enkash-night-results-") as folder:
+        target = Path(path)
+        # The part files beside the target, not in the system's temporary folder (often a RAM-backed
+        # tmpfs in containers: the record would be back in memory, outside the process).
+        with tempfile.TemporaryDirectory(prefix=f".{target.name}.parts-", dir=target.parent) as folder:
             parts: list[Path] = []
             with self._lock:
                 cur = self._conn.execute(_NIGHT_ROWS, (seller_id, night))
@@ -637,7 +641,7 @@ class RunLedger:
                 if found is None or found.is_empty()
                 else pl.concat([recorded, found.cast(RESULT_SCHEMA).lazy()]).sort("stage", "key")
             )
-            return write_replacing(Path(path), rows_out.sink_parquet)
+            return write_replacing(target, rows_out.sink_parquet)
 
     def prune_night_record(self, seller_id: str, newest_night: str, days: int = NIGHT_RECORD_DAYS) -> str:
         """Drop the row-level record of the seller's nights more than ``days`` before ``newest_night``;
