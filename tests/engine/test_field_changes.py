@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ar_sync.convergence import customer_twins, invoice_twins
 from ar_sync.planner import (
+    already_dispatched,
     customer_id_map,
     invoices_to_dispatch,
     plan_customers,
@@ -107,3 +108,22 @@ def test_an_invoice_still_under_its_former_customer_is_not_dispatched_to_it(tmp_
     picture = invoices(invoice("IN1", "INV-1", KC1))
 
     assert invoices_to_dispatch(erp[1].valid, picture, customer_id_map(held)).is_empty()
+
+
+def test_a_cancelled_copy_is_no_receivable_for_any_plan(tmp_path: Path) -> None:
+    # Whether or not the caller passes twins' keepers (which never hold a cancelled copy), a cancelled
+    # copy is neither held, nor dispatched, nor counted dispatched: its number is uploaded again.
+    erp = export(tmp_path, [customer_line("C1")], [invoice_line("INV-1", "C1"), invoice_line("INV-2", "C1")])
+    ids = customer_id_map(planning_customers([customer(KC1, "C1")]))
+    picture = invoices(
+        invoice("IN1", "INV-1", KC1, status="CANCELLED", dispatched=True),
+        invoice("IN2", "INV-2", KC1),
+    )
+    plan = plan_invoices(erp[1].valid, ids, picture)
+    assert plan.to_create.get_column("externalId").to_list() == ["INV-1"]
+    assert plan.present.get_column("invoiceId").to_list() == ["IN2"]
+    assert invoices_to_dispatch(erp[1].valid, picture, ids).get_column("invoiceId").to_list() == ["IN2"]
+    assert already_dispatched(erp[1].valid, picture).is_empty()
+    # Nothing cancelled: the same plans from the same frame.
+    live = invoices(invoice("IN2", "INV-2", KC1))
+    assert invoices_to_dispatch(erp[1].valid, live, ids).get_column("invoiceId").to_list() == ["IN2"]
