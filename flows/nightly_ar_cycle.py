@@ -21,6 +21,7 @@ from flows.upload_invoices import upload_invoices
 from tasks.dry_run import predict_night_sends
 from tasks.inputs import forget_loaded_inputs, rejected_input, report_rejected_rows
 from tasks.night_picture import shared_picture
+from tasks.run_artifacts import night_root
 from tasks.token import fetch_token
 
 
@@ -66,7 +67,7 @@ async def nightly_ar_cycle(
     night = resolve_night(as_of)
     # One picture of EnKash for the whole night: read by the first stage that needs it, updated from
     # each stage's answers, so the stages do not read EnKash again (tasks.night_picture).
-    with shared_picture():
+    with shared_picture(), night_root():
         async with holding_seller(options):
             # Inputs first: a broken export fails the night before any request reaches EnKash.
             inputs = load_inputs(customers_file, invoices_file, options)

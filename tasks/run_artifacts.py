@@ -9,17 +9,42 @@ alone. The task run that made them is still recorded, so they also show on that 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 from uuid import UUID
 
 from prefect.artifacts import LinkArtifact, MarkdownArtifact, TableArtifact
 from prefect.runtime import flow_run
 
+#: The run tree's root, found once by the night's top flow (:func:`night_root`) for its stages.
+_night_root: ContextVar[UUID | None] = ContextVar("enkash_night_root", default=None)
+
 
 def root_flow_run_id() -> UUID | None:
-    """The top-level flow run of the current run tree (the current run when it has no parent)."""
+    """The top-level flow run of the current run tree (the current run when it has no parent).
+
+    Inside :func:`night_root`, the root it found; elsewhere Prefect walks the parent runs through the
+    API (a request or two per level, on a server that is recording the night meanwhile).
+    """
+    return _night_root.get() or _root_from_prefect()
+
+
+def _root_from_prefect() -> UUID | None:
     root = flow_run.root_flow_run_id if flow_run.get_id() else None
     return UUID(str(root)) if root else None
+
+
+@contextmanager
+def night_root() -> Iterator[None]:
+    """Find the current run tree's root once, for every stage run within (their subflows share this
+    context): a stage then makes no request to know where the night's artifacts go."""
+    token = _night_root.set(_root_from_prefect())
+    try:
+        yield
+    finally:
+        _night_root.reset(token)
 
 
 def publish_markdown(markdown: str, key: str, description: str, *, on: UUID | None = None) -> UUID:
