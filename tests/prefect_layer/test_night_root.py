@@ -47,6 +47,7 @@ def _refused() -> UUID | None:
 def test_a_stage_finds_the_nights_root_run(
     prefect_server: None, monkeypatch: pytest.MonkeyPatch, found_once: bool
 ) -> None:
+    # Registered so that the test restores the walk the night replaces with _refused.
     monkeypatch.setattr(run_artifacts, "_root_from_prefect", run_artifacts._root_from_prefect)
     night, stage, root = _night(found_once)
     assert stage != night
