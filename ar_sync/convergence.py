@@ -169,7 +169,7 @@ def _split_twins(invoices: pl.DataFrame) -> _Split:
     ranked = pl.concat(
         [
             keyed.filter(~pl.col("__repeated")).select(_ROW, _KEY, pl.lit(0, pl.Int64).alias("__copy")),
-            ranked_repeats.cast({"__copy": pl.Int64}),
+            ranked_repeats,
         ]
     )
     keeper = pl.col("__copy") == 0

@@ -45,7 +45,7 @@ import sqlite3
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -588,24 +588,7 @@ class RunLedger:
 
         The whole record in memory (two rows per invoice a night uploads and dispatches): to write it to
         a file, :meth:`write_night_results` never holds it whole."""
-        with self._lock:
-            # In the primary key's order, which SQLite reads along its index: no sort of its own, and
-            # none here when nothing was found already present (a sort copied the whole record).
-            cur = self._conn.execute(_NIGHT_ROWS, (seller_id, night))
-            # A page of tuples at a time into frames: read whole by fetchall, the night's record (two rows
-            # per invoice uploaded and dispatched) was 265 MiB of Python tuples at once at 300,000
-            # invoices, the cycle's peak memory (memray, S4), and grows with the night.
-            parts = [
-                pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row") for rows in _pages(cur, READ_PAGE_ROWS)
-            ]
-            sets = self._conn.execute(_NIGHT_SETS, (seller_id, night)).fetchall()
-        # Kept as the pages' chunks: one contiguous copy would hold the record twice for a moment.
-        recorded = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema=RESULT_SCHEMA)
-        present = [_present_rows(stage, blob).collect() for stage, blob in sets]
-        found = pl.concat(present).join(recorded, on=["stage", "key"], how="anti") if present else None
-        if found is None or found.is_empty():
-            return recorded
-        return pl.concat([recorded, found.cast(RESULT_SCHEMA)]).sort("stage", "key")
+        return self._night_record(seller_id, night, pl.DataFrame.lazy).collect()
 
     def write_night_results(self, seller_id: str, night: str, path: str | Path) -> Path:
         """Write :meth:`night_results`' rows, in the same order, to ``path`` (Parquet) a page at a time.
@@ -621,27 +604,44 @@ class RunLedger:
         # The part files beside the target, not in the system's temporary folder (often a RAM-backed
         # tmpfs in containers: the record would be back in memory, outside the process).
         with tempfile.TemporaryDirectory(prefix=f".{target.name}.parts-", dir=target.parent) as folder:
-            parts: list[Path] = []
-            with self._lock:
-                cur = self._conn.execute(_NIGHT_ROWS, (seller_id, night))
-                for rows in _pages(cur, READ_PAGE_ROWS):
-                    parts.append(Path(folder) / f"{len(parts):06d}.parquet")
-                    pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row").write_parquet(parts[-1])
-                sets = self._conn.execute(_NIGHT_SETS, (seller_id, night)).fetchall()
-            recorded = pl.scan_parquet(parts) if parts else pl.LazyFrame(schema=RESULT_SCHEMA)
-            found = (
-                pl.concat([_present_rows(stage, blob) for stage, blob in sets])
-                .join(recorded.select("stage", "key"), on=["stage", "key"], how="anti")
-                .collect()
-                if sets
-                else None
-            )
-            rows_out = (
-                recorded
-                if found is None or found.is_empty()
-                else pl.concat([recorded, found.cast(RESULT_SCHEMA).lazy()]).sort("stage", "key")
-            )
-            return write_replacing(target, rows_out.sink_parquet)
+            written = 0
+
+            def on_disk(page: pl.DataFrame) -> pl.LazyFrame:
+                nonlocal written
+                part = Path(folder) / f"{written:06d}.parquet"
+                written += 1
+                page.write_parquet(part)
+                return pl.scan_parquet(part)
+
+            return write_replacing(target, self._night_record(seller_id, night, on_disk).sink_parquet)
+
+    def _night_record(
+        self, seller_id: str, night: str, keep_page: Callable[[pl.DataFrame], pl.LazyFrame]
+    ) -> pl.LazyFrame:
+        """The night's result rows in stage, key order, lazily: each page of recorded rows as
+        ``keep_page`` keeps it (in memory, or in a file), then what the stages found present merged in."""
+        with self._lock:
+            # In the primary key's order, which SQLite reads along its index: no sort of its own, and
+            # none here when nothing was found already present (a sort copied the whole record). A page
+            # of tuples at a time: read whole by fetchall, the record was 265 MiB of Python tuples at
+            # once at 300,000 invoices (memray, S4), and it grows with the night.
+            cur = self._conn.execute(_NIGHT_ROWS, (seller_id, night))
+            pages = [
+                keep_page(pl.DataFrame(rows, schema=RESULT_SCHEMA, orient="row"))
+                for rows in _pages(cur, READ_PAGE_ROWS)
+            ]
+            sets = self._conn.execute(_NIGHT_SETS, (seller_id, night)).fetchall()
+        recorded = pl.concat(pages) if pages else pl.LazyFrame(schema=RESULT_SCHEMA)
+        if not sets:
+            return recorded
+        found = (
+            pl.concat([_present_rows(stage, blob) for stage, blob in sets])
+            .join(recorded.select("stage", "key"), on=["stage", "key"], how="anti")
+            .collect()
+        )
+        if found.is_empty():
+            return recorded
+        return pl.concat([recorded, found.cast(RESULT_SCHEMA).lazy()]).sort("stage", "key")
 
     def prune_night_record(self, seller_id: str, newest_night: str, days: int = NIGHT_RECORD_DAYS) -> str:
         """Drop the row-level record of the seller's nights more than ``days`` before ``newest_night``;
