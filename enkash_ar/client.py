@@ -311,6 +311,15 @@ class EnkashClient(BaseClient):
         )
         return list(page.items)
 
+    def count_invoices(self, filters: InvoiceSearchFilters | Body | None = None) -> int | None:
+        """How many invoices match ``filters``, by the server's total on a one-row page; None, without
+        a request, when the contract profile's searches answer a bare list (``search.response``), which
+        carries no total."""
+        if self.profile.search.response == "list":
+            return None
+        body = self._invoice_filters(filters)
+        return self._search_page("searchCollectionInvoices", Invoice, body, 0, 1, None, None).total
+
     def search_all_invoices(
         self,
         filters: InvoiceSearchFilters | Body | None = None,

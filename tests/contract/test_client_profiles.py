@@ -53,6 +53,11 @@ def test_the_matching_profile_reads_and_writes_as_usual(name: str, profile_sandb
         assert sorted(c.customer_id or "" for c in everyone) == sorted(seeded.customer_ids)
         invoices = client.search_invoices_frame()
         assert invoices.height == INVOICES
+        # EnKash's count of invoices, where its pages carry one (a Spring Page); none, unasked, where not.
+        before = request_counts(sandbox).get("searchCollectionInvoices", 0)
+        counted = client.count_invoices()
+        asked = request_counts(sandbox).get("searchCollectionInvoices", 0) - before
+        assert (counted, asked) == ((INVOICES, 1) if client.profile.search.response == "page" else (None, 0))
         assert set(invoices.get_column("receivableStatus").to_list()) == STATUSES
         # A search by status, by the canonical name whatever EnKash calls it.
         paid = client.search_collection_invoices({"receivableStatuses": ["PAID"]})
