@@ -236,6 +236,15 @@ def cycle(
             min=1, max=8, help="Write tasks (upload chunks, dispatch and reminder batches) in flight at once."
         ),
     ] = 4,
+    full_read_every_days: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            max=366,
+            help="Read every EnKash invoice at least this often; between, start from the last night's read "
+            "and read only what may have changed (0: every night).",
+        ),
+    ] = 7,
     max_invoice_amount: Annotated[
         str,
         typer.Option(help="Ceiling per invoice in INR: an amount or invoice total above it is rejected."),
@@ -290,6 +299,7 @@ def cycle(
             rejection_threshold=rejection_threshold,
             lock_timeout_seconds=lock_timeout,
             host_concurrency=host_concurrency,
+            full_read_every_days=full_read_every_days,
             max_invoice_amount=ceiling,
             max_cancel_share=max_cancel_share,
             confirm_cancellations=confirm_cancellations,

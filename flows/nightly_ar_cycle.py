@@ -2,7 +2,7 @@
 
 import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
-from datetime import date
+from datetime import date, timedelta
 
 from prefect import flow
 
@@ -67,7 +67,8 @@ async def nightly_ar_cycle(
     night = resolve_night(as_of)
     # One picture of EnKash for the whole night: read by the first stage that needs it, updated from
     # each stage's answers, so the stages do not read EnKash again (tasks.night_picture).
-    with shared_picture(), night_root():
+    every = timedelta(days=options.full_read_every_days) if options.full_read_every_days else None
+    with shared_picture(every), night_root():
         async with holding_seller(options):
             # Inputs first: a broken export fails the night before any request reaches EnKash.
             inputs = load_inputs(customers_file, invoices_file, options)

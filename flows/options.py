@@ -89,6 +89,14 @@ class CycleOptions(BaseModel):
     partial_payment_allowed: bool | None = Field(
         default=None, description="Sent with every dispatch; empty leaves EnKash's default."
     )
+    full_read_every_days: float = Field(
+        default=7,
+        ge=0,
+        le=366,
+        description="A nightly cycle reads every EnKash invoice at least this often; between, it starts from "
+        "the last night's read (kept next to the ledger) and reads only what may have changed. "
+        "0: every night.",
+    )
     lock_timeout_seconds: float = Field(
         default=1800.0,
         ge=0,

@@ -21,13 +21,13 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_logger
 
-from ar_sync import night_picture
+from ar_sync import kept_reads, night_picture
 from ar_sync.night_picture import NightPicture
 from enkash_ar.context_threads import in_order
 from enkash_ar.contract import TIMESTAMP_FORMAT
 from enkash_ar.errors import BadRequestError, NotFoundError, UnexpectedResponseError
 from enkash_ar.frames import INVOICE_SCHEMA, invoices_frame
-from enkash_ar.models import CustomerReminder
+from enkash_ar.models import CustomerReminder, Invoice
 from tasks.connection import enkash_client
 from tasks.enkash_state import read_enkash_customers, read_enkash_invoices
 from tasks.retry_policy import retry_transient
@@ -50,11 +50,17 @@ READS_IN_FLIGHT: Final = 8
 #: leaves room for a real network's latency; a first night, whose customers are all new, reads them all.
 REMINDER_READS_PER_PAGE: Final = 40
 REMINDER_READS_SHARE: Final = 10
+#: Invoices that owed something at the kept read and are not among the owed tonight (paid in full,
+#: cancelled, deleted) are read one by one (getInvoice) up to this many per page a read of every
+#: invoice would take; more, and the night reads every invoice instead (the same costs as reminders').
+SETTLED_READS_PER_PAGE: Final = 40
 
 
 @dataclass
 class _Shared:
     picture: NightPicture
+    #: how long the night may start from a kept read of the invoices (None: it reads every invoice)
+    full_read_every: timedelta | None = None
 
 
 # A mutable box in a context variable: Prefect runs a subflow in a copy of its parent's context, and a
@@ -63,9 +69,14 @@ _night: ContextVar[_Shared | None] = ContextVar("enkash_night_picture", default=
 
 
 @contextmanager
-def shared_picture() -> Iterator[None]:
-    """Share one picture between the stages run inside the block (the nightly cycle's)."""
-    token = _night.set(_Shared(NightPicture()))
+def shared_picture(full_read_every: timedelta | None = None) -> Iterator[None]:
+    """Share one picture between the stages run inside the block (the nightly cycle's).
+
+    With ``full_read_every``, the night starts from the last night's read of the invoices, kept next to
+    the ledger, and reads only what may have changed since (``ar_sync.kept_reads``), reading every
+    invoice again once that long has passed since the last full read.
+    """
+    token = _night.set(_Shared(NightPicture(), full_read_every))
     try:
         yield
     finally:
@@ -107,7 +118,8 @@ def current_picture(
         picture = night_picture.with_customers_read(picture, models)
     if invoices and picture.invoices is None:
         started = datetime.now(UTC)
-        invoices_read = read_enkash_invoices(credentials_block, ledger_path)
+        every = shared.full_read_every if shared is not None else None
+        invoices_read = _every_invoice(credentials_block, ledger_path, started, every)
         picture = replace(picture, invoices=invoices_read, invoices_read_on=started)
     elif invoices and (
         night_picture.needs_invoice_refresh(picture)
@@ -115,6 +127,92 @@ def current_picture(
     ):
         picture = refreshed(picture, credentials_block, ledger_path)
     return keep(picture)
+
+
+def _every_invoice(
+    credentials_block: str | None, ledger_path: str | None, started: datetime, every: timedelta | None
+) -> pl.DataFrame:
+    """Every invoice of the seller: from the kept read and what may have changed since when one may be
+    used (``every``), else one read of all of them; either way kept for the next night."""
+    if every is None or not ledger_path:
+        return read_enkash_invoices(credentials_block, ledger_path)
+    client = enkash_client(credentials_block, ledger_path)
+    path = kept_reads.kept_read_path(ledger_path, str(client.base_url), client.seller_id)
+    identity = kept_reads.read_identity(
+        str(client.base_url), client.seller_id, client.profile.model_dump_json()
+    )
+    kept, why = kept_reads.load_kept_read(path, identity, now=started, full_read_every=every)
+    frame = None if kept is None else _narrow_read(kept, credentials_block, ledger_path)
+    if frame is None or kept is None:
+        if why:
+            logger.info("Reading every invoice: %s", why)
+        frame, full_read_on = read_enkash_invoices(credentials_block, ledger_path), started
+    else:
+        full_read_on = kept.full_read_on
+    try:
+        kept_reads.save_kept_read(path, kept_reads.KeptRead(frame, started, full_read_on), identity)
+    except OSError as exc:
+        # The older kept read (if any) stays correct to start from: the next night reads more.
+        logger.warning("Could not keep tonight's read of the invoices in %s (%s)", path.parent, exc)
+    return frame
+
+
+def _narrow_read(
+    kept: kept_reads.KeptRead, credentials_block: str | None, ledger_path: str | None
+) -> pl.DataFrame | None:
+    """Every invoice from ``kept`` and the reads of what may have changed since; None (read every
+    invoice) when EnKash refuses the narrow searches or too many invoices left the owed ones."""
+    owed_filters, new_filters = kept_reads.narrow_filters(kept)
+    try:
+        owed = read_enkash_invoices(credentials_block, ledger_path, filters=owed_filters)
+        new_settled = read_enkash_invoices(credentials_block, ledger_path, filters=new_filters)
+    except (BadRequestError, UnexpectedResponseError) as exc:
+        logger.warning(
+            "EnKash did not answer the search of owed invoices as the contract guesses (%s); reading every "
+            "invoice instead",
+            exc,
+        )
+        return None
+    left = kept_reads.left_the_owed(kept.invoices, owed, new_settled)
+    page = enkash_client(credentials_block, ledger_path).profile.page_size("searchCollectionInvoices")
+    pages = max(1, -(-kept.invoices.height // page))
+    if len(left) > SETTLED_READS_PER_PAGE * pages:
+        logger.info(
+            "%d invoices owed something at the last read and are no longer owed: reading every invoice "
+            "instead of each of them",
+            len(left),
+        )
+        return None
+    settled = read_invoices_if_found(left, credentials_block, ledger_path)
+    if settled.height < len(left):
+        # A 404 is a deleted invoice only if getInvoice is what the contract guesses: dropping one that
+        # exists would upload its number again. Deletions are rare; a full read settles it.
+        logger.info(
+            "%d of the invoices no longer owed were not found one by one (deleted since?): reading every "
+            "invoice",
+            len(left) - settled.height,
+        )
+        return None
+    frame = kept_reads.merged(kept.invoices, [owed, new_settled, settled], left)
+    counted = count_invoices(credentials_block, ledger_path)
+    if counted is not None and counted != frame.height:
+        logger.info(
+            "Tonight's reads since the last read make %d invoices, EnKash counts %d: reading every invoice",
+            frame.height,
+            counted,
+        )
+        return None
+    logger.info(
+        "Invoices read since the last read (%s UTC): %d owed, %d new with nothing owed, %d no longer owed "
+        "or removed (read one by one, %d found); %d unchanged from the kept read",
+        f"{kept.read_on:%Y-%m-%d %H:%M}",
+        owed.height,
+        new_settled.height,
+        len(left),
+        settled.height,
+        frame.height - owed.height - new_settled.height - settled.height,
+    )
+    return frame
 
 
 def refreshed(picture: NightPicture, credentials_block: str | None, ledger_path: str | None) -> NightPicture:
@@ -177,6 +275,42 @@ def keep(picture: NightPicture) -> NightPicture:
     if shared is not None:
         shared.picture = picture
     return picture
+
+
+@task(name="read-settled-invoices", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)
+def read_invoices_if_found(
+    invoice_ids: list[str], credentials_block: str | None, ledger_path: str | None
+) -> pl.DataFrame:
+    """The invoices of ``invoice_ids`` EnKash still holds (getInvoice each; one it answers 404 for is
+    gone and left out), with the picture's columns.
+
+    Example:
+        >>> frame = read_invoices_if_found(["INV1"], "enkash-prod", None)  # doctest: +SKIP
+    """
+    if not invoice_ids:
+        return pl.DataFrame(schema={c: INVOICE_SCHEMA[c] for c in night_picture.PICTURE_INVOICE_COLUMNS})
+    client = enkash_client(credentials_block, ledger_path)
+
+    def found(invoice_id: str) -> Invoice | None:
+        try:
+            return client.get_invoice(invoice_id)
+        except NotFoundError:
+            return None
+
+    answers = in_order(found, invoice_ids, READS_IN_FLIGHT)
+    frame = invoices_frame(a for a in answers if a is not None)
+    return frame.select(night_picture.PICTURE_INVOICE_COLUMNS)
+
+
+@task(name="count-invoices", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)
+def count_invoices(credentials_block: str | None, ledger_path: str | None) -> int | None:
+    """How many invoices the seller has in EnKash (None when its search pages carry no total).
+
+    Example:
+        >>> count_invoices("enkash-prod", None)  # doctest: +SKIP
+        120000
+    """
+    return enkash_client(credentials_block, ledger_path).count_invoices()
 
 
 @task(name="reread-invoices", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)

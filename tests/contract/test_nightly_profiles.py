@@ -10,20 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from ar_sync.erp_input import load_customers, load_invoices
+from enkash_ar.alternative_profiles import named_profile
+from enkash_ar.client import EnkashClient
+from enkash_ar.settings import EnkashSettings
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
+from sandbox.payment_simulation import pay
 from sandbox.sample_data import generate_erp_files
 from sandbox.server import RunningSandbox
 from tasks.connection import close_all
 from tests.contract.profile_helpers import ALTERNATIVE_NAMES, ProfileSandboxes, state
+from tests.flows.night_helpers import every_invoice, kept_read
 
 AS_OF = date(2026, 11, 24)
 
@@ -111,3 +119,67 @@ def test_status_names_that_mean_something_else_stop_the_night_before_any_dispatc
     assert "VOID" in str(caught.value) and "receivable_statuses" in str(caught.value)
     held = state(sandbox)
     assert held["invoices"] and not any(i["dispatched"] for i in held["invoices"])
+
+
+#: The alternatives that change how invoices are read (result files and tokens do not): paging, totals,
+#: status names, and errors answered 200 (a deleted invoice's getInvoice).
+READ_PROFILES = ["spring-page", "page-index", "capped-limit", "other-status-names", "errors-200"]
+
+
+@pytest.mark.parametrize("profile_env", READ_PROFILES, indirect=True)
+def test_a_night_from_the_kept_read_under_the_profile_sees_what_a_read_of_every_invoice_sees(
+    profile_env: RunningSandbox,
+    erp_files: tuple[Path, Path],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ledger = tmp_path / "ledger.sqlite3"
+    options = CycleOptions(out_dir=str(tmp_path / "out"), ledger_path=str(ledger), chunk_size=64)
+
+    def night() -> None:
+        asyncio.run(nightly_ar_cycle(*(str(f) for f in erp_files), AS_OF, options))
+        close_all()
+
+    night()
+    night()  # reads the owed invoices (all of them) and keeps them
+    paid = kept_read(ledger)["invoiceId"][0]
+    pay(profile_env.base_url, invoiceId=paid, mode="NEFT")
+    every = every_invoice()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="prefect.enkash_ar"):
+        night()
+    assert "Invoices read since the last read" in caplog.text
+    assert "Reading every invoice" not in caplog.text
+    assert_frame_equal(kept_read(ledger), every)
+
+    # A paid invoice deleted on the portal: no search returns it and nothing owed on it was kept. A
+    # profile whose searches carry a total (a Spring Page) shows the picture one invoice too many; a
+    # bare list cannot, and the picture holds it until the next read of every invoice.
+    with EnkashClient.from_settings(EnkashSettings()) as client:
+        client.delete_invoice_collection([paid])
+    every = every_invoice()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="prefect.enkash_ar"):
+        night()
+    if (
+        named_profile(profile_env_name := str(os.environ["ENKASH_CONTRACT_PROFILE"])).search.response
+        == "page"
+    ):
+        assert f"make {every.height + 1} invoices, EnKash counts {every.height}" in caplog.text, (
+            profile_env_name
+        )
+        assert_frame_equal(kept_read(ledger), every)
+    else:
+        assert kept_read(ledger)["invoiceId"].is_in([paid]).sum() == 1
+
+    # An invoice that owed something deleted since: getInvoice answers not found (also when the profile
+    # answers errors with 200), and the night reads every invoice rather than take that on trust.
+    owed = every.filter(pl.col("balanceAmount") > 0)["invoiceId"][0]
+    with EnkashClient.from_settings(EnkashSettings()) as client:
+        client.delete_invoice_collection([owed])
+    every = every_invoice()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="prefect.enkash_ar"):
+        night()
+    assert "not found one by one (deleted since?): reading every invoice" in caplog.text
+    assert_frame_equal(kept_read(ledger), every)
