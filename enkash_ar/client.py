@@ -311,11 +311,16 @@ class EnkashClient(BaseClient):
         )
         return list(page.items)
 
+    @property
+    def searches_count(self) -> bool:
+        """Whether search answers carry the count of every match (contract profile ``search.response``:
+        a Spring Page does, a bare list does not)."""
+        return self.profile.search.response != "list"
+
     def count_invoices(self, filters: InvoiceSearchFilters | Body | None = None) -> int | None:
         """How many invoices match ``filters``, by the server's total on a one-row page; None, without
-        a request, when the contract profile's searches answer a bare list (``search.response``), which
-        carries no total."""
-        if self.profile.search.response == "list":
+        a request, when searches carry no count (:attr:`searches_count`)."""
+        if not self.searches_count:
             return None
         body = self._invoice_filters(filters)
         return self._search_page("searchCollectionInvoices", Invoice, body, 0, 1, None, None).total

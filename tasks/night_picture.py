@@ -174,7 +174,8 @@ def _narrow_read(
         )
         return None
     left = kept_reads.left_the_owed(kept.invoices, owed, new_settled)
-    page = enkash_client(credentials_block, ledger_path).profile.page_size("searchCollectionInvoices")
+    client = enkash_client(credentials_block, ledger_path)
+    page = client.profile.page_size("searchCollectionInvoices")
     pages = max(1, -(-kept.invoices.height // page))
     if len(left) > SETTLED_READS_PER_PAGE * pages:
         logger.info(
@@ -183,7 +184,7 @@ def _narrow_read(
             len(left),
         )
         return None
-    settled = read_invoices_if_found(left, credentials_block, ledger_path)
+    settled = read_invoices_if_found(left, credentials_block, ledger_path) if left else owed.clear()
     if settled.height < len(left):
         # A 404 is a deleted invoice only if getInvoice is what the contract guesses: dropping one that
         # exists would upload its number again. Deletions are rare; a full read settles it.
@@ -194,7 +195,7 @@ def _narrow_read(
         )
         return None
     frame = kept_reads.merged(kept.invoices, [owed, new_settled, settled], left)
-    counted = count_invoices(credentials_block, ledger_path)
+    counted = count_invoices(credentials_block, ledger_path) if client.searches_count else None
     if counted is not None and counted != frame.height:
         logger.info(
             "Tonight's reads since the last read make %d invoices, EnKash counts %d: reading every invoice",
