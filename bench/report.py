@@ -97,11 +97,19 @@ def nights(folder: Path) -> list[str]:
         pairs.append((f"S1 first night, {run['customers']:,} + {run['invoices']:,}", run, run))
     s3 = _load(folder, "S3")
     if s3:
-        for kind in ("quiet", "delta"):
+        for kind in ("quiet", "delta", "history"):
+            if f"{kind}_cycle" not in s3:
+                continue
             night = {"cycle": s3[f"{kind}_cycle"], "floor": s3[f"{kind}_floor"]}
-            title = f"S3 {kind} night, {s3['customers']:,} + {s3['invoices']:,}"
-            if kind == "quiet" and s3.get("quiet_pairs"):
-                title += f" (the median of {len(s3['quiet_pairs'])} pairs: {quiet_pairs(s3['quiet_pairs'])})"
+            what = {
+                "quiet": "quiet night",
+                "delta": "delta night",
+                "history": f"quiet night, {s3.get('paid_share', 0):.0%} of the invoices paid",
+            }[kind]
+            title = f"S3 {what}, {s3['customers']:,} + {s3['invoices']:,}"
+            if s3.get(f"{kind}_pairs"):
+                measured = s3[f"{kind}_pairs"]
+                title += f" (the median of {len(measured)} pairs: {quiet_pairs(measured)})"
             pairs.append((title, night, s3[kind]))
     s4 = _load(folder, "S4")
     if s4 and "floor" in s4:

@@ -65,6 +65,7 @@ from bench.targets import (
     RETRY_UPLOADS,
     S1_RATIO,
     S3_DELTA_RATIO,
+    S3_PAID_HISTORY_RATIO,
     S3_QUIET_RATIO,
     S3_QUIET_WRITES,
     S4_RSS,
@@ -83,6 +84,9 @@ FULL_S1 = ((10_000, 100_000), (2_000, 50_000))
 #: moved the ratio by up to 20% between runs on this shared machine; the median of a few does not
 #: depend on one pair.
 QUIET_PAIRS = 3
+#: The share of invoices paid in full before the paid-history quiet nights: a seller's history, where
+#: most invoices EnKash holds are paid (the night reads the owed ones, the quiet floor every one).
+PAID_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,12 @@ class Run:
         offset = (as_of - last).total_seconds()
         httpx.post(url, json={"offset_seconds": offset}, timeout=60).raise_for_status()
 
+    def pay(self, share: float) -> None:
+        """Pay ``share`` of the dispatched open invoices in full, dated today on the sandbox's clock."""
+        url = f"{self.sandbox.base_url}/_sandbox/payments/simulate"
+        body = {"seed": 1, "share": share, "partialShare": 0, "bharatConnectShare": 0, "days": 1}
+        httpx.post(url, json=body, timeout=600).raise_for_status()
+
     def faults(self, **settings: object) -> None:
         """Change the sandbox's fault settings (``POST /_sandbox/faults``)."""
         url = f"{self.sandbox.base_url}/_sandbox/faults"
@@ -173,9 +183,11 @@ def _compare(cycle: dict[str, Any], floor: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _quiet_pairs(run: Run, files: tuple[Path, Path], work: Path, nights: list[date], last: date) -> list[Any]:
+def _quiet_pairs(
+    run: Run, files: tuple[Path, Path], work: Path, nights: list[date], last: date, label: str = "S3 quiet"
+) -> list[Any]:
     """The quiet night measured on each of ``nights``: the quiet floor and the cycle's quiet night back to
-    back on the EnKash the cycle's first night left (both only read it), the order alternating."""
+    back on the EnKash the cycle's earlier nights left (both only read it), the order alternating."""
     pairs = []
     for index, night in enumerate(nights):
         run.night_of(night, last)
@@ -183,9 +195,9 @@ def _quiet_pairs(run: Run, files: tuple[Path, Path], work: Path, nights: list[da
         measured: dict[str, Any] = {}
         for kind in ("floor", "cycle") if index % 2 == 0 else ("cycle", "floor"):
             if kind == "floor":
-                measured[kind] = run.floor(f"S3 quiet floor {tag}", "quiet", *files)
+                measured[kind] = run.floor(f"{label} floor {tag}", "quiet", *files)
             else:
-                measured[kind] = run.cycle(f"S3 quiet cycle {tag}", *files, work, night)
+                measured[kind] = run.cycle(f"{label} cycle {tag}", *files, work, night)
         cycle, floor = measured["cycle"], measured["floor"]
         pairs.append({"night": night.isoformat(), "cycle": cycle, "floor": floor, **_compare(cycle, floor)})
     return pairs
@@ -206,10 +218,13 @@ def s1(run: Run, customers: int, invoices: int, with_s3: bool) -> dict[str, Any]
     """S1 at one size (and, with ``with_s3``, S3 and the reminders on the nights it leaves behind)."""
     c_file, i_file = _erp(run, customers, invoices)
     tag = f"{customers}x{invoices}"
-    # The nights on the sandbox's clock: S1, then the quiet nights a day apart, then the delta night.
+    # The nights on the sandbox's clock, a day apart: S1, the quiet nights, the delta night, the night
+    # after most invoices were paid, then the quiet nights on that paid history.
     quiet_nights = [AS_OF + timedelta(day) for day in range(1, QUIET_PAIRS + 1)]
     delta_night = AS_OF + timedelta(QUIET_PAIRS + 1)
-    last = delta_night if with_s3 else AS_OF
+    paid_night = delta_night + timedelta(1)
+    history_nights = [paid_night + timedelta(day) for day in range(1, QUIET_PAIRS + 1)]
+    last = history_nights[-1] if with_s3 else AS_OF
     run.sandbox.reset()
     run.night_of(AS_OF, last)
     floor = run.floor(f"S1 floor {tag}", "first", c_file, i_file)
@@ -233,6 +248,13 @@ def s1(run: Run, customers: int, invoices: int, with_s3: bool) -> dict[str, Any]
         nights["quiet_pairs"] = _quiet_pairs(run, (c_file, i_file), work, quiet_nights, last)
         run.night_of(delta_night, last)
         nights["delta_cycle"] = run.cycle(f"S3 delta cycle {tag}", c_next, i_next, work, delta_night)
+        # Most invoices paid: the next night exports the payments and keeps its read; the quiet nights
+        # after it start from that read (ar_sync.kept_reads), the floor reads every invoice.
+        run.night_of(paid_night, last)
+        run.pay(PAID_SHARE)
+        run.cycle(f"S3 night after {PAID_SHARE:.0%} paid {tag}", c_next, i_next, work, paid_night)
+        history = (c_next, i_next)
+        nights["history_pairs"] = _quiet_pairs(run, history, work, history_nights, last, "S3 paid-history")
     compared = _compare(cycle, floor)
     result = {
         "customers": customers,
@@ -248,33 +270,44 @@ def s1(run: Run, customers: int, invoices: int, with_s3: bool) -> dict[str, Any]
 def s3(night: dict[str, Any], customers: int, invoices: int) -> dict[str, Any]:
     """S3 from the nights ``s1`` ran: the median quiet pair's cycle / floor (every pair kept, and every
     quiet cycle's writes counted), and delta cycle / delta floor."""
-    pairs = night["quiet_pairs"]
-    quiet = median_pair(pairs)
+    pairs, history_pairs = night["quiet_pairs"], night["history_pairs"]
+    quiet, history = median_pair(pairs), median_pair(history_pairs)
     delta = _compare(night["delta_cycle"], night["delta_floor"])
     return {
         "customers": customers,
         "invoices": invoices,
         "quiet_cycle": quiet["cycle"],
         "quiet_floor": quiet["floor"],
-        "quiet_pairs": [
-            {
-                "night": p["night"],
-                "ratio": p["ratio"],
-                "cycle_s": p["cycle"]["seconds"],
-                "floor_s": p["floor"]["seconds"],
-            }
-            for p in pairs
-        ],
+        "quiet_pairs": _pair_lines(pairs),
         "delta_cycle": night["delta_cycle"],
         "delta_floor": night["delta_floor"],
+        "history_cycle": history["cycle"],
+        "history_floor": history["floor"],
+        "history_pairs": _pair_lines(history_pairs),
+        "paid_share": PAID_SHARE,
         "quiet": {k: quiet[k] for k in ("ratio", "extra_requests", "breakdown")},
         "delta": delta,
+        "history": {k: history[k] for k in ("ratio", "extra_requests", "breakdown")},
         "verdicts": [
             S3_QUIET_RATIO.verdict(quiet["ratio"]),
-            S3_QUIET_WRITES.verdict(max(p["cycle"]["writes"] for p in pairs)),
+            # Every quiet night's writes, on the unpaid and on the paid history.
+            S3_QUIET_WRITES.verdict(max(p["cycle"]["writes"] for p in pairs + history_pairs)),
             S3_DELTA_RATIO.verdict(delta["ratio"]),
+            S3_PAID_HISTORY_RATIO.verdict(history["ratio"]),
         ],
     }
+
+
+def _pair_lines(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "night": p["night"],
+            "ratio": p["ratio"],
+            "cycle_s": p["cycle"]["seconds"],
+            "floor_s": p["floor"]["seconds"],
+        }
+        for p in pairs
+    ]
 
 
 def reminders(first: dict[str, Any]) -> dict[str, Any]:
