@@ -317,6 +317,25 @@ def cycle(
     console.print(f"Reports written to {out}/")
 
 
+@contextlib.contextmanager
+def _demo_prefect_server() -> Iterator[None]:
+    """The Prefect server the user configured (PREFECT_API_URL), else a temporary one for the demo's runs
+    (``cli.local_prefect``: Prefect's own temporary server would stall each stage ~2 s on SQLite)."""
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url:
+        console.print(f"Prefect server: {get_current_settings().api.url}")
+        yield
+        return
+    from cli.local_prefect import local_prefect_server
+
+    with local_prefect_server() as api_url:
+        console.print(
+            f"Temporary Prefect server at {api_url} (its runs go with it; set PREFECT_API_URL to keep them)"
+        )
+        yield
+
+
 @app.command()
 def demo(
     customers: Annotated[int, typer.Option(help="Number of generated customers.")] = 50,
@@ -347,7 +366,7 @@ def demo(
         f"Sample ERP export: {customers_path} ({customers} customers), {invoices_path} ({invoices} invoices)"
     )
     config = SandboxConfig()
-    with running_sandbox(config) as sandbox:
+    with running_sandbox(config) as sandbox, _demo_prefect_server():
         console.print(f"Embedded EnKash sandbox at {sandbox.base_url} (seller {config.seller_id})")
         # The cycle reads its connection from the ENKASH_* settings, as a user's shell would give them.
         os.environ.update(sandbox.enkash_env())

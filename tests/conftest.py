@@ -3,7 +3,8 @@
 - ``sandbox_server``: the session's RunningSandbox (in-memory database, no faults);
 - ``sandbox``: the same sandbox, reset (data, tokens, lock-outs, counters, faults) before the test;
 - ``sandbox_state``: a function returning ``GET /_sandbox/state`` of that sandbox;
-- ``prefect_server``: one temporary Prefect server for the session (tests.prefect_test_server);
+- ``prefect_server``: one temporary Prefect server for the session (``cli.local_prefect``: SQLite
+  transactions begun IMMEDIATE, only the services a run needs);
 - ``enkash_env``: the ENKASH_* settings pointed at the reset sandbox (shared clients closed after).
 """
 
@@ -19,10 +20,10 @@ import certifi
 import pytest
 from prefect.context import refresh_global_settings_context
 
+from cli.local_prefect import local_prefect_server
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
 from tasks.connection import close_all
 from tests.loopback import http
-from tests.prefect_test_server import prefect_test_server
 
 # The test server has no internet: its telemetry heartbeat would only log errors.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -109,7 +110,7 @@ def sandbox_state(sandbox: RunningSandbox) -> Callable[..., dict[str, Any]]:
 @pytest.fixture(scope="session")
 def prefect_server() -> Iterator[None]:
     """One temporary Prefect server (with its own database) for the whole session."""
-    with prefect_test_server(startup_timeout=120):
+    with local_prefect_server(startup_timeout=120):
         yield
 
 

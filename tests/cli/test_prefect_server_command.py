@@ -1,6 +1,6 @@
 """``enkash-ar prefect-server``: Prefect's server with its SQLite transactions begun IMMEDIATE.
 
-The tests' own Prefect server is started through the same change (tests/prefect_test_server.py), so
+The tests' own Prefect server is started through the same change (cli/local_prefect.py), so
 every end-to-end test runs on it; here, what the change does to one transaction, and the options the
 command refuses (in-process)."""
 

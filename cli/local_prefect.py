@@ -1,18 +1,21 @@
-"""The tests' Prefect server: Prefect's own API server on a temporary SQLite database, in its own process.
+"""A Prefect server for the flow runs of one process when none is configured: ``enkash-ar demo``, and
+the tests' session.
 
-What ``prefect_test_harness`` starts, with two changes that matter to a suite of a few hundred flow
-runs on two cores:
+Without ``PREFECT_API_URL``, Prefect starts a temporary ``prefect server start`` of its own. That server
+begins its SQLite transactions ``DEFERRED``: a transaction that has read cannot start writing once
+another connection has committed, SQLite refuses it at once with "database is locked" (the busy timeout
+does not apply), the API answers 503 and Prefect's client sleeps 2 s before it tries again. A night
+creates each stage's subflow while the server records the events of the task before it, so most stages
+met it: the demo's two nights spent about 20 s of their 30 s in those sleeps.
 
-- every transaction of the server begins ``IMMEDIATE``. Prefect's server begins them ``DEFERRED``. On
-  SQLite a transaction that has read cannot start writing once another connection has committed: it
-  fails at once with "database is locked" (the busy timeout does not apply), the API answers 503, and
-  Prefect's client sleeps 2 s before it tries again. A night creates each stage's subflow while the
-  server is recording the events of the task before it, so this struck about three times a night:
-  some 6 s of a 10 s night were that sleep. Begun ``IMMEDIATE``, the second writer waits for the lock
-  (the busy timeout) instead, for milliseconds. This is what ``enkash-ar prefect-server`` does for a
-  production server on SQLite (``cli/prefect_server.py``; README, "Prefect server").
-- the event services no test reads are off (event persister, event logger, automations). The task-run
-  recorder, which makes the task runs and states the tests read out of the clients' events, stays on.
+The server here is Prefect's own API app, in a process of its own on a free loopback port and a
+temporary SQLite database, with two changes:
+
+- every transaction begins ``IMMEDIATE`` (``cli.prefect_server``, as ``enkash-ar prefect-server`` runs
+  a production server on SQLite): the second writer waits for the lock, for milliseconds;
+- of the server's services only those a run needs are on: the task-run recorder (it makes the task
+  runs and states out of the clients' events), not the event persister, event logger or automations.
+  There is no UI: the server and its database go when the process is done.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import inspect
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,12 +35,11 @@ from typing import Any
 
 import httpx
 
-from tests.cli.cli_helpers import REPO, free_port
-from tests.loopback import http
-
+#: The folder that holds the ``cli`` package (the server process imports :func:`create_app` from it).
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 #: The server's environment beyond the caller's: no UI, an ephemeral server's services, and of those
-#: only the task-run recorder (what prefect_test_harness runs, less the event services; the triggers
-#: setting also stops the actions of automations).
+#: only the task-run recorder (what ``prefect_test_harness`` runs, less the event services; the
+#: triggers setting also stops the actions of automations).
 SERVER_ENVIRONMENT = {
     "PREFECT_UI_ENABLED": "0",
     "PREFECT__SERVER_EPHEMERAL": "1",
@@ -49,8 +52,7 @@ SERVER_ENVIRONMENT = {
 
 
 def create_app() -> Any:
-    """The uvicorn factory of the server process: Prefect's API app, its transactions begun IMMEDIATE
-    (as ``enkash-ar prefect-server`` runs it)."""
+    """The uvicorn factory of the server process: Prefect's API app, its transactions begun IMMEDIATE."""
     from prefect.server.api.server import create_app as prefect_app
 
     from cli.prefect_server import immediate_sqlite_transactions
@@ -59,9 +61,16 @@ def create_app() -> Any:
     return prefect_app()
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 def _start(folder: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server on a free port and wait until it answers; its output goes to ``folder``."""
-    port = free_port()
+    port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     environment = {
         **os.environ,
@@ -71,13 +80,13 @@ def _start(folder: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
     environment.pop("PREFECT_API_URL", None)
     log = folder / "server.log"
     with log.open("ab") as sink:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - this interpreter, uvicorn and this module's factory
             [
                 sys.executable,
                 "-m",
                 "uvicorn",
                 "--app-dir",
-                str(REPO),
+                str(PROJECT_ROOT),
                 "--factory",
                 f"{__name__}:create_app",
                 "--host",
@@ -94,16 +103,17 @@ def _start(folder: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
             stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + timeout
-    while process.poll() is None and time.monotonic() < deadline:
-        try:
-            if http.get(f"{api_url}/health", timeout=2).status_code == 200:
-                return process, api_url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
+    with httpx.Client() as http:
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                if http.get(f"{api_url}/health", timeout=2).status_code == 200:
+                    return process, api_url
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
     _stop(process)
     tail = log.read_text(errors="replace")[-3000:]
-    raise RuntimeError(f"the tests' Prefect server did not answer on {api_url} in {timeout:.0f} s:\n{tail}")
+    raise RuntimeError(f"the local Prefect server did not answer on {api_url} in {timeout:.0f} s:\n{tail}")
 
 
 def _drain_workers() -> None:
@@ -115,10 +125,10 @@ def _drain_workers() -> None:
 
     async def drain() -> None:
         with suppress(RuntimeError):  # a worker that never started
-            if inspect.isawaitable(result := APILogWorker.instance().drain()):
-                await result
-        if inspect.isawaitable(result := EventsWorker.drain_all()):
-            await result
+            if inspect.isawaitable(logs := APILogWorker.instance().drain()):
+                await logs
+        if inspect.isawaitable(events := EventsWorker.drain_all()):
+            await events
 
     run_coro_as_sync(drain())
 
@@ -133,11 +143,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def prefect_test_server(startup_timeout: float = 120.0) -> Iterator[str]:
+def local_prefect_server(startup_timeout: float = 120.0) -> Iterator[str]:
     """Run a temporary Prefect server and point this process's Prefect settings at it; yields its API URL.
 
-    The URL is also set in the environment (``PREFECT_API_URL``), so processes the tests start find the
+    The URL is also set in the environment (``PREFECT_API_URL``), so processes started meanwhile find the
     same server. Tried twice: the free port can be taken between choosing it and binding it.
+
+    Raises:
+        RuntimeError: the server did not answer within ``startup_timeout`` (its log's end is quoted).
     """
     from prefect.context import refresh_global_settings_context
 
