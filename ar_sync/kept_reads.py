@@ -10,20 +10,24 @@ history every night. With a kept read, a night asks EnKash only for (:func:`narr
    read began, so that a clock or a time zone apart does not hide one; ``balanceAmountTo`` 0): those
    the first read cannot return and the kept read does not hold;
 3. one by one (getInvoice), every invoice the kept read showed with something owed (or no balance)
-   that neither read returned (:func:`left_the_owed`): paid in full, cancelled to nothing or deleted
-   since (a 404 is a deleted invoice). When these are many, the night reads every invoice instead.
+   that neither read returned (:func:`left_the_owed`): paid in full or cancelled to nothing since.
 
 Every other invoice (nothing owed at the kept read and nothing owed now) is taken from the kept read
 (:func:`merged`). Only documented filters and getInvoice are used, and a filter EnKash ignores or reads
 more narrowly than guessed costs reads, never a wrong picture: whatever the narrow reads do not return
-that was owed is read one by one.
+that was owed is read one by one. The caller (``tasks.night_picture``) reads every invoice instead
+when the one-by-one reads would be many, when one of them is not found (a deleted invoice, or a
+getInvoice that is not what the contract guesses: dropping an invoice that exists would upload its
+number again), and when EnKash's count of invoices (where its pages carry one) differs from the
+picture's.
 
 What it cannot see: a change to an invoice that had nothing owed at the kept read and still has
-nothing owed (an edit of a paid invoice on the portal). So every ``full_read_every`` (an option,
-weekly by default) the night reads every invoice again, and a kept read is never used when it is
-missing, unreadable, of another EnKash host, seller or contract profile, of another layout, or
-dated after now. The picture only ever decides what need not be *read*; what is *sent* is still
-reconciled against EnKash and the run ledger (``ar_sync.exactly_once``).
+nothing owed (an edit of a paid invoice on the portal, or its deletion where the pages carry no
+count). So every ``full_read_every`` (an option, weekly by default) the night reads every invoice
+again, and a kept read is never used when it is missing, unreadable, of another EnKash host, seller
+or contract profile, of another layout, or dated after now. The picture only ever decides what need
+not be *read*; what is *sent* is still reconciled against EnKash and the run ledger
+(``ar_sync.exactly_once``).
 
 The file holds the invoices as EnKash returned them (the night picture's columns: amounts, customer
 names, descriptions), like the validated exports kept beside the ledger; delete it to make the next
