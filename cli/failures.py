@@ -32,8 +32,10 @@ def _startup_timeout() -> float:
 
 def explain_prefect_failure(exc: BaseException) -> str | None:
     """One line for a Prefect API that cannot be reached or a temporary server that did not start."""
+    from cli.local_prefect import NOT_STARTED
+
     text = str(exc)
-    if isinstance(exc, RuntimeError) and text.startswith(_EPHEMERAL_TIMEOUT):
+    if isinstance(exc, RuntimeError) and text.startswith((_EPHEMERAL_TIMEOUT, NOT_STARTED)):
         return (
             f"The temporary Prefect server did not start within {_startup_timeout():.0f} s. On a slow "
             "machine raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (e.g. to 180), or start a "

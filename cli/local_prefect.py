@@ -51,6 +51,14 @@ SERVER_ENVIRONMENT = {
 }
 
 
+class LocalServerError(RuntimeError):
+    """The local Prefect server did not answer in time (the message quotes the end of its log)."""
+
+
+#: How :class:`LocalServerError`'s message begins.
+NOT_STARTED = "the local Prefect server did not answer"
+
+
 def create_app() -> Any:
     """The uvicorn factory of the server process: Prefect's API app, its transactions begun IMMEDIATE."""
     from prefect.server.api.server import create_app as prefect_app
@@ -68,14 +76,15 @@ def _free_port() -> int:
         return port
 
 
-def _start(folder: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
+def _start(folder: Path, timeout: float, database_url: str | None) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server on a free port and wait until it answers; its output goes to ``folder``."""
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     environment = {
         **os.environ,
         **SERVER_ENVIRONMENT,
-        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{folder / 'prefect.db'}",
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": database_url
+        or f"sqlite+aiosqlite:///{folder / 'prefect.db'}",
     }
     environment.pop("PREFECT_API_URL", None)
     log = folder / "server.log"
@@ -113,7 +122,7 @@ def _start(folder: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.1)
     _stop(process)
     tail = log.read_text(errors="replace")[-3000:]
-    raise RuntimeError(f"the local Prefect server did not answer on {api_url} in {timeout:.0f} s:\n{tail}")
+    raise LocalServerError(f"{NOT_STARTED} on {api_url} in {timeout:.0f} s:\n{tail}")
 
 
 def _drain_workers() -> None:
@@ -143,23 +152,26 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def local_prefect_server(startup_timeout: float = 120.0) -> Iterator[str]:
+def local_prefect_server(startup_timeout: float = 120.0, database_url: str | None = None) -> Iterator[str]:
     """Run a temporary Prefect server and point this process's Prefect settings at it; yields its API URL.
 
-    The URL is also set in the environment (``PREFECT_API_URL``), so processes started meanwhile find the
-    same server. Tried twice: the free port can be taken between choosing it and binding it.
+    ``database_url`` is the server's database (``PREFECT_SERVER_DATABASE_CONNECTION_URL``), such as the
+    local one Prefect's own temporary server keeps its runs in; by default a temporary SQLite file, gone
+    with the server. The URL is also set in the environment (``PREFECT_API_URL``), so processes started
+    meanwhile find the same server. Tried twice: the free port can be taken between choosing it and
+    binding it.
 
     Raises:
-        RuntimeError: the server did not answer within ``startup_timeout`` (its log's end is quoted).
+        LocalServerError: the server did not answer within ``startup_timeout``.
     """
     from prefect.context import refresh_global_settings_context
 
     folder = Path(tempfile.mkdtemp(prefix="enkash-ar-prefect-"))
     try:
         try:
-            process, api_url = _start(folder, startup_timeout)
-        except RuntimeError:
-            process, api_url = _start(folder, startup_timeout)
+            process, api_url = _start(folder, startup_timeout, database_url)
+        except LocalServerError:
+            process, api_url = _start(folder, startup_timeout, database_url)
         before = os.environ.get("PREFECT_API_URL")
         os.environ["PREFECT_API_URL"] = api_url
         refresh_global_settings_context()

@@ -95,26 +95,41 @@ def _quiet_expected_tracebacks() -> None:
 
 
 @contextlib.contextmanager
-def _ephemeral_server_settings() -> Iterator[None]:
-    """Settings for Prefect's temporary server, when the run starts one (no PREFECT_API_URL).
+def _prefect_server_for_run() -> Iterator[None]:
+    """The Prefect server the user configured (PREFECT_API_URL), else a local one for this run's flows.
 
-    Its telemetry heartbeat is of no use to a local run, and offline, or racing the run for the
-    server's SQLite file, it printed "Failed to send telemetry" and tracebacks between the run's lines:
-    it is turned off through the environment the server inherits. Prefect gives the server 20 s to
-    start, which a busy laptop or CI machine misses (the night then fails before it began): the run
-    gives it 90 s. A value the user set is kept in both cases.
+    Prefect's own temporary server begins its SQLite transactions DEFERRED: most stages of a night met
+    "database is locked" there and its client's 2 s sleep. This one (``cli.local_prefect``) begins them
+    IMMEDIATE, on the same local database Prefect's temporary server keeps its runs in
+    (``PREFECT_SERVER_DATABASE_CONNECTION_URL``, by default ``~/.prefect/prefect.db``), so ``prefect server
+    start`` shows them afterwards. Its telemetry is off (``PREFECT_SERVER_ANALYTICS_ENABLED``) and it gets
+    90 s to start (``PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS``; Prefect's 20 s is too little
+    for a busy laptop or CI machine); a value the user set is kept in both cases.
     """
-    if os.environ.get("PREFECT_API_URL"):
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url:
         yield
         return
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    if "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in os.environ:
-        yield
-        return
-    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    from prefect.context import refresh_global_settings_context
 
-    with temporary_settings({PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 90}):
-        yield
+    from cli.failures import explain_prefect_failure
+    from cli.local_prefect import LocalServerError, local_prefect_server
+
+    refresh_global_settings_context()
+    settings = get_current_settings()
+    timeout = settings.server.ephemeral.startup_timeout_seconds
+    database = settings.server.database.connection_url
+    try:
+        with local_prefect_server(timeout, database.get_secret_value() if database else None) as api_url:
+            console.print(
+                f"Local Prefect server at {api_url} (its runs are kept in Prefect's local database)"
+            )
+            yield
+    except LocalServerError as exc:  # only its start raises it
+        raise _fail(f"the cycle failed: {explain_prefect_failure(exc) or exc}") from None
 
 
 def _column_mapping(pairs: list[str] | None, option: str) -> dict[str, str]:
@@ -155,7 +170,7 @@ def print_summary(summary: NightSummary) -> None:
 
 
 def _run_cycle(customers: Path, invoices: Path, as_of: date | None, options: CycleOptions) -> NightSummary:
-    with _ephemeral_server_settings():
+    with _prefect_server_for_run():
         return _run_night(customers, invoices, as_of, options)
 
 
@@ -317,25 +332,6 @@ def cycle(
     console.print(f"Reports written to {out}/")
 
 
-@contextlib.contextmanager
-def _demo_prefect_server() -> Iterator[None]:
-    """The Prefect server the user configured (PREFECT_API_URL), else a temporary one for the demo's runs
-    (``cli.local_prefect``: Prefect's own temporary server would stall each stage ~2 s on SQLite)."""
-    from prefect.settings import get_current_settings
-
-    if get_current_settings().api.url:
-        console.print(f"Prefect server: {get_current_settings().api.url}")
-        yield
-        return
-    from cli.local_prefect import local_prefect_server
-
-    with local_prefect_server() as api_url:
-        console.print(
-            f"Temporary Prefect server at {api_url} (its runs go with it; set PREFECT_API_URL to keep them)"
-        )
-        yield
-
-
 @app.command()
 def demo(
     customers: Annotated[int, typer.Option(help="Number of generated customers.")] = 50,
@@ -366,7 +362,7 @@ def demo(
         f"Sample ERP export: {customers_path} ({customers} customers), {invoices_path} ({invoices} invoices)"
     )
     config = SandboxConfig()
-    with running_sandbox(config) as sandbox, _demo_prefect_server():
+    with running_sandbox(config) as sandbox, _prefect_server_for_run():
         console.print(f"Embedded EnKash sandbox at {sandbox.base_url} (seller {config.seller_id})")
         # The cycle reads its connection from the ENKASH_* settings, as a user's shell would give them.
         os.environ.update(sandbox.enkash_env())

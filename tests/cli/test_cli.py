@@ -141,19 +141,22 @@ def test_blocks_register_registers_the_block_type(prefect_server: None, sandbox:
 
 @pytest.mark.slow
 def test_demo_runs_end_to_end_and_prints_the_summary(sandbox: Any, tmp_path: Path) -> None:
-    # A newcomer's shell: no EnKash settings and no Prefect server (the demo starts its own).
+    # A newcomer's shell: no EnKash settings and no Prefect server (the demo starts its own, on
+    # Prefect's local database under PREFECT_HOME).
     env = {
         k: v
         for k, v in cli_env(sandbox, tmp_path / "storage").items()
-        if not k.startswith("ENKASH_") and k != "PREFECT_API_URL"
+        if not k.startswith("ENKASH_") and k not in ("PREFECT_API_URL", "PREFECT_HOME")
     }
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     out = tmp_path / "demo"
 
     result = run_cli("demo", "--customers", "20", "--invoices", "100", "--out", str(out), env=env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    assert "Temporary Prefect server at http://127.0.0.1:" in result.stdout
+    assert "Local Prefect server at http://127.0.0.1:" in result.stdout
+    assert (tmp_path / "prefect-home" / "prefect.db").is_file()
     assert "Embedded EnKash sandbox at http://127.0.0.1:" in result.stdout
     assert "EnKash AR cycle as of" in result.stdout and "invoices_uploaded" in result.stdout
     summary = json.loads((out / "summary.json").read_text())

@@ -11,6 +11,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from ar_sync.local_files import LocalFileError
 from cli.failures import explain, explain_prefect_failure, foreseeable
+from cli.local_prefect import NOT_STARTED, LocalServerError
 from enkash_ar.errors import ConfigurationError
 
 API = "http://127.0.0.1:4200/api"
@@ -40,6 +41,17 @@ def test_a_temporary_server_too_slow_to_start_says_which_setting_to_raise() -> N
 
     assert line is not None and line.startswith("The temporary Prefect server did not start within ")
     assert "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in line and "stdout" not in line
+
+
+def test_the_commands_own_local_server_too_slow_to_start_reads_the_same() -> None:
+    failed = LocalServerError(
+        f"{NOT_STARTED} on http://127.0.0.1:4242/api in 90 s:\nTraceback (most recent ..."
+    )
+
+    line = explain_prefect_failure(failed)
+
+    assert line is not None and line.startswith("The temporary Prefect server did not start within ")
+    assert "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS" in line and "Traceback" not in line
 
 
 @pytest.mark.parametrize(
