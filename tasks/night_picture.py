@@ -19,6 +19,7 @@ from typing import Final
 import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import wait
 from prefect.logging import get_logger
 
 from ar_sync import kept_reads, night_picture
@@ -113,17 +114,38 @@ def current_picture(
         answered = read_customer_reminders(unread, credentials_block, ledger_path)
         if answered is not None:
             picture = night_picture.with_reminders_read(picture, answered)
-    if (customers and picture.customers is None) or (reminders and picture.reminders_unread):
-        models = read_enkash_customers(credentials_block, ledger_path)
+    need_customers = (customers and picture.customers is None) or (
+        reminders and bool(picture.reminders_unread)
+    )
+    need_invoices = invoices and picture.invoices is None
+    # Two reads that do not depend on each other: EnKash serves the customers' pages (a task run on the
+    # flow's task runner) while this thread reads the invoices'.
+    ahead = (
+        read_enkash_customers.submit(credentials_block, ledger_path)
+        if need_customers and need_invoices
+        else None
+    )
+    try:
+        if need_invoices:
+            started = datetime.now(UTC)
+            every = shared.full_read_every if shared is not None else None
+            invoices_read = _every_invoice(credentials_block, ledger_path, started, every)
+            picture = replace(picture, invoices=invoices_read, invoices_read_on=started)
+    finally:
+        if ahead is not None:
+            wait([ahead])  # never left running behind a failed invoice read
+    if need_customers:
+        models = (
+            ahead.result() if ahead is not None else read_enkash_customers(credentials_block, ledger_path)
+        )
         picture = night_picture.with_customers_read(picture, models)
-    if invoices and picture.invoices is None:
-        started = datetime.now(UTC)
-        every = shared.full_read_every if shared is not None else None
-        invoices_read = _every_invoice(credentials_block, ledger_path, started, every)
-        picture = replace(picture, invoices=invoices_read, invoices_read_on=started)
-    elif invoices and (
-        night_picture.needs_invoice_refresh(picture)
-        or (fresh_since is not None and (picture.invoices_read_on or fresh_since) < fresh_since)
+    if (
+        not need_invoices
+        and invoices
+        and (
+            night_picture.needs_invoice_refresh(picture)
+            or (fresh_since is not None and (picture.invoices_read_on or fresh_since) < fresh_since)
+        )
     ):
         picture = refreshed(picture, credentials_block, ledger_path)
     return keep(picture)
