@@ -4,15 +4,19 @@ the picture it makes with tonight's narrow reads (``ar_sync.kept_reads``)."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
+import tasks.night_picture
 from ar_sync import kept_reads
 from ar_sync.kept_reads import KeptRead
 from ar_sync.night_picture import PICTURE_INVOICE_COLUMNS
+from enkash_ar.errors import BadRequestError, ServerError
 from tests.engine.pictures import invoice, invoices
 
 NOW = datetime(2026, 11, 24, 20, 0, tzinfo=UTC)
@@ -126,3 +130,78 @@ def test_the_merged_picture_is_what_a_read_of_every_invoice_would_show() -> None
     # An invoice two reads both return (created and paid while they ran) is held once, as the later one.
     twice = kept_reads.merged(_picture(), [owed, _picture(invoice("E6", "INV-6", "KC2", received=5.0))], [])
     assert twice.filter(pl.col("invoiceId") == "E6")["totalReceived"].to_list() == [5.0]
+
+
+class _InvoiceProfile:
+    def page_size(self, operation: str) -> int:
+        assert operation == "searchCollectionInvoices"
+        return 5000
+
+
+class _Client:
+    """What ``tasks.night_picture`` asks of the client around the narrow reads."""
+
+    profile = _InvoiceProfile()
+    searches_count = False
+
+
+def _narrow(
+    monkeypatch: pytest.MonkeyPatch, kept: pl.DataFrame, owed: pl.DataFrame | Exception, settled: pl.DataFrame
+) -> pl.DataFrame | None:
+    """``tasks.night_picture._narrow_read`` with EnKash's answers given: ``owed`` for the search of owed
+    invoices (or raised), nothing new with nothing owed, ``settled`` for the one-by-one reads."""
+    asked: list[list[str]] = []
+
+    def search(block: object, ledger: object, filters: dict[str, object] | None = None) -> pl.DataFrame:
+        assert filters is not None  # a narrow read never reads every invoice itself
+        if "balanceAmountFrom" in filters:
+            if isinstance(owed, Exception):
+                raise owed
+            return owed
+        return _picture()
+
+    def one_by_one(ids: list[str], block: object, ledger: object) -> pl.DataFrame:
+        asked.append(ids)
+        return settled.filter(pl.col("invoiceId").is_in(ids))
+
+    monkeypatch.setattr(tasks.night_picture, "enkash_client", lambda block, ledger: _Client())
+    monkeypatch.setattr(tasks.night_picture, "read_enkash_invoices", search)
+    monkeypatch.setattr(tasks.night_picture, "read_invoices_if_found", one_by_one)
+    frame = tasks.night_picture._narrow_read(KeptRead(kept, NOW, NOW), None, None)
+    assert len(asked) <= 1
+    return frame
+
+
+def test_a_narrow_search_enkash_refuses_makes_the_night_read_every_invoice(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    kept = _picture(invoice("E1", "INV-1", "KC1"))
+    refused = BadRequestError(operation="searchCollectionInvoices", status_code=400)
+
+    with caplog.at_level(logging.WARNING):
+        assert _narrow(monkeypatch, kept, refused, _picture()) is None
+    assert "did not answer the search of owed invoices as the contract guesses" in caplog.text
+    # An outage is not a contract question: raised (the task's retries, then the stage, fail).
+    with pytest.raises(ServerError):
+        _narrow(monkeypatch, kept, ServerError(operation="searchCollectionInvoices", status_code=500), kept)
+
+
+def test_invoices_that_left_the_owed_are_read_one_by_one_only_while_few(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One page's worth of kept invoices allows 40 one-by-one reads (SETTLED_READS_PER_PAGE).
+    limit = tasks.night_picture.SETTLED_READS_PER_PAGE
+    kept = _picture(*(invoice(f"E{i:03}", f"INV-{i:03}", "KC1") for i in range(100)))
+    paid = kept.with_columns(pl.lit(0.0).alias("balanceAmount"), pl.lit(1000.0).alias("totalReceived"))
+
+    def owed_but(n: int) -> pl.DataFrame:
+        return kept.slice(n)
+
+    picture = _narrow(monkeypatch, kept, owed_but(limit), paid)
+    assert picture is not None and picture.sort("invoiceId")["balanceAmount"].head(limit + 1).to_list() == [
+        *([0.0] * limit),
+        1000.0,
+    ]
+    with caplog.at_level(logging.INFO):
+        assert _narrow(monkeypatch, kept, owed_but(limit + 1), paid) is None
+    assert f"{limit + 1} invoices owed something at the last read and are no longer owed" in caplog.text
