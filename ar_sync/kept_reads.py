@@ -48,7 +48,7 @@ import polars as pl
 
 from ar_sync.night_picture import PICTURE_INVOICE_COLUMNS
 from ar_sync.output_files import write_replacing
-from enkash_ar.contract import TIMESTAMP_FORMAT
+from enkash_ar.contract import SMALLEST_AMOUNT, TIMESTAMP_FORMAT
 from enkash_ar.frames import INVOICE_SCHEMA, unique_rows
 
 #: The folder, next to the run ledger, that holds one kept read per EnKash host and seller.
@@ -56,8 +56,8 @@ KEPT_FOLDER: Final = "kept-reads"
 #: What the file's Parquet metadata is found under, and the layout it describes (bumped on change).
 METADATA_KEY: Final = "enkash_ar.kept_read"
 LAYOUT: Final = 1
-#: The smallest amount owed (the contract's amounts have two decimals).
-SMALLEST_OWED: Final = 0.01
+#: The smallest amount owed.
+SMALLEST_OWED: Final = SMALLEST_AMOUNT
 #: How much earlier than the kept read the search for new invoices with nothing owed begins: EnKash
 #: may read ``createdOnFrom`` in another time zone (IST is 5:30 from UTC) or keep another clock.
 CREATED_MARGIN: Final = timedelta(days=1)

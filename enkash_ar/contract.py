@@ -36,6 +36,8 @@ MAX_SEARCH_LIMIT: Final = 5000
 DATE_FORMAT: Final = "%Y-%m-%d"
 #: Error ``timestamp`` and the search range filters (``createdOnFrom``, ``dueDateTo`` ...).
 TIMESTAMP_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
+#: The smallest amount (INR): the contract's amounts have two decimals.
+SMALLEST_AMOUNT: Final = 0.01
 
 
 class ErrorType(StrEnum):

@@ -1,16 +1,17 @@
 """``run_doctor``: check every assumption of a contract profile against a live EnKash, reading only.
 
 In order: one token request (stop if it fails: a retry could lock the account); both searches
-(``search_checks``); getInvoice on an invoice the search found, and on an id that cannot exist (how
-errors are answered); the guessed GET paths on a customer the search found; the receivable status
-names of the invoices found; result files the user passes. Every answer is validated against
-spec/openapi.yaml. What cannot be checked without writing (the bulk file layouts, the guessed write
-paths) is listed as such.
+(``search_checks``) and the two filters of a night's narrow reads; getInvoice on an invoice the search
+found, and on an id that cannot exist (how errors are answered); the guessed GET paths on a customer
+the search found; the receivable status names of the invoices found; result files the user passes.
+Every answer is validated against spec/openapi.yaml. What cannot be checked without writing (the bulk
+file layouts, the guessed write paths) is listed as such.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from enkash_ar.contract_profile import (
 from enkash_ar.doctor.probes import OneTokenRequest, ReadOnlyProbes
 from enkash_ar.doctor.report import DoctorReport, Finding, Verdict
 from enkash_ar.doctor.result_files import ResultFile, check_result_files
-from enkash_ar.doctor.search_checks import SearchObservation, check_search
+from enkash_ar.doctor.search_checks import SearchObservation, check_narrow_reads, check_search
 from enkash_ar.doctor.spec_schemas import SpecAnswers
 from enkash_ar.doctor.status_names import check_status_names
 from enkash_ar.errors import EnkashError
@@ -84,6 +85,7 @@ def examine(client: EnkashClient, *, result_files: Sequence[str] = ()) -> Doctor
         findings += seen.findings
     recommended["search"] = _search_changes(searches, profile)
     invoices, customers = searches["searchCollectionInvoices"].records, searches["searchCustomer"].records
+    findings += check_narrow_reads(probes, profile, datetime.now(UTC))
     findings += _check_get_invoice(probes, invoices, profile, recommended)
     findings += _check_guessed_reads(probes, customers)
     status_findings, statuses = check_status_names(invoices, profile)

@@ -12,8 +12,10 @@ Five read-only requests per search, ascending by the order the client pages in:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
+from enkash_ar.contract import SMALLEST_AMOUNT, TIMESTAMP_FORMAT
 from enkash_ar.contract_profile import ContractProfile, SearchOperation
 from enkash_ar.doctor.probes import Exchange, ReadOnlyProbes
 from enkash_ar.doctor.report import Finding, Verdict
@@ -243,3 +245,77 @@ def _judge_page_size(
     seen.findings.append(
         Finding(f"{op} pages of up to {size} rows", f"search.max_page_size.{op}", expected, verdict, text)
     )
+
+
+#: How far back doctor asks for invoices created with nothing owed (a night asks a day before its last read).
+_SINCE = timedelta(days=30)
+
+
+def check_narrow_reads(probes: ReadOnlyProbes, profile: ContractProfile, now: datetime) -> list[Finding]:
+    """Whether EnKash applies the two filters a night with a kept read searches with (``ar_sync.kept_reads``):
+    every owed invoice (``balanceAmountFrom``), and invoices created since a time with nothing owed
+    (``createdOnFrom`` with ``balanceAmountTo`` 0). One page of each; every record it returns must match.
+
+    Neither is critical: a filter EnKash ignores makes a night read more, one it refuses makes the night
+    read every invoice (with a warning), and what a filter leaves out that was owed is read one by one.
+    """
+    since = (now - _SINCE).astimezone(UTC)
+    probes_: list[tuple[str, str, dict[str, Any], Any]] = [
+        (
+            "searchCollectionInvoices applies balanceAmountFrom (a night reads the owed invoices so)",
+            "balanceAmountFrom",
+            {"balanceAmountFrom": SMALLEST_AMOUNT},
+            lambda r: (_number(r.get("balanceAmount")) or 0) >= SMALLEST_AMOUNT,
+        ),
+        (
+            "searchCollectionInvoices applies createdOnFrom with balanceAmountTo 0 (a night reads the new "
+            "invoices with nothing owed so)",
+            "createdOnFrom, balanceAmountTo",
+            {"createdOnFrom": since.strftime(TIMESTAMP_FORMAT), "balanceAmountTo": 0},
+            lambda r: (_number(r.get("balanceAmount")) or 0) <= 0 and _not_before(r.get("createdOn"), since),
+        ),
+    ]
+    findings = []
+    size = profile.page_size("searchCollectionInvoices")
+    for assumption, setting, body, matches in probes_:
+        params = {"offset": 0, "limit": size, "orderBy": "createdOn", "direction": "ASC"}
+        got = probes.call("searchCollectionInvoices", params=params, json=body)
+        records = _records(got, _shape(got.payload, profile)) if got.succeeded else None
+        verdict: Verdict
+        if records is None:
+            verdict, seen = (
+                "different",
+                f"{got.summary()}: nights read every invoice instead (slower, not wrong)",
+            )
+        elif not records:
+            verdict, seen = "not checkable", "no invoice matches (nothing to compare)"
+        else:
+            stray = [r for r in records if not matches(r)]
+            verdict = "different" if stray else "confirmed"
+            seen = (
+                f"{len(stray)} of {len(records)} records do not match: the filter is not applied, nights "
+                "read more (not wrong)"
+                if stray
+                else f"{len(records)} records, each matching"
+            )
+        findings.append(Finding(assumption, setting, "applied", verdict, seen, critical=False))
+    return findings
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return None if value is None or isinstance(value, bool) else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _not_before(value: Any, since: datetime) -> bool:
+    """Whether a record's ``createdOn`` is not before ``since`` (True when it cannot be read as a time:
+    doctor judges the filter by what it can read)."""
+    if not isinstance(value, str):
+        return True
+    try:
+        created = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    return (created if created.tzinfo else created.replace(tzinfo=UTC)) >= since - timedelta(days=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,8 @@ from typer.testing import CliRunner
 from cli.main import app
 from enkash_ar.alternative_profiles import SHIPPED_NAME, named_profile, profile_names
 from enkash_ar.doctor import EXIT_CANNOT_CHECK, EXIT_CONTRADICTED, EXIT_OK, run_doctor
-from enkash_ar.doctor.probes import ReadOnlyProbes
+from enkash_ar.doctor.probes import Exchange, ReadOnlyProbes
+from enkash_ar.doctor.search_checks import check_narrow_reads
 from enkash_ar.doctor.spec_schemas import SpecAnswers
 from enkash_ar.profile_files import load_profile
 from sandbox.routes import WRITE_OPERATIONS
@@ -74,6 +76,9 @@ def test_against_the_shipped_sandbox_every_checkable_assumption_is_confirmed(
         "operations.getCustomerReminder",
         "errors.http_status",
     } <= checked
+    # The filters of a night's narrow reads (ar_sync.kept_reads): each record a filtered page returned
+    # matched (the seeded account has owed and paid invoices).
+    assert {"balanceAmountFrom", "createdOnFrom, balanceAmountTo"} <= checked
     # Every answer doctor got was validated against the spec, and valid.
     assert {"searchCustomer", "searchCollectionInvoices", "getInvoice", "getAuthenticationToken"} <= checked
     not_checkable = {f.setting for f in report.findings if f.verdict == "not checkable"}
@@ -149,3 +154,50 @@ def test_the_sandbox_command_names_every_profile_it_plays() -> None:
     result = CliRunner().invoke(app, ["sandbox", "serve", "--help"], terminal_width=200)
     text = " ".join(result.output.split())
     assert all(name in text for name in profile_names())
+
+
+class _Answers:
+    """Read-only probes whose invoice search answers ``records`` (or ``status`` without them)."""
+
+    def __init__(self, records: list[dict[str, Any]], status: int = 200) -> None:
+        self.records, self.status, self.bodies = records, status, []
+
+    def call(self, operation: str, **request: Any) -> Exchange:
+        self.bodies.append(request["json"])
+        payload = {"payload": self.records} if self.status == 200 else {"errorResponse": {"errorType": "BAD"}}
+        return Exchange(operation, request["params"], status=self.status, body=payload)
+
+
+def test_doctor_says_when_a_narrow_read_filter_is_not_applied_or_refused() -> None:
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    recent = "2026-12-01 10:00:00"
+    profile = named_profile(SHIPPED_NAME)
+    assert profile is not None
+
+    def verdicts(probes: _Answers) -> list[tuple[str, str]]:
+        found = check_narrow_reads(probes, profile, now)  # type: ignore[arg-type]
+        assert not any(f.critical for f in found)  # a night still reads right, only more
+        return [(f.setting, f.verdict) for f in found]
+
+    # EnKash applies both: owed records for the first search, settled ones for the second.
+    owed = _Answers([{"invoiceId": "A", "balanceAmount": 10.5, "createdOn": recent}])
+    assert verdicts(owed)[0] == ("balanceAmountFrom", "confirmed")
+    settled = _Answers([{"invoiceId": "B", "balanceAmount": 0, "createdOn": recent}])
+    assert verdicts(settled)[1] == ("createdOnFrom, balanceAmountTo", "confirmed")
+    assert settled.bodies == [
+        {"balanceAmountFrom": 0.01},
+        {"createdOnFrom": "2026-11-06 12:00:00", "balanceAmountTo": 0},
+    ]
+    # A filter EnKash ignores shows in what it returns; one it refuses in its answer.
+    ignored = _Answers([{"invoiceId": "A", "balanceAmount": 10.5}, {"invoiceId": "B", "balanceAmount": 0}])
+    assert verdicts(ignored) == [
+        ("balanceAmountFrom", "different"),
+        ("createdOnFrom, balanceAmountTo", "different"),
+    ]
+    old = _Answers([{"invoiceId": "B", "balanceAmount": 0, "createdOn": "2025-01-01 10:00:00"}])
+    assert verdicts(old)[1] == ("createdOnFrom, balanceAmountTo", "different")
+    assert verdicts(_Answers([], status=400)) == [
+        ("balanceAmountFrom", "different"),
+        ("createdOnFrom, balanceAmountTo", "different"),
+    ]
+    assert verdicts(_Answers([]))[0] == ("balanceAmountFrom", "not checkable")
