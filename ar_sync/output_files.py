@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import glob
+import time
 import uuid
 from collections.abc import Callable
-from datetime import date
+from contextlib import suppress
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -26,12 +29,23 @@ def run_report_file(seller_id: str, night: date) -> str:
     return f"ar-report-{seller_id}-{night.isoformat()}.html"
 
 
+#: A partial file older than this was left by a writer that died before renaming or removing it
+#: (SIGKILL, power loss): a night writes each of its files in seconds.
+STALE_PARTIAL: Final = timedelta(hours=1)
+
+
 def private_partial(target: Path, suffix: str = ".partial") -> Path:
     """A hidden name beside ``target`` that only this writer uses, to write into and then rename.
 
     Two runs writing the same file at once (an overlapping retry, two workers) each get their own
     partial file, so neither renames or truncates the other's: the last complete file wins, whole.
+    Partial files of ``target`` older than :data:`STALE_PARTIAL` are removed first: their writer died.
     """
+    cutoff = time.time() - STALE_PARTIAL.total_seconds()
+    for left in target.parent.glob(f".{glob.escape(target.name)}.*{suffix}"):
+        with suppress(OSError):  # gone meanwhile, or not ours to remove: it stays
+            if left.stat().st_mtime < cutoff:
+                left.unlink()
     return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}{suffix}")
 
 

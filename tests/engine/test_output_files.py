@@ -1,0 +1,45 @@
+"""Files written whole through a private partial file (``ar_sync.output_files``)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from ar_sync.output_files import STALE_PARTIAL, private_partial, write_replacing
+
+
+def test_a_partial_file_left_by_a_dead_writer_is_removed_and_a_live_writers_is_not(tmp_path: Path) -> None:
+    target = tmp_path / "bulk_results.parquet"
+    dead = private_partial(target)
+    dead.write_text("half")
+    an_hour_ago = time.time() - STALE_PARTIAL.total_seconds() - 60
+    os.utime(dead, (an_hour_ago, an_hour_ago))
+    live = private_partial(target)  # another writer, writing now
+    live.write_text("writing")
+    other = private_partial(tmp_path / "summary.json")  # another file's: not this target's to judge
+    other.write_text("half")
+    os.utime(other, (an_hour_ago, an_hour_ago))
+
+    write_replacing(target, lambda partial: partial.write_text("whole"))
+
+    assert target.read_text() == "whole"
+    assert not dead.exists()
+    assert live.exists() and other.exists()
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_partial(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("last night's")
+
+    def fail(partial: Path) -> None:
+        partial.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_replacing(target, fail)
+
+    assert target.read_text() == "last night's"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
