@@ -157,16 +157,12 @@ def left_the_owed(kept: pl.DataFrame, *fresh: pl.DataFrame) -> list[str]:
     return sorted(gone.get_column("invoiceId").drop_nulls().to_list())
 
 
-def merged(kept: pl.DataFrame, fresh: Sequence[pl.DataFrame], reread: Sequence[str]) -> pl.DataFrame:
+def merged(kept: pl.DataFrame, fresh: Sequence[pl.DataFrame]) -> pl.DataFrame:
     """Every invoice as tonight's reads show them: the ``fresh`` reads' rows (a later read's row of the
-    same invoice wins), and the kept rows none of them returned, less those ``reread`` one by one that
-    were not found (deleted since: the rows found are among ``fresh``)."""
+    same invoice wins), and the kept rows none of them returned."""
     frames = [f.select(PICTURE_INVOICE_COLUMNS) for f in fresh]
     returned = pl.concat([f.select("invoiceId") for f in frames]).get_column("invoiceId")
-    gone = pl.Series("invoiceId", list(reread), dtype=pl.String)
-    unchanged = kept.select(PICTURE_INVOICE_COLUMNS).filter(
-        ~pl.col("invoiceId").is_in(returned.implode()) & ~pl.col("invoiceId").is_in(gone.implode())
-    )
+    unchanged = kept.select(PICTURE_INVOICE_COLUMNS).filter(~pl.col("invoiceId").is_in(returned.implode()))
     return unique_rows(pl.concat([unchanged, *frames], how="vertical_relaxed"), "invoiceId", keep="last")
 
 

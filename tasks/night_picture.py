@@ -206,7 +206,7 @@ def _narrow_read(
             len(left),
         )
         return None
-    settled = read_invoices_if_found(left, credentials_block, ledger_path) if left else owed.clear()
+    settled = reread_invoices(left, credentials_block, ledger_path, missing_ok=True) if left else owed.clear()
     if settled.height < len(left):
         # A 404 is a deleted invoice only if getInvoice is what the contract guesses: dropping one that
         # exists would upload its number again. Deletions are rare; a full read settles it.
@@ -216,7 +216,7 @@ def _narrow_read(
             len(left) - settled.height,
         )
         return None
-    frame = kept_reads.merged(kept.invoices, [owed, new_settled, settled], left)
+    frame = kept_reads.merged(kept.invoices, [owed, new_settled, settled])
     counted = count_invoices(credentials_block, ledger_path) if client.searches_count else None
     if counted is not None and counted != frame.height:
         logger.info(
@@ -227,13 +227,12 @@ def _narrow_read(
         return None
     logger.info(
         "Invoices read since the last read (%s UTC): %d owed, %d new with nothing owed, %d no longer owed "
-        "or removed (read one by one, %d found); %d unchanged from the kept read",
+        "(read one by one); %d unchanged from the kept read",
         f"{kept.read_on:%Y-%m-%d %H:%M}",
         owed.height,
         new_settled.height,
         len(left),
-        settled.height,
-        frame.height - owed.height - new_settled.height - settled.height,
+        frame.height - owed.height - new_settled.height - len(left),
     )
     return frame
 
@@ -300,31 +299,6 @@ def keep(picture: NightPicture) -> NightPicture:
     return picture
 
 
-@task(name="read-settled-invoices", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)
-def read_invoices_if_found(
-    invoice_ids: list[str], credentials_block: str | None, ledger_path: str | None
-) -> pl.DataFrame:
-    """The invoices of ``invoice_ids`` EnKash still holds (getInvoice each; one it answers 404 for is
-    gone and left out), with the picture's columns.
-
-    Example:
-        >>> frame = read_invoices_if_found(["INV1"], "enkash-prod", None)  # doctest: +SKIP
-    """
-    if not invoice_ids:
-        return pl.DataFrame(schema={c: INVOICE_SCHEMA[c] for c in night_picture.PICTURE_INVOICE_COLUMNS})
-    client = enkash_client(credentials_block, ledger_path)
-
-    def found(invoice_id: str) -> Invoice | None:
-        try:
-            return client.get_invoice(invoice_id)
-        except NotFoundError:
-            return None
-
-    answers = in_order(found, invoice_ids, READS_IN_FLIGHT)
-    frame = invoices_frame(a for a in answers if a is not None)
-    return frame.select(night_picture.PICTURE_INVOICE_COLUMNS)
-
-
 @task(name="count-invoices", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)
 def count_invoices(credentials_block: str | None, ledger_path: str | None) -> int | None:
     """How many invoices the seller has in EnKash (None when its search pages carry no total).
@@ -338,9 +312,11 @@ def count_invoices(credentials_block: str | None, ledger_path: str | None) -> in
 
 @task(name="reread-invoices", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)
 def reread_invoices(
-    invoice_ids: list[str], credentials_block: str | None, ledger_path: str | None
+    invoice_ids: list[str], credentials_block: str | None, ledger_path: str | None, missing_ok: bool = False
 ) -> pl.DataFrame:
-    """The invoices of ``invoice_ids`` as EnKash holds them now (getInvoice each).
+    """The invoices of ``invoice_ids`` as EnKash holds them now (getInvoice each, ``READS_IN_FLIGHT`` at
+    a time). With ``missing_ok``, one EnKash answers not found for is left out (the caller counts them)
+    instead of failing the read.
 
     Example:
         >>> frame = reread_invoices(["INV1"], "enkash-prod", None)  # doctest: +SKIP
@@ -348,4 +324,13 @@ def reread_invoices(
     if not invoice_ids:
         return pl.DataFrame(schema=INVOICE_SCHEMA)
     client = enkash_client(credentials_block, ledger_path)
-    return invoices_frame(in_order(client.get_invoice, invoice_ids, READS_IN_FLIGHT))
+
+    def read(invoice_id: str) -> Invoice | None:
+        try:
+            return client.get_invoice(invoice_id)
+        except NotFoundError:
+            if not missing_ok:
+                raise
+            return None
+
+    return invoices_frame(a for a in in_order(read, invoice_ids, READS_IN_FLIGHT) if a is not None)

@@ -31,7 +31,7 @@ from sandbox.sample_data import generate_erp_files
 from sandbox.server import RunningSandbox
 from tasks.connection import close_all
 from tests.contract.profile_helpers import ALTERNATIVE_NAMES, ProfileSandboxes, state
-from tests.flows.night_helpers import every_invoice, kept_read
+from tests.flows.night_helpers import every_invoice, kept_read, night_options
 
 AS_OF = date(2026, 11, 24)
 
@@ -133,8 +133,7 @@ def test_a_night_from_the_kept_read_under_the_profile_sees_what_a_read_of_every_
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    ledger = tmp_path / "ledger.sqlite3"
-    options = CycleOptions(out_dir=str(tmp_path / "out"), ledger_path=str(ledger), chunk_size=64)
+    ledger, options = night_options(tmp_path, chunk_size=64)
 
     def night() -> None:
         asyncio.run(nightly_ar_cycle(*(str(f) for f in erp_files), AS_OF, options))

@@ -109,26 +109,30 @@ def test_the_merged_picture_is_what_a_read_of_every_invoice_would_show() -> None
         invoice("E3", "INV-3", "KC1", received=1000.0),
         invoice("E5", "INV-5", "KC1"),
     )
-    # Tonight: E1 part paid, E2 paid in full (read one by one), E5 deleted (not found one by one),
-    # E6 new and owed, E7 new and already paid, E3 unchanged (nothing owed then or now).
+    # Tonight: E1 part paid, E2 paid in full and E5 cancelled to nothing (both read one by one), E6
+    # new and owed, E7 new and already paid, E3 unchanged (nothing owed then or now).
     owed = _picture(invoice("E1", "INV-1", "KC1", received=10.0), invoice("E6", "INV-6", "KC2"))
     new_settled = _picture(invoice("E7", "INV-7", "KC2", received=1000.0))
-    settled = _picture(invoice("E2", "INV-2", "KC1", received=1000.0, status="PAID"))
     left = kept_reads.left_the_owed(kept, owed, new_settled)
     assert left == ["E2", "E5"]
+    settled = _picture(
+        invoice("E2", "INV-2", "KC1", received=1000.0, status="PAID"),
+        invoice("E5", "INV-5", "KC1", status="CANCELLED", balanceAmount=0.0),
+    )
 
-    picture = kept_reads.merged(kept, [owed, new_settled, settled], left)
+    picture = kept_reads.merged(kept, [owed, new_settled, settled])
 
     every = _picture(
         invoice("E1", "INV-1", "KC1", received=10.0),
         invoice("E2", "INV-2", "KC1", received=1000.0, status="PAID"),
         invoice("E3", "INV-3", "KC1", received=1000.0),
+        invoice("E5", "INV-5", "KC1", status="CANCELLED", balanceAmount=0.0),
         invoice("E6", "INV-6", "KC2"),
         invoice("E7", "INV-7", "KC2", received=1000.0),
     )
     assert_frame_equal(picture.sort("invoiceId"), every)
     # An invoice two reads both return (created and paid while they ran) is held once, as the later one.
-    twice = kept_reads.merged(_picture(), [owed, _picture(invoice("E6", "INV-6", "KC2", received=5.0))], [])
+    twice = kept_reads.merged(_picture(), [owed, _picture(invoice("E6", "INV-6", "KC2", received=5.0))])
     assert twice.filter(pl.col("invoiceId") == "E6")["totalReceived"].to_list() == [5.0]
 
 
@@ -160,13 +164,14 @@ def _narrow(
             return owed
         return _picture()
 
-    def one_by_one(ids: list[str], block: object, ledger: object) -> pl.DataFrame:
+    def one_by_one(ids: list[str], block: object, ledger: object, missing_ok: bool = False) -> pl.DataFrame:
+        assert missing_ok  # a deleted invoice is counted, not raised
         asked.append(ids)
         return settled.filter(pl.col("invoiceId").is_in(ids))
 
     monkeypatch.setattr(tasks.night_picture, "enkash_client", lambda block, ledger: _Client())
     monkeypatch.setattr(tasks.night_picture, "read_enkash_invoices", search)
-    monkeypatch.setattr(tasks.night_picture, "read_invoices_if_found", one_by_one)
+    monkeypatch.setattr(tasks.night_picture, "reread_invoices", one_by_one)
     frame = tasks.night_picture._narrow_read(KeptRead(kept, NOW, NOW), None, None)
     assert len(asked) <= 1
     return frame

@@ -19,6 +19,12 @@ from flows.options import CycleOptions
 from tasks.connection import close_all
 
 
+def night_options(folder: Path, **options: Any) -> tuple[Path, CycleOptions]:
+    """A night's ledger and options with everything it writes under ``folder`` (``options`` on top)."""
+    ledger = folder / "ledger.sqlite3"
+    return ledger, CycleOptions(out_dir=str(folder / "out"), ledger_path=str(ledger), **options)
+
+
 def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     """Requests by operation between two readings of the sandbox's counters."""
     return {op: after.get(op, 0) - before.get(op, 0) for op in set(after) | set(before)}

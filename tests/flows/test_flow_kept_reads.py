@@ -17,10 +17,9 @@ from polars.testing import assert_frame_equal
 from ar_sync.kept_reads import KEPT_FOLDER
 from enkash_ar.client import EnkashClient
 from enkash_ar.settings import EnkashSettings
-from flows.options import CycleOptions
 from sandbox.payment_simulation import pay
 from sandbox.sample_data import mutate_erp_files
-from tests.flows.night_helpers import every_invoice, kept_read, night_requests
+from tests.flows.night_helpers import every_invoice, kept_read, night_options, night_requests
 
 DAY = 24 * 3600
 
@@ -33,8 +32,7 @@ def test_a_night_from_the_kept_read_sees_every_change_a_read_of_every_invoice_se
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    ledger = tmp_path / "ledger.sqlite3"
-    options = CycleOptions(out_dir=str(tmp_path / "out"), ledger_path=str(ledger), chunk_size=64)
+    ledger, options = night_options(tmp_path, chunk_size=64)
 
     def counts() -> dict[str, int]:
         return dict(sandbox_state(summary=True)["request_counts"])
@@ -90,8 +88,7 @@ def test_a_night_from_the_kept_read_sees_every_change_a_read_of_every_invoice_se
 def test_with_full_reads_every_night_nothing_is_kept_and_a_quiet_night_reads_every_invoice_once(
     enkash_env: Any, sandbox_state: Any, as_of: date, erp_files: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    ledger = tmp_path / "ledger.sqlite3"
-    options = CycleOptions(out_dir=str(tmp_path / "out"), ledger_path=str(ledger), full_read_every_days=0)
+    ledger, options = night_options(tmp_path, full_read_every_days=0)
 
     def counts() -> dict[str, int]:
         return dict(sandbox_state(summary=True)["request_counts"])
