@@ -48,7 +48,7 @@ from ar_sync.erp_fields import (
     raw_text,
     text_value,
 )
-from ar_sync.erp_reader import InputFileError, RawFile, collect, normalise_header, read_raw
+from ar_sync.erp_reader import InputFileError, RawFile, collect, collect_batches, normalise_header, read_raw
 from ar_sync.keys import normalise_key_expr, show_invisible_expr
 from ar_sync.rejections import (
     PROBLEM_SCHEMA,
@@ -100,7 +100,7 @@ _KEY_COLUMNS: Final[dict[Entity, dict[str, str]]] = {
 _AMOUNTS: Final = ("base_amount", "cgst", "sgst", "igst")
 _LISTED_ROWS: Final = 10  # rows named in a duplicate's reason; more are counted, not listed
 #: Rows checked together: the checks' intermediate columns exist for one batch at a time.
-VALIDATION_BATCH_ROWS: Final = 200_000
+VALIDATION_BATCH_ROWS: Final = 50_000
 
 
 class RejectionThresholdError(InputFileError):
@@ -266,16 +266,16 @@ def _load(
     dtypes = {f.name: schema.get(f.name, pl.String()) for f in fields}
     # Spreadsheets often export trailing blank rows; they are nobody's data, so skip them.
     blank = [raw_text(c, dtypes[c]).str.strip_chars().fill_null("") == "" for c in renames.values()]
-    # The file's cells are read once; the checks then run on batches of rows. Run on every row at once,
-    # they held every intermediate column of every row together (text, value and problem columns of
-    # each field: 1,000,000 invoices peaked ~1 GiB above the process, for 172 MB of valid rows).
-    cells = collect(lf.filter(~pl.all_horizontal(blank)), Path(path), what)
-    # Duplicate keys are the one check across rows: found over every row's key, before the batches.
-    shared = _duplicate_keys(cells, entity, dtypes)
-    step = VALIDATION_BATCH_ROWS
+    rows = lf.filter(~pl.all_horizontal(blank))
+    # Duplicate keys are the one check across rows: found over every row's key (read alone), first.
+    shared = _duplicate_keys(rows, entity, dtypes, Path(path), what)
+    # The checks run on batches of rows read one after the other, each let go of once checked: run on
+    # every row at once, they held every intermediate column of every row together (1,000,000 invoices
+    # peaked ~1 GiB above the process, for 172 MB of valid rows); on batches of rows all read first,
+    # every row's cells were held to the last batch (~780 MiB).
     batches = [
-        _check_batch(cells.slice(start, step), entity, dtypes, shared, customers, ceiling, file, what)
-        for start in range(0, max(cells.height, 1), step)
+        _check_batch(cells, entity, dtypes, shared, customers, ceiling, file, what)
+        for cells in collect_batches(rows, VALIDATION_BATCH_ROWS, Path(path), what)
     ]
     valid = pl.concat([batch.valid for batch in batches])
     problems = pl.concat([batch.problems for batch in batches])
@@ -357,21 +357,22 @@ def _check_batch(
     return _Batch(valid, _problems(df, entity, file, checks), df.height)
 
 
-def _duplicate_keys(cells: pl.DataFrame, entity: Entity, dtypes: Mapping[str, pl.DataType]) -> pl.DataFrame:
+def _duplicate_keys(
+    rows: pl.LazyFrame, entity: Entity, dtypes: Mapping[str, pl.DataType], path: Path, what: str
+) -> pl.DataFrame:
     """Per normalised key held by more than one row: how many rows, and the first of them as shown."""
     key, norm = _KEY[entity], next(iter(_KEY_COLUMNS[entity].values()))
     shown = pl.format("{} '{}'", SOURCE_ROW, show_invisible_expr(raw_text(key, dtypes[key])))
-    return (
-        cells.lazy()
-        .select(SOURCE_ROW, key, normalise_key_expr(raw_text(key, dtypes[key])).alias(norm))
+    plan = (
+        rows.select(SOURCE_ROW, key, normalise_key_expr(raw_text(key, dtypes[key])).alias(norm))
         .filter(pl.col(norm).is_not_null() & (pl.len().over(norm) > 1))
         .group_by(norm)
         .agg(
             pl.len().cast(pl.Int64).alias("__dup_rows"),
             shown.sort_by(SOURCE_ROW).head(_LISTED_ROWS).str.join(", ").alias("__dup_list"),
         )
-        .collect()
     )
+    return collect(plan, path, what, streaming=True)
 
 
 def _duplicates(lf: pl.LazyFrame, shared: pl.DataFrame, entity: Entity) -> tuple[pl.LazyFrame, list[_Check]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -95,23 +96,46 @@ def read_raw(path: Path, what: str) -> RawFile:
     return RawFile(frame, headers if len(headers) == len(names) else names)
 
 
-def collect(lf: pl.LazyFrame, path: Path, what: str) -> pl.DataFrame:
-    """Run the plan once, turning a polars failure into a message about the file (and row)."""
+def collect(lf: pl.LazyFrame, path: Path, what: str, *, streaming: bool = False) -> pl.DataFrame:
+    """Run the plan once, turning a polars failure into a message about the file (and row).
+
+    ``streaming``: on polars' streaming engine, which reads the file in pieces: a plan that keeps a few
+    columns of every row does not hold every column of every row first.
+    """
     try:
-        return lf.collect()
+        return lf.collect(engine="streaming") if streaming else lf.collect()
     except pl.exceptions.PolarsError as exc:
-        ragged = _ragged_row(path) if path.suffix.lower() == ".csv" else None
-        if ragged is not None:
-            row, fields, expected = ragged
-            raise InputFileError(
-                f"{what} could not be parsed: row {row} has {fields} fields where the header has "
-                f"{expected}. Check that row (a comma inside a value that is not in quotes?) and export "
-                "again."
-            ) from exc
-        raise InputFileError(
-            f"{what} could not be parsed ({first_line(exc)}); check that it is a well-formed export "
-            "(same number of fields on every line, one header row)."
-        ) from exc
+        raise _unparsable(exc, path, what) from exc
+
+
+def collect_batches(lf: pl.LazyFrame, rows: int, path: Path, what: str) -> Iterator[pl.DataFrame]:
+    """Run the plan once, yielding its rows in order, about ``rows`` at a time (at least one frame, empty
+    when there are no rows): a caller that is done with a batch lets it go before the next is read.
+    A polars failure becomes a message about the file (and row), as with :func:`collect`."""
+    try:
+        yielded = False
+        for batch in lf.collect_batches(chunk_size=rows):
+            yielded = True
+            yield batch
+        if not yielded:
+            yield lf.limit(0).collect()
+    except pl.exceptions.PolarsError as exc:
+        raise _unparsable(exc, path, what) from exc
+
+
+def _unparsable(exc: pl.exceptions.PolarsError, path: Path, what: str) -> InputFileError:
+    ragged = _ragged_row(path) if path.suffix.lower() == ".csv" else None
+    if ragged is not None:
+        row, fields, expected = ragged
+        return InputFileError(
+            f"{what} could not be parsed: row {row} has {fields} fields where the header has "
+            f"{expected}. Check that row (a comma inside a value that is not in quotes?) and export "
+            "again."
+        )
+    return InputFileError(
+        f"{what} could not be parsed ({first_line(exc)}); check that it is a well-formed export "
+        "(same number of fields on every line, one header row)."
+    )
 
 
 def first_line(exc: BaseException) -> str:
