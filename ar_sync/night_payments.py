@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
@@ -37,6 +38,20 @@ from ar_sync.results import Stage, empty_results, result_rows
 _RECORDED = (ExportState.EXPORTED, ExportState.REWRITTEN, ExportState.KEPT)
 #: The columns of EnKash's invoices the reconciliation and the credit sales read: the keepers with these
 #: only, not a copy of every column of every invoice (the night's memory peak at a million invoices).
+#: The columns of the ERP's valid invoice rows the payments stage reads (:func:`payment_mismatches`, with
+#: the optional amount_paid and status; :func:`erp_credit_sales`): the stage loads these alone.
+PAYMENT_ERP_FIELDS: Final = (
+    "invoice_number",
+    "customer_ref",
+    "invoice_date",
+    "base_amount",
+    "cgst",
+    "sgst",
+    "igst",
+    "amount_paid",
+    "status",
+)
+
 _RECONCILED_COLUMNS = (
     "externalId",
     "invoiceId",

@@ -318,6 +318,11 @@ def _erp_keys(erp_invoices: pl.DataFrame, customer_ids: pl.DataFrame | None) -> 
     )
 
 
+#: The columns of the ERP's valid invoice rows that dispatch reads (:func:`invoices_to_dispatch`,
+#: :func:`already_dispatched`, and the invoice numbers whose statuses it checks): the dispatch stage
+#: loads these alone (``flows.prepare.stage_run``), not every column of a large export.
+DISPATCH_ERP_FIELDS: Final = ("invoice_number", "invoice_key", "customer_ref", "customer_key")
+
 #: The columns of EnKash's invoices that dispatch planning reads (:func:`invoices_to_dispatch`,
 #: :func:`already_dispatched`): ``convergence.InvoiceTwins.keepers_of`` gathers these alone.
 DISPATCH_PLAN_COLUMNS: Final = ("invoiceId", "externalId", "customerId", "dispatched", "receivableStatus")

@@ -123,9 +123,18 @@ def save_validated(folder: Path, results: Sequence[LoadResult]) -> Path:
     return folder
 
 
-def read_validated(folder: str | Path) -> list[LoadResult] | None:
-    """The results kept in ``folder``, or None when it is missing or incomplete (cleared, interrupted)."""
+def read_validated(
+    folder: str | Path, *, valid_columns: Mapping[str, Sequence[str]] | None = None
+) -> list[LoadResult] | None:
+    """The results kept in ``folder``, or None when it is missing or incomplete (cleared, interrupted).
+
+    ``valid_columns`` names, per entity (``"invoices"``), the only columns of its valid rows to read: a
+    stage that reads a few columns of a million invoices does not hold the others. A named column the
+    export does not have (an optional one, such as ``amount_paid``) is left out, as it is from the whole
+    frame; the rejected rows and problems are always read whole.
+    """
     base = Path(folder)
+    wanted = valid_columns or {}
     try:
         counts = json.loads((base / _COMPLETE).read_text(encoding="utf-8"))
         return [
@@ -134,12 +143,24 @@ def read_validated(folder: str | Path) -> list[LoadResult] | None:
                 file=str(c["file"]),
                 total_rows=int(c["total_rows"]),
                 rejected_rows=int(c["rejected_rows"]),
-                **{name: pl.read_parquet(base / f"{c['entity']}.{name}.parquet") for name in _FRAMES},
+                **{
+                    name: _read_frame(base / f"{c['entity']}.{name}.parquet", wanted.get(c["entity"]))
+                    if name == "valid"
+                    else pl.read_parquet(base / f"{c['entity']}.{name}.parquet")
+                    for name in _FRAMES
+                },
             )
             for c in counts
         ]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
         return None
+
+
+def _read_frame(path: Path, columns: Sequence[str] | None) -> pl.DataFrame:
+    if columns is None:
+        return pl.read_parquet(path)
+    held = pl.read_parquet_schema(path)
+    return pl.read_parquet(path, columns=[c for c in columns if c in held])
 
 
 def prune(cache_dir: str | Path, *, keep_days: float = KEEP_DAYS, now: float | None = None) -> list[Path]:

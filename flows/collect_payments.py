@@ -6,6 +6,7 @@ from datetime import date
 
 from prefect import flow
 
+from ar_sync.night_payments import PAYMENT_ERP_FIELDS
 from ar_sync.results import Stage
 from flows.options import CycleOptions, StageReport, stage_report
 from flows.prepare import stage_run
@@ -32,7 +33,7 @@ async def collect_payments(
         as_of: the night the payments are exported for; default: the run's date in IST.
         options: how to run (credentials block, output folder, ledger, dry run ...).
     """
-    async with stage_run(customers_file, invoices_file, as_of, options) as run:
+    async with stage_run(customers_file, invoices_file, as_of, options, PAYMENT_ERP_FIELDS) as run:
         options, (night, block, ledger) = run.options, run.where
         picture = current_picture(block, ledger, customers=True, invoices=True)
         enkash_customers, invoices = picture.customer_frame, picture.invoices

@@ -10,7 +10,13 @@ from prefect import flow
 from ar_sync import night_picture
 from ar_sync.convergence import invoice_twins
 from ar_sync.night_summary import NeedsAttentionError
-from ar_sync.planner import DISPATCH_PLAN_COLUMNS, already_dispatched, customer_id_map, invoices_to_dispatch
+from ar_sync.planner import (
+    DISPATCH_ERP_FIELDS,
+    DISPATCH_PLAN_COLUMNS,
+    already_dispatched,
+    customer_id_map,
+    invoices_to_dispatch,
+)
 from ar_sync.results import Stage, empty_results
 from enkash_ar.open_statuses import status_counts
 from flows.options import CycleOptions, StageReport, stage_report
@@ -61,7 +67,7 @@ async def dispatch_invoices(
         as_of: the night (business date) the writes are recorded under; default: the run's date in IST.
         options: how to run (credentials block, ledger, chunk size, dry run ...).
     """
-    async with stage_run(customers_file, invoices_file, as_of, options) as run:
+    async with stage_run(customers_file, invoices_file, as_of, options, DISPATCH_ERP_FIELDS) as run:
         options, invoices, (night, block, ledger) = run.options, run.invoices, run.where
         started = datetime.now(UTC)
         night_state = current_picture(block, ledger, customers=True, invoices=True)

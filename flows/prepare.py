@@ -1,6 +1,6 @@
 """Shared steps of the stage flows: the seller lock, the validated ERP files, chunks fanned out per host."""
 
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -58,8 +58,14 @@ async def holding_seller(options: CycleOptions) -> AsyncIterator[str]:
             yield seller_id
 
 
-def load_inputs(customers_file: str, invoices_file: str | None, options: CycleOptions) -> ErpInputs:
-    """Load and validate the ERP export the way ``options`` reads it (column mappings, ceiling).
+def load_inputs(
+    customers_file: str,
+    invoices_file: str | None,
+    options: CycleOptions,
+    invoice_fields: Sequence[str] | None = None,
+) -> ErpInputs:
+    """Load and validate the ERP export the way ``options`` reads it (column mappings, ceiling); with
+    ``invoice_fields``, only those columns of the valid invoice rows.
 
     A stage of nightly_ar_cycle gets the export the cycle loaded (same files and content), without a
     task run of its own.
@@ -72,16 +78,22 @@ def load_inputs(customers_file: str, invoices_file: str | None, options: CycleOp
         "max_invoice_amount": options.max_invoice_amount,
         "cache_dir": options.cache_dir or str(Path(options.ledger_path).parent / "cache"),
     }
-    return loaded_before(parameters) or load_erp_inputs(**parameters)
+    known = loaded_before(parameters, invoice_fields)
+    return known or load_erp_inputs(**parameters, invoice_fields=invoice_fields)
 
 
-def prepare_inputs(customers_file: str, invoices_file: str | None, options: CycleOptions) -> ErpInputs:
+def prepare_inputs(
+    customers_file: str,
+    invoices_file: str | None,
+    options: CycleOptions,
+    invoice_fields: Sequence[str] | None = None,
+) -> ErpInputs:
     """Load the ERP export (cached by content) and, in a top-level run, write rejected_rows.csv.
 
     Inside nightly_ar_cycle the parent has already written the report and checked the rejection
     threshold, so the stage subflows only load (a cache hit) and do not write it again.
     """
-    inputs = load_inputs(customers_file, invoices_file, options)
+    inputs = load_inputs(customers_file, invoices_file, options, invoice_fields)
     if top_level():
         report_rejected_rows(inputs, options.out_dir, options.rejection_threshold)
     return inputs
@@ -111,14 +123,20 @@ class StageRun:
 
 @asynccontextmanager
 async def stage_run(
-    customers_file: str, invoices_file: str | None, as_of: date | None, options: CycleOptions | None
+    customers_file: str,
+    invoices_file: str | None,
+    as_of: date | None,
+    options: CycleOptions | None,
+    invoice_fields: Sequence[str] | None = None,
 ) -> AsyncIterator[StageRun]:
     """The first steps of every stage flow that reads the ERP export: resolve the options (a deployment's
-    defaults under a partial override) and the night, hold the seller, load the export."""
+    defaults under a partial override) and the night, hold the seller, load the export (with
+    ``invoice_fields``: only those columns of its valid invoice rows, the ones the stage reads)."""
     resolved = await resolve_options(options)
     night = resolve_night(as_of).isoformat()
     async with holding_seller(resolved):
-        yield StageRun(resolved, night, prepare_inputs(customers_file, invoices_file, resolved))
+        inputs = prepare_inputs(customers_file, invoices_file, resolved, invoice_fields)
+        yield StageRun(resolved, night, inputs)
 
 
 async def fan_out(

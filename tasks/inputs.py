@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -44,10 +44,24 @@ class ErpInputs:
 
     customers: LoadResult
     invoices: LoadResult | None
+    #: the folder :func:`validate_erp_export` kept them in (None: validated here, not kept)
+    folder: str | None = None
 
     def results(self) -> list[LoadResult]:
         """The loaded files (customers, then invoices when they were loaded)."""
         return [self.customers] if self.invoices is None else [self.customers, self.invoices]
+
+    def with_invoice_fields(self, fields: Sequence[str] | None) -> ErpInputs:
+        """The same export with only ``fields`` of the valid invoice rows (those it has; all: None).
+
+        A selection shares the frame's buffers: it costs nothing, and the stage that asked sees exactly
+        the columns it said it reads, whether they came from memory or from the kept files.
+        """
+        if fields is None or self.invoices is None:
+            return self
+        valid = self.invoices.valid
+        narrowed = valid.select([c for c in fields if c in valid.columns])
+        return replace(self, invoices=replace(self.invoices, valid=narrowed))
 
 
 # Loading is pure preparation, so it is safe to reuse, at two levels:
@@ -58,27 +72,72 @@ class ErpInputs:
 #   validated, so a retry shows a cache hit in the UI. Prefect's result storage only holds the folder's
 #   path: never the customers' names, phones or GSTINs.
 _memo_lock = threading.Lock()
-_memo: dict[str, ErpInputs] = {}
+_memo: dict[str, _Loaded] = {}
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """One export this process loaded: its frames, or only where they are kept once let go of."""
+
+    #: the validated export, or None once its invoice rows were let go of (:func:`let_go_of_invoice_rows`)
+    inputs: ErpInputs | None
+    #: where the validation kept it: what is read again, column by column, once let go of
+    folder: str | None
 
 
 # The task reaches the memo only through these functions: Prefect's runner pickles a served flow with
 # cloudpickle, which copies the objects a task's code names (a lock cannot be copied) but refers to
 # importable functions by name.
-def _remembered(key: str | None) -> ErpInputs | None:
+def _remembered(key: str | None, invoice_fields: Sequence[str] | None = None) -> ErpInputs | None:
+    """The export loaded under ``key`` with ``invoice_fields`` of its invoice rows, or None.
+
+    Once its invoice rows were let go of, they are read again from the kept files, only those fields;
+    None when the files are gone (the caller validates again).
+    """
     with _memo_lock:
-        return _memo.get(key) if key is not None else None
+        loaded = _memo.get(key) if key is not None else None
+    if loaded is None:
+        return None
+    if loaded.inputs is not None:
+        return loaded.inputs.with_invoice_fields(invoice_fields)
+    if loaded.folder is None:
+        return None
+    return _kept(loaded.folder, invoice_fields)
 
 
-def _remember(key: str | None, inputs: ErpInputs, customers_key: str | None = None) -> None:
+def _kept(folder: str, invoice_fields: Sequence[str] | None) -> ErpInputs | None:
+    fields = None if invoice_fields is None else {"invoices": tuple(invoice_fields)}
+    results = read_validated(folder, valid_columns=fields)
+    if results is None:
+        return None
+    return ErpInputs(customers=results[0], invoices=results[1] if len(results) > 1 else None, folder=folder)
+
+
+def _remember(
+    key: str | None, inputs: ErpInputs, customers_key: str | None = None, *, rows_held: bool = True
+) -> None:
     """Keep ``inputs`` under ``key``, and their customers alone under ``customers_key`` (what a stage that
-    reads only the customer file asks for: the same rows, validated the same way)."""
-    if key is None:
+    reads only the customer file asks for: the same rows, validated the same way). ``rows_held=False``
+    (``inputs`` hold some columns of the invoice rows): keep where they are kept, not the rows."""
+    if key is None or (not rows_held and inputs.folder is None):
         return
     with _memo_lock:
         _memo.clear()  # one export at a time: a night's files, not a growing cache
-        _memo[key] = inputs
+        _memo[key] = _Loaded(inputs if rows_held else None, inputs.folder)
         if customers_key is not None and inputs.invoices is not None:
-            _memo[customers_key] = ErpInputs(customers=inputs.customers, invoices=None)
+            _memo[customers_key] = _Loaded(ErpInputs(customers=inputs.customers, invoices=None), None)
+
+
+def let_go_of_invoice_rows() -> None:
+    """Let go of the invoice rows of the export this process loaded, keeping where they are kept: a later
+    stage reads again, from the validated files, only the columns it reads (``invoice_fields``), without
+    a task run. At a million invoices the whole export is ~250 MiB of the process; the keys dispatch
+    reads, ~50. An export validated in place (not kept) is held as it is."""
+    with _memo_lock:
+        for key, loaded in list(_memo.items()):
+            held = loaded.inputs
+            if held is not None and held.invoices is not None and loaded.folder is not None:
+                _memo[key] = _Loaded(None, loaded.folder)
 
 
 def forget_loaded_inputs() -> None:
@@ -88,14 +147,17 @@ def forget_loaded_inputs() -> None:
         _memo.clear()
 
 
-def loaded_before(parameters: Mapping[str, Any]) -> ErpInputs | None:
+def loaded_before(
+    parameters: Mapping[str, Any], invoice_fields: Sequence[str] | None = None
+) -> ErpInputs | None:
     """The export as this process already loaded it, or None; ``parameters`` are those of
-    :func:`load_erp_inputs` (same files, same content, same mappings and ceiling).
+    :func:`load_erp_inputs` (same files, same content, same mappings and ceiling), ``invoice_fields``
+    the columns of the valid invoice rows wanted (all: None).
 
     Inside nightly_ar_cycle the stages take the cycle's validated export from here instead of running a
     ``load-erp-inputs`` task of their own each; a changed file has another key and is loaded again.
     """
-    return _remembered(_key(parameters))
+    return _remembered(_key(parameters), invoice_fields)
 
 
 def _key(parameters: Mapping[str, Any]) -> str | None:
@@ -187,6 +249,7 @@ def load_erp_inputs(
     invoice_columns: Mapping[str, str] | None = None,
     max_invoice_amount: Decimal = DEFAULT_MAX_INVOICE_AMOUNT,
     cache_dir: str | None = None,
+    invoice_fields: Sequence[str] | None = None,
 ) -> ErpInputs:
     """Load and validate the customer and invoice files of the ERP export.
 
@@ -197,7 +260,9 @@ def load_erp_inputs(
     going on would make EnKash "match" a ledger we never saw.
 
     The validation itself is :func:`validate_erp_export` (cached by content, its result kept under
-    ``cache_dir``); this task reads its files back, once per process.
+    ``cache_dir``); this task reads its files back, once per process. With ``invoice_fields``, only those
+    columns of the valid invoice rows are read (and returned): a stage that reads a few columns of a
+    large export holds only those.
 
     Example:
         >>> inputs = load_erp_inputs("erp/customers.csv", "erp/invoices.csv")  # doctest: +SKIP
@@ -205,11 +270,13 @@ def load_erp_inputs(
     key = validation_key(
         [customers_file, invoices_file], customer_columns, invoice_columns, max_invoice_amount
     )
-    if (known := _remembered(key)) is not None:
+    if (known := _remembered(key, invoice_fields)) is not None:
         return known
     if key is None:
         # A file cannot be read: the loader says which, with its name.
-        return _validate(customers_file, invoices_file, customer_columns, invoice_columns, max_invoice_amount)
+        return _validate(
+            customers_file, invoices_file, customer_columns, invoice_columns, max_invoice_amount
+        ).with_invoice_fields(invoice_fields)
     arguments = (
         customers_file,
         invoices_file,
@@ -220,20 +287,21 @@ def load_erp_inputs(
     )
     if FlowRunContext.get() is None and TaskRunContext.get() is None:
         # Called as a plain function (``load_erp_inputs.fn``): no Prefect cache to consult.
-        results = read_validated(validate_erp_export.fn(*arguments))
+        folder = validate_erp_export.fn(*arguments)
+        inputs = _kept(folder, invoice_fields)
     else:
-        results = read_validated(validate_erp_export(*arguments))
-        if results is None:
+        folder = validate_erp_export(*arguments)
+        if (inputs := _kept(folder, invoice_fields)) is None:
             # The kept files were cleared (or are incomplete) although Prefect remembers them: again.
-            results = read_validated(validate_erp_export.with_options(refresh_cache=True)(*arguments))
-    if results is None:
+            folder = validate_erp_export.with_options(refresh_cache=True)(*arguments)
+            inputs = _kept(folder, invoice_fields)
+    if inputs is None:
         raise InputFileError(
             f"The validated export could not be kept under {cache_dir or DEFAULT_CACHE_DIR}: check that the "
             "folder can be written (options.cache_dir)."
         )
-    inputs = ErpInputs(customers=results[0], invoices=results[1] if len(results) > 1 else None)
     alone = validation_key([customers_file, None], customer_columns, invoice_columns, max_invoice_amount)
-    _remember(key, inputs, alone)
+    _remember(key, inputs, alone, rows_held=invoice_fields is None)
     return inputs
 
 

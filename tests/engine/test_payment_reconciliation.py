@@ -10,9 +10,10 @@ import polars as pl
 import pytest
 
 from ar_sync.collection_summary import Collections, erp_credit_sales
+from ar_sync.night_payments import PAYMENT_ERP_FIELDS
 from ar_sync.output_files import PAYMENT_MISMATCHES_FILE
 from ar_sync.payment_reconciliation import MismatchKind
-from tests.engine.payment_pictures import EnkashBook, erp_invoices, run_night
+from tests.engine.payment_pictures import ERP_SCHEMA, EnkashBook, erp_invoices, run_night
 
 NIGHT_1 = date(2026, 11, 24)
 NIGHT_2 = NIGHT_1 + timedelta(days=1)
@@ -40,6 +41,13 @@ def _erp(**payments: tuple[str | None, str | None]) -> pl.DataFrame:
             }
         )
     return erp_invoices(rows)
+
+
+def test_the_payment_tests_feed_the_stage_exactly_the_erp_fields_it_loads() -> None:
+    # Inside a night the payments stage loads only PAYMENT_ERP_FIELDS of the ERP's invoice rows; every
+    # test here gives it those columns alone, so a column it reads and does not load fails here first
+    # (amount_paid and status are optional: one missing from the list would pass silently elsewhere).
+    assert tuple(ERP_SCHEMA) == PAYMENT_ERP_FIELDS
 
 
 def test_each_kind_of_disagreement_is_listed_with_what_to_do(book: EnkashBook, tmp_path: Path) -> None:

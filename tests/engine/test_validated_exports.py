@@ -62,6 +62,40 @@ def test_a_cleared_or_half_written_folder_reads_as_missing(tmp_path: Path) -> No
     assert read_validated(tmp_path / "cache" / "inputs" / "never-written") is None
 
 
+def test_a_stage_reads_only_the_columns_it_names_of_the_valid_rows(tmp_path: Path) -> None:
+    customers, invoices = export(
+        tmp_path / "erp",
+        [customer_line("C1"), customer_line("C2", email="not-an-email")],
+        [invoice_line("INV-1", "C1", po="PO-9"), invoice_line("INV-2", "C2")],
+    )
+    folder = save_validated(entry_folder(tmp_path / "cache", "k1"), [customers, invoices])
+    # A column the kept rows do not have is left out, as it is from the whole frame.
+    wanted = ("invoice_number", "customer_key", "no_such_column")
+    back = read_validated(folder, valid_columns={"invoices": wanted})
+
+    assert back is not None
+    kept_customers, kept_invoices = back
+    assert "no_such_column" not in invoices.valid.columns
+    assert_frame_equal(kept_invoices.valid, invoices.valid.select("invoice_number", "customer_key"))
+    # The other entity, the rejected rows and the problems are read whole.
+    assert_frame_equal(kept_customers.valid, customers.valid)
+    assert_frame_equal(kept_invoices.rejected, invoices.rejected)
+    assert_frame_equal(kept_invoices.problems, invoices.problems)
+    assert (kept_invoices.total_rows, kept_invoices.rejected_rows) == (
+        invoices.total_rows,
+        invoices.rejected_rows,
+    )
+
+
+def test_a_damaged_kept_file_reads_as_missing_so_the_export_is_validated_again(tmp_path: Path) -> None:
+    customers, invoices = export(tmp_path / "erp", [customer_line("C1")], [invoice_line("INV-1", "C1")])
+    folder = save_validated(entry_folder(tmp_path / "cache", "k1"), [customers, invoices])
+    (folder / "invoices.valid.parquet").write_bytes(b"PAR1 not a parquet file")
+
+    assert read_validated(folder) is None
+    assert read_validated(folder, valid_columns={"invoices": ("invoice_number",)}) is None
+
+
 def test_the_key_follows_content_name_mapping_and_ceiling_never_the_modification_time(tmp_path: Path) -> None:
     export(tmp_path / "erp", [customer_line("C1")], [invoice_line("INV-1", "C1")])
     files = _files(tmp_path / "erp")
