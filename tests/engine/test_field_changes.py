@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ar_sync.convergence import customer_twins, invoice_twins
 from ar_sync.planner import (
+    DISPATCH_ERP_FIELDS,
     already_dispatched,
     customer_id_map,
     invoices_to_dispatch,
@@ -127,3 +128,25 @@ def test_a_cancelled_copy_is_no_receivable_for_any_plan(tmp_path: Path) -> None:
     # Nothing cancelled: the same plans from the same frame.
     live = invoices(invoice("IN2", "INV-2", KC1))
     assert invoices_to_dispatch(erp[1].valid, live, ids).get_column("invoiceId").to_list() == ["IN2"]
+
+
+def test_dispatch_plans_from_the_erp_fields_it_loads_alone_in_externalid_order(tmp_path: Path) -> None:
+    # Inside a night the dispatch stage loads only DISPATCH_ERP_FIELDS of the ERP's invoice rows.
+    erp = export(
+        tmp_path,
+        [customer_line("C1"), customer_line("C2")],
+        [invoice_line("INV-3", "C1"), invoice_line("INV-1", "C2"), invoice_line("INV-2", "C1")],
+    )
+    ids = customer_id_map(planning_customers([customer(KC1, "C1"), customer("KC00000000000002", "C2")]))
+    picture = invoices(
+        invoice("IN3", "INV-3", KC1),
+        invoice("IN1", "INV-1", "KC00000000000002"),
+        invoice("IN2", "INV-2", KC1, dispatched=True),
+    )
+    narrowed = erp[1].valid.select(DISPATCH_ERP_FIELDS)
+
+    pending = invoices_to_dispatch(narrowed, picture, ids)
+    assert pending.rows() == [("IN1", "INV-1", "KC00000000000002"), ("IN3", "INV-3", KC1)]
+    assert pending.equals(invoices_to_dispatch(erp[1].valid, picture, ids))
+    assert already_dispatched(narrowed, picture).rows() == [("INV-2", "IN2")]
+    assert already_dispatched(narrowed, picture).equals(already_dispatched(erp[1].valid, picture))
