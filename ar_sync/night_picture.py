@@ -316,16 +316,19 @@ def with_refreshed_invoices(
     )
 
 
+def dispatched_ids(results: pl.DataFrame, rows: pl.DataFrame) -> pl.Series:
+    """The invoiceIds of ``rows`` (``externalId``, ``invoiceId``) that ``results`` shows dispatched: what a
+    dispatch stage keeps of each batch's answer for :func:`with_dispatched` (not the whole answer)."""
+    return _succeeded(results, rows, "externalId").get_column("invoiceId")
+
+
 def with_dispatched(
-    picture: NightPicture, results: pl.DataFrame, rows: pl.DataFrame, now: datetime | None = None
+    picture: NightPicture, invoice_ids: pl.Series, now: datetime | None = None
 ) -> NightPicture:
-    """The invoices of ``rows`` (``externalId``, ``invoiceId``) ``results`` shows dispatched: dispatched."""
-    if picture.invoices is None:
+    """The invoices ``invoice_ids`` (:func:`dispatched_ids`): dispatched."""
+    if picture.invoices is None or invoice_ids.is_empty():
         return picture
-    ids = _succeeded(results, rows, "externalId").get_column("invoiceId")
-    if ids.is_empty():
-        return picture
-    hit = pl.col("invoiceId").is_in(ids.implode())
+    hit = pl.col("invoiceId").is_in(invoice_ids.implode())
     when = pl.lit(now or datetime.now(UTC), INVOICE_SCHEMA["dispatchedOn"])
     invoices = picture.invoices.with_columns(
         pl.when(hit).then(pl.lit(True)).otherwise(pl.col("dispatched")).alias("dispatched"),

@@ -11,7 +11,7 @@ from ar_sync import night_picture
 from ar_sync.convergence import invoice_twins
 from ar_sync.planner import customer_id_map, plan_invoices
 from ar_sync.results import RowOutcome, Stage, empty_results, result_rows
-from flows.options import CycleOptions, StageReport, stage_report
+from flows.options import CycleOptions, StageReport, stage_report, tally
 from flows.prepare import clear_fields, fan_out, stage_run
 from flows.run_outcome import finish_stage
 from tasks.invoices import clear_invoice_fields_chunk, update_invoices_chunk, upload_invoices_chunk
@@ -63,7 +63,8 @@ async def upload_invoices(
         assert picture.invoices is not None
         keepers = invoice_twins(picture.invoices).keepers
         plan = plan_invoices(invoices.valid, customer_id_map(picture.customer_frame), keepers)
-        uploaded, updated, cleared = [empty_results()], [empty_results()], [empty_results()]
+        # The uploads' counts (flows.options.tally), not their rows: one per invoice, held to the end.
+        uploaded, updated, cleared = [tally(empty_results())], [empty_results()], [empty_results()]
         if not options.dry_run:
             held_rows = keepers.drop_nulls("externalId")
             held = dict(zip(held_rows["externalId"].to_list(), held_rows["invoiceId"].to_list(), strict=True))
@@ -74,8 +75,10 @@ async def upload_invoices(
             )
             unsendable = _unknown_customer_failures(plan.skipped_unknown_customer)
             uploaded.append(
-                record_night_state(
-                    Stage.INVOICES_UPLOAD, unwalked(held), present, night, block, ledger, unsendable
+                tally(
+                    record_night_state(
+                        Stage.INVOICES_UPLOAD, unwalked(held), present, night, block, ledger, unsendable
+                    )
                 )
             )
             # Chunks go concurrently (each its own ledger batch), with options.host_limit each holding a slot
@@ -86,7 +89,7 @@ async def upload_invoices(
                 plan.to_create.iter_slices(options.chunk_size),
             )
             for _, done in tracked(sent, plan.to_create.height, Stage.INVOICES_UPLOAD, size=_rows):
-                uploaded.append(done)
+                uploaded.append(tally(done))
                 picture = night_picture.with_uploads(picture, done)
             updates = plan.to_update.iter_slices(options.chunk_size)
             for chunk in tracked(updates, plan.to_update.height, Stage.INVOICES_UPDATE):

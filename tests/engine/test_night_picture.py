@@ -16,7 +16,7 @@ import tasks.night_picture
 from ar_sync import night_picture
 from ar_sync.night_picture import NightPicture
 from ar_sync.planner import customer_bulk_rows, customer_id_map, plan_customers
-from ar_sync.results import RowOutcome, Stage, empty_results, result_rows
+from ar_sync.results import RowOutcome, Stage, result_rows
 from enkash_ar.errors import NotFoundError, ServerError, UnexpectedResponseError
 from enkash_ar.models import CustomerReminder
 from tests.engine.pictures import customer, customer_line, export, invoice, invoices
@@ -174,9 +174,9 @@ def test_dispatch_answers_mark_only_the_dispatched_invoices() -> None:
         {"invoiceId": ["I1", "I2"], "externalId": ["INV-1", "INV-2"], "customerId": ["KC1"] * 2}
     )
 
-    after = night_picture.with_dispatched(
-        picture, _results(Stage.INVOICES_DISPATCH, {"INV-1": "I1"}, ["INV-2"]), rows, now=NOW
-    )
+    answered = _results(Stage.INVOICES_DISPATCH, {"INV-1": "I1"}, ["INV-2"])
+    ids = night_picture.dispatched_ids(answered, rows)
+    after = night_picture.with_dispatched(picture, ids, now=NOW)
 
     assert after.invoices is not None
     assert after.invoices.select("invoiceId", "dispatched", "dispatchedOn").rows() == [
@@ -193,7 +193,7 @@ def test_a_picture_without_a_part_is_left_for_the_stage_that_reads_it() -> None:
     answered = _results(Stage.INVOICES_CANCEL, {"X": "I"})
     assert night_picture.with_customer_status(unread, answered, rows, "INACTIVE") is unread
     assert night_picture.with_withdrawn_invoices(unread, answered, rows) is unread
-    assert night_picture.with_dispatched(unread, empty_results(), rows) is unread
+    assert night_picture.with_dispatched(unread, night_picture.dispatched_ids(answered, rows)) is unread
     assert not night_picture.needs_invoice_refresh(night_picture.with_patched_invoices(unread, ["I"]))
 
 
