@@ -64,6 +64,19 @@ PICTURE_INVOICE_COLUMNS: Final = (
     "lastPaymentReference",
 )
 
+#: The picture's invoice columns only the upload stage reads (``planner.plan_invoices`` compares them with
+#: the ERP's): a night lets go of them once it has uploaded (:func:`without_upload_columns`); ~90 MiB
+#: of a million-invoice picture held through dispatch, payments and the summary.
+UPLOAD_ONLY_INVOICE_COLUMNS: Final = (
+    "baseAmount",
+    "cgst",
+    "sgst",
+    "igst",
+    "partialPaymentAllowed",
+    "description",
+    "poNumber",
+)
+
 #: The contact columns of the customer bulk templates (``planner.KEY_CONTACT_FIELD_MAP``).
 _CONTACT_PREFIX = "customerKeyContacts."
 
@@ -77,7 +90,8 @@ class NightPicture:
 
     #: the seller's customers as the search answers them (with their reminders)
     customers: tuple[Customer, ...] | None = None
-    #: the seller's invoices (``frames.INVOICE_SCHEMA``'s :data:`PICTURE_INVOICE_COLUMNS`)
+    #: the seller's invoices (``frames.INVOICE_SCHEMA``'s :data:`PICTURE_INVOICE_COLUMNS`; once the night
+    #: has uploaded, less :data:`UPLOAD_ONLY_INVOICE_COLUMNS`)
     invoices: pl.DataFrame | None = None
     #: invoiceIds this night patched: their amounts are EnKash's to recompute
     stale_invoice_ids: frozenset[str] = field(default_factory=frozenset)
@@ -252,19 +266,27 @@ def with_answered_invoices(picture: NightPicture, answered: pl.DataFrame) -> Nig
     fresh = fresh.filter(pl.col("invoiceId").is_in(picture.invoices.get_column("invoiceId").implode()))
     if fresh.is_empty():
         return picture
-    ids = fresh.get_column("invoiceId")
+    ids, columns = fresh.get_column("invoiceId"), picture.invoices.columns
     invoices = pl.concat(
         [
-            picture.invoices.select(PICTURE_INVOICE_COLUMNS).filter(
-                ~pl.col("invoiceId").is_in(ids.implode())
-            ),
-            fresh.select(PICTURE_INVOICE_COLUMNS),
+            picture.invoices.filter(~pl.col("invoiceId").is_in(ids.implode())),
+            fresh.select(columns),
         ],
         how="vertical_relaxed",
     )
     return replace(
         picture, invoices=invoices, stale_invoice_ids=picture.stale_invoice_ids - set(ids.to_list())
     )
+
+
+def without_upload_columns(picture: NightPicture) -> NightPicture:
+    """The picture without :data:`UPLOAD_ONLY_INVOICE_COLUMNS`: what the stages after the upload read.
+
+    Invoices read into it later (the refresh before dispatch) take the picture's columns.
+    """
+    if picture.invoices is None:
+        return picture
+    return replace(picture, invoices=picture.invoices.drop(UPLOAD_ONLY_INVOICE_COLUMNS, strict=False))
 
 
 def with_uploads(picture: NightPicture, results: pl.DataFrame) -> NightPicture:
@@ -300,8 +322,9 @@ def with_refreshed_invoices(
     """
     if picture.invoices is None:
         return picture
-    fresh = pl.concat([frame.select(PICTURE_INVOICE_COLUMNS) for frame in (undispatched, *reread)])
-    kept = picture.invoices.select(PICTURE_INVOICE_COLUMNS).filter(
+    columns = picture.invoices.columns
+    fresh = pl.concat([frame.select(columns) for frame in (undispatched, *reread)])
+    kept = picture.invoices.filter(
         pl.col("dispatched").fill_null(False)
         & ~pl.col("invoiceId").is_in(fresh.get_column("invoiceId").implode())
     )

@@ -20,7 +20,7 @@ from flows.sync_customers import sync_customers
 from flows.upload_invoices import upload_invoices
 from tasks.dry_run import predict_night_sends
 from tasks.inputs import forget_loaded_inputs, let_go_of_invoice_rows, rejected_input, report_rejected_rows
-from tasks.night_picture import shared_picture
+from tasks.night_picture import let_go_of_upload_columns, shared_picture
 from tasks.run_artifacts import night_root
 from tasks.token import fetch_token
 
@@ -96,8 +96,10 @@ async def nightly_ar_cycle(
                 await upload_invoices(customers_file, invoices_file, night, options)
                 # The stages after the upload read a few columns of the invoice rows each: they read
                 # those again from the validated files instead of holding every column of every row
-                # (at 1,000,000 invoices ~250 MiB of the process; dispatch's keys ~50).
+                # (at 1,000,000 invoices ~250 MiB of the process; dispatch's keys ~50). The picture
+                # lets go of what only the upload compared (descriptions, PO numbers, GST amounts).
                 let_go_of_invoice_rows()
+                let_go_of_upload_columns()
                 await dispatch_invoices(customers_file, invoices_file, night, options)
                 await collect_payments(customers_file, invoices_file, night, options)
                 # Nothing after the payments reads the export: the reminders and the summary run without it.

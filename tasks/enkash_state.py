@@ -31,15 +31,17 @@ def read_enkash_invoices(
     credentials_block: str | None = None,
     ledger_path: str | None = None,
     filters: dict[str, object] | None = None,
+    columns: list[str] | None = None,
 ) -> pl.DataFrame:
     """The seller's EnKash invoices (paged search, limit 5000 a page) as a planning frame, with the
-    columns the night's picture keeps (``night_picture.PICTURE_INVOICE_COLUMNS``).
+    columns the night's picture keeps (``night_picture.PICTURE_INVOICE_COLUMNS``), or only ``columns``
+    (those of a picture that let some go, with invoiceId).
 
     Example:
         >>> unsent = read_enkash_invoices("enkash-prod", filters={"dispatched": False})  # doctest: +SKIP
     """
     client = enkash_client(credentials_block, ledger_path)
-    return client.search_invoices_frame(filters, columns=PICTURE_INVOICE_COLUMNS)
+    return client.search_invoices_frame(filters, columns=columns or PICTURE_INVOICE_COLUMNS)
 
 
 @task(name="check-open-statuses", cache_policy=NO_CACHE)

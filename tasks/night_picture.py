@@ -244,12 +244,16 @@ def refreshed(picture: NightPicture, credentials_block: str | None, ledger_path:
     if picture.invoices is None:
         return picture
     started = datetime.now(UTC)
-    undispatched = read_enkash_invoices(credentials_block, ledger_path, filters={"dispatched": False})
+    columns = picture.invoices.columns  # what the picture holds: not what the night let go of
+    undispatched = read_enkash_invoices(
+        credentials_block, ledger_path, filters={"dispatched": False}, columns=columns
+    )
     since = (picture.invoices_read_on or started) - REFRESH_MARGIN
     dispatched = read_enkash_invoices(
         credentials_block,
         ledger_path,
         filters={"dispatched": True, "dispatchedOnFrom": since.strftime(TIMESTAMP_FORMAT)},
+        columns=columns,
     )
     stale = reread_invoices(night_picture.stale_dispatched(picture), credentials_block, ledger_path)
     return night_picture.with_refreshed_invoices(picture, undispatched, dispatched, stale, now=started)
@@ -289,6 +293,14 @@ def read_customer_reminders(
             exc,
         )
         return None
+
+
+def let_go_of_upload_columns() -> None:
+    """Drop from the night's shared picture the invoice columns only the upload stage reads
+    (``night_picture.without_upload_columns``); nothing outside a shared night."""
+    shared = _night.get()
+    if shared is not None:
+        shared.picture = night_picture.without_upload_columns(shared.picture)
 
 
 def keep(picture: NightPicture) -> NightPicture:

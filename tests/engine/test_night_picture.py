@@ -330,3 +330,31 @@ def test_an_invoice_in_two_refresh_reads_takes_the_later_answer() -> None:
         ("I3", False),
         ("I2", True),
     ]
+
+
+def test_after_the_upload_the_picture_keeps_what_later_stages_read_and_refreshes_take_its_columns() -> None:
+    picture = NightPicture(
+        invoices=invoices(invoice("I1", "INV-1", "KC1", dispatched=True), invoice("I2", "INV-2", "KC1"))
+    )
+    picture = night_picture.with_uploads(picture, _results(Stage.INVOICES_UPLOAD, {"INV-3": "I3"}))
+    slim = night_picture.without_upload_columns(picture)
+
+    assert slim.invoices is not None and picture.invoices is not None
+    assert set(picture.invoices.columns) - set(slim.invoices.columns) == set(
+        night_picture.UPLOAD_ONLY_INVOICE_COLUMNS
+    )
+    assert slim.uploads_pending and night_picture.needs_invoice_refresh(slim)
+    # A refresh read with every column (a read that did not narrow) fills in the picture's columns only.
+    undispatched = invoices(invoice("I2", "INV-2", "KC1", balanceAmount=500.0), invoice("I3", "INV-3", "KC1"))
+    after = night_picture.with_refreshed_invoices(slim, undispatched, empty_invoices(), now=NOW)
+    assert after.invoices is not None
+    assert after.invoices.columns == slim.invoices.columns
+    assert after.invoices.select("invoiceId", "balanceAmount", "dispatched").sort("invoiceId").rows() == [
+        ("I1", 1000.0, True),
+        ("I2", 500.0, False),
+        ("I3", 1000.0, False),
+    ]
+    # Dispatch answers and a picture without invoices work on the slim picture as on the whole one.
+    done = night_picture.with_dispatched(after, pl.Series(["I3"]), now=NOW)
+    assert done.invoices is not None and done.invoices.filter(pl.col("dispatched")).height == 2
+    assert night_picture.without_upload_columns(NightPicture()).invoices is None
