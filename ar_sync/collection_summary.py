@@ -131,7 +131,10 @@ def collections_of(
 
 
 def erp_credit_sales(
-    erp_invoices: pl.DataFrame, enkash_invoices: pl.DataFrame, as_of: date, period_days: int = 90
+    erp_invoices: pl.DataFrame | pl.LazyFrame,
+    enkash_invoices: pl.DataFrame,
+    as_of: date,
+    period_days: int = 90,
 ) -> float:
     """What the ERP invoiced in the ``period_days`` up to ``as_of``: base + taxes, by invoice date.
 

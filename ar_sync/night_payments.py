@@ -104,7 +104,7 @@ def payment_results(lines: pl.DataFrame) -> pl.DataFrame:
 
 def collect_night_payments(
     night: Night,
-    erp_invoices: pl.DataFrame,
+    erp_invoices: pl.DataFrame | pl.LazyFrame,
     enkash_invoices: pl.DataFrame,
     enkash_customers: pl.DataFrame,
     out_dir: str | Path,
@@ -116,7 +116,8 @@ def collect_night_payments(
 
     Args:
         night: the night, its seller and the run ledger.
-        erp_invoices: the validated ERP invoices (with the optional amount_paid / status).
+        erp_invoices: the validated ERP invoices (with the optional amount_paid / status), or a plan
+            reading them (``tasks.inputs.ErpInputs.invoice_rows``): only a few rows and a sum are read.
         enkash_invoices: all of the seller's EnKash invoices, read tonight.
         enkash_customers: the seller's EnKash customers (customerId, uniqueRefNo).
         out_dir: where payments.csv, payments.parquet and payment_mismatches.csv go.

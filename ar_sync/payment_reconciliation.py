@@ -87,17 +87,18 @@ def _erp_state(total: pl.Expr) -> pl.Expr:
 
 
 def payment_mismatches(
-    erp_invoices: pl.DataFrame, keepers: pl.DataFrame, tonight: pl.DataFrame
+    erp_invoices: pl.DataFrame | pl.LazyFrame, keepers: pl.DataFrame, tonight: pl.DataFrame
 ) -> pl.DataFrame:
     """ERP invoices whose payment state EnKash contradicts (:data:`MISMATCH_SCHEMA`), by invoice number.
 
     Args:
         erp_invoices: the validated ERP invoices (invoice_number, customer_ref, base_amount, cgst, sgst,
-            igst, and the optional amount_paid, status); rows with neither say nothing and are skipped.
+            igst, and the optional amount_paid, status), or a plan reading them; rows with neither say
+            nothing and are skipped (only the others are collected).
         keepers: EnKash's invoices, one per invoice number (``convergence.invoice_twins(...).keepers``).
         tonight: tonight's payment lines (``payments.LINE_SCHEMA``): money the ERP cannot know yet.
     """
-    columns = erp_invoices.columns
+    columns = erp_invoices.lazy().collect_schema().names()
     if "amount_paid" not in columns or "status" not in columns:
         return pl.DataFrame(schema=MISMATCH_SCHEMA)
     amounts = [pl.col(c).cast(pl.Float64).fill_null(0.0) for c in ("base_amount", "cgst", "sgst", "igst")]

@@ -123,6 +123,11 @@ def save_validated(folder: Path, results: Sequence[LoadResult]) -> Path:
     return folder
 
 
+def valid_rows_file(folder: str | Path, entity: Entity) -> Path:
+    """The kept file of ``entity``'s valid rows in ``folder`` (a plan may scan it for a few columns)."""
+    return Path(folder) / f"{entity}.valid.parquet"
+
+
 def read_validated(
     folder: str | Path, *, valid_columns: Mapping[str, Sequence[str]] | None = None
 ) -> list[LoadResult] | None:

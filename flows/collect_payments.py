@@ -33,13 +33,15 @@ async def collect_payments(
         as_of: the night the payments are exported for; default: the run's date in IST.
         options: how to run (credentials block, output folder, ledger, dry run ...).
     """
-    async with stage_run(customers_file, invoices_file, as_of, options, PAYMENT_ERP_FIELDS) as run:
+    # None of the invoice rows' columns is loaded: the stage reduces them to the few rows that say
+    # something about payment and one sum, as a plan over the validated file (ErpInputs.invoice_rows).
+    async with stage_run(customers_file, invoices_file, as_of, options, invoice_fields=()) as run:
         options, (night, block, ledger) = run.options, run.where
         picture = current_picture(block, ledger, customers=True, invoices=True)
         enkash_customers, invoices = picture.customer_frame, picture.invoices
         assert invoices is not None
         done = collect_payments_task(
-            run.invoices.valid,
+            run.inputs.invoice_rows(PAYMENT_ERP_FIELDS),
             invoices,
             enkash_customers,
             night,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext, TaskRunContext
@@ -34,6 +35,7 @@ from ar_sync.validated_exports import (
     prune,
     read_validated,
     save_validated,
+    valid_rows_file,
     validation_key,
 )
 
@@ -51,13 +53,39 @@ class ErpInputs:
         """The loaded files (customers, then invoices when they were loaded)."""
         return [self.customers] if self.invoices is None else [self.customers, self.invoices]
 
+    def invoice_rows(self, fields: Sequence[str]) -> pl.LazyFrame:
+        """``fields`` of the valid invoice rows (those they have) as a plan, read when it runs: over the
+        kept file when the export was kept (only the columns and rows the plan needs are read), else
+        over the rows held. A stage that reduces a large export to a few rows or a sum this way never
+        holds the export's columns.
+
+        Raises:
+            InputFileError: the kept file is gone (cleared or pruned meanwhile): run the stage again.
+        """
+        if self.invoices is None:
+            raise ValueError("no invoice file was loaded")
+        if self.folder is None:
+            valid = self.invoices.valid
+            return valid.lazy().select([c for c in fields if c in valid.columns])
+        path = valid_rows_file(self.folder, "invoices")
+        try:
+            held = pl.read_parquet_schema(path)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise InputFileError(
+                f"The validated invoice rows kept at {path} could not be read ({exc}); they were cleared "
+                "while this run used them: run it again (the export is validated again)."
+            ) from exc
+        return pl.scan_parquet(path).select([c for c in fields if c in held])
+
     def with_invoice_fields(self, fields: Sequence[str] | None) -> ErpInputs:
-        """The same export with only ``fields`` of the valid invoice rows (those it has; all: None).
+        """The same export with only ``fields`` of the valid invoice rows (those it has; all: None; none:
+        ``()``, for a stage that reads them as a plan with :meth:`invoice_rows`).
 
         A selection shares the frame's buffers: it costs nothing, and the stage that asked sees exactly
-        the columns it said it reads, whether they came from memory or from the kept files.
+        the columns it said it reads, whether they came from memory or from the kept files. An export
+        validated in place (not kept: nothing to read again) keeps every column.
         """
-        if fields is None or self.invoices is None:
+        if fields is None or self.invoices is None or self.folder is None:
             return self
         valid = self.invoices.valid
         narrowed = valid.select([c for c in fields if c in valid.columns])

@@ -12,7 +12,7 @@ from tasks.connection import night_of
 
 @task(name="collect-payments", cache_policy=NO_CACHE)
 def collect_payments_task(
-    erp_invoices: pl.DataFrame,
+    erp_invoices: pl.DataFrame | pl.LazyFrame,
     enkash_invoices: pl.DataFrame,
     enkash_customers: pl.DataFrame,
     night: str,

@@ -109,7 +109,7 @@ def run_night(
     book: EnkashBook,
     night: date,
     out_dir: Path,
-    erp: pl.DataFrame | None = None,
+    erp: pl.DataFrame | pl.LazyFrame | None = None,
     **options: Any,
 ) -> NightPayments:
     """The payments stage of ``night`` over the book as it stands, with its own ledger connection."""

@@ -14,6 +14,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from ar_sync.erp_fields import DEFAULT_MAX_INVOICE_AMOUNT
+from ar_sync.erp_reader import InputFileError
 from ar_sync.night_payments import PAYMENT_ERP_FIELDS
 from ar_sync.planner import DISPATCH_ERP_FIELDS
 from sandbox.sample_data import generate_erp_files
@@ -109,3 +110,22 @@ def test_a_stage_run_alone_reads_only_its_fields_and_a_later_stage_reads_its_own
     every = load_erp_inputs.fn(**parameters)
     assert every.invoices is not None
     assert_frame_equal(payments.invoices.valid, every.invoices.valid.select(PAYMENT_ERP_FIELDS))
+
+
+def test_a_stage_that_loads_no_fields_reads_its_columns_as_a_plan_over_the_kept_file(tmp_path: Path) -> None:
+    parameters = _parameters(tmp_path)
+    whole = load_erp_inputs.fn(**parameters)
+    assert whole.invoices is not None and whole.folder is not None
+    expected = whole.invoices.valid.select(PAYMENT_ERP_FIELDS)
+
+    held = loaded_before(parameters, ())
+    assert held is not None and held.invoices is not None and held.invoices.valid.width == 0
+    assert_frame_equal(held.invoice_rows(PAYMENT_ERP_FIELDS).collect(), expected)
+    let_go_of_invoice_rows()
+    again = loaded_before(parameters, ())
+    assert again is not None and again.invoices is not None and again.invoices.valid.width == 0
+    assert_frame_equal(again.invoice_rows(PAYMENT_ERP_FIELDS).collect(), expected)
+
+    shutil.rmtree(whole.folder)
+    with pytest.raises(InputFileError, match="run it again"):
+        again.invoice_rows(PAYMENT_ERP_FIELDS)
