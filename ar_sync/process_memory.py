@@ -6,6 +6,14 @@ page frames, a twin split, the night's record), so those pages pile up: at 1,000
 cycle's peak resident memory was 2,039 MiB with the default and 1,822 MiB with freed pages returned at
 once, with no measurable change in wall time; a container's memory limit counts such pages as used.
 
+polars builds its jemalloc with background threads, which then do that returning: a thread that frees
+a frame leaves its pages to them, and they wake up on their own time. Dispatch planning frees the
+transient frames of one step while the next step allocates (a split, a join, a gather, each a few
+hundred MB at a million invoices), so pages waiting for a background thread added up: S4's cycle, run
+side by side with and without them, peaked at 1,014.6 and 925.6 MiB (1,076.4 and 922.1 alone), with
+the same wall time. So the pages are returned by the thread that frees them (``background_thread``
+off).
+
 jemalloc reads its settings from ``_RJEM_MALLOC_CONF`` once, when polars is first imported, so this
 module sets the variable when it is imported, unless the user has set it (set it yourself to choose
 other values; ``""`` keeps jemalloc's defaults). It must be imported before anything imports polars:
@@ -24,8 +32,9 @@ from typing import Final
 #: The environment variable polars' jemalloc reads its options from (its symbols carry the ``_rjem_``
 #: prefix, so ``MALLOC_CONF`` is not it).
 JEMALLOC_CONF_VARIABLE: Final = "_RJEM_MALLOC_CONF"
-#: Return freed pages to the system when they are freed, not after jemalloc's decay time.
-PROMPT_RETURN: Final = "dirty_decay_ms:0,muzzy_decay_ms:0"
+#: Return freed pages to the system when they are freed (not after jemalloc's decay time), by the thread
+#: that frees them (not left to background threads).
+PROMPT_RETURN: Final = "background_thread:false,dirty_decay_ms:0,muzzy_decay_ms:0"
 
 
 def return_freed_memory_promptly() -> bool:
