@@ -94,9 +94,9 @@ async def nightly_ar_cycle(
                 await cancel_removed(customers_file, invoices_file, night, options)
                 await sync_customers(customers_file, night, options)
                 await upload_invoices(customers_file, invoices_file, night, options)
-                # The stages after the upload read a few columns of the invoice rows each: they read
-                # those again from the validated files instead of holding every column of every row
-                # (at 1,000,000 invoices ~250 MiB of the process; dispatch's keys ~50). The picture
+                # The stages after the upload read a few columns of the invoice rows each: a large
+                # export's they read again from the validated files instead of holding every column of
+                # every row (at 1,000,000 invoices ~250 MiB of the process; dispatch's keys ~50). The picture
                 # lets go of what only the upload compared (descriptions, PO numbers, GST amounts).
                 let_go_of_invoice_rows()
                 let_go_of_upload_columns()

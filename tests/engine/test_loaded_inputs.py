@@ -61,7 +61,7 @@ def test_a_stage_sees_exactly_the_fields_it_names_from_memory_and_after_the_rows
         assert_frame_equal(from_memory.invoices.valid, rows.select(fields))
 
     counts = (whole.invoices.rejected_rows, whole.customers.valid.height)
-    let_go_of_invoice_rows()
+    let_go_of_invoice_rows(at_least=1)
     del whole, from_memory
     expected = {fields: rows.select(fields) for fields in (DISPATCH_ERP_FIELDS, PAYMENT_ERP_FIELDS)}
     full = rows.clone()
@@ -83,13 +83,24 @@ def test_a_stage_sees_exactly_the_fields_it_names_from_memory_and_after_the_rows
     assert customers_only is not None and customers_only.invoices is None
 
 
+def test_a_small_export_stays_held_after_the_upload(tmp_path: Path) -> None:
+    parameters = _parameters(tmp_path)
+    whole = load_erp_inputs.fn(**parameters)
+    assert whole.invoices is not None and whole.folder is not None
+    let_go_of_invoice_rows()  # 30 rows: below LET_GO_ROWS
+    shutil.rmtree(whole.folder)  # held: nothing is read back
+    held = loaded_before(parameters, DISPATCH_ERP_FIELDS)
+    assert held is not None and held.invoices is not None
+    assert_frame_equal(held.invoices.valid, whole.invoices.valid.select(DISPATCH_ERP_FIELDS))
+
+
 def test_kept_files_removed_after_the_rows_were_let_go_of_mean_validating_again_never_an_empty_export(
     tmp_path: Path,
 ) -> None:
     parameters = _parameters(tmp_path)
     whole = load_erp_inputs.fn(**parameters)
     assert whole.invoices is not None and whole.folder is not None
-    let_go_of_invoice_rows()
+    let_go_of_invoice_rows(at_least=1)
     shutil.rmtree(whole.folder)
 
     assert loaded_before(parameters, DISPATCH_ERP_FIELDS) is None
@@ -121,7 +132,7 @@ def test_a_stage_that_loads_no_fields_reads_its_columns_as_a_plan_over_the_kept_
     held = loaded_before(parameters, ())
     assert held is not None and held.invoices is not None and held.invoices.valid.width == 0
     assert_frame_equal(held.invoice_rows(PAYMENT_ERP_FIELDS).collect(), expected)
-    let_go_of_invoice_rows()
+    let_go_of_invoice_rows(at_least=1)
     again = loaded_before(parameters, ())
     assert again is not None and again.invoices is not None and again.invoices.valid.width == 0
     assert_frame_equal(again.invoice_rows(PAYMENT_ERP_FIELDS).collect(), expected)
