@@ -347,11 +347,11 @@ def invoices_to_dispatch(
 
 
 def already_dispatched(erp_invoices: pl.DataFrame, keepers: pl.DataFrame) -> pl.DataFrame:
-    """ERP invoices EnKash already shows dispatched: ``externalId``, ``invoiceId``, by externalId."""
+    """ERP invoices EnKash already shows dispatched: ``externalId``, ``invoiceId``, in the picture's order."""
     dispatched = pl.col("dispatched").fill_null(False) & (
         pl.col("receivableStatus").fill_null("") != "CANCELLED"
     )
-    return _erp_rows(erp_invoices, keepers, dispatched, None, ("externalId", "invoiceId"))
+    return _erp_rows(erp_invoices, keepers, dispatched, None, ("externalId", "invoiceId"), by_number=False)
 
 
 def _erp_rows(
@@ -360,9 +360,12 @@ def _erp_rows(
     where: pl.Expr,
     customer_ids: pl.DataFrame | None,
     columns: Sequence[str],
+    *,
+    by_number: bool = True,
 ) -> pl.DataFrame:
     """``columns`` of the ``keepers`` (:data:`DISPATCH_PLAN_COLUMNS`) that match ``where`` and are in the
-    ERP's file (under the customer the ERP bills, with ``customer_ids``), sorted by externalId.
+    ERP's file (under the customer the ERP bills, with ``customer_ids``), sorted by externalId (in the
+    keepers' order without ``by_number``).
 
     The rows are picked by position and their columns gathered once, at the end: the filter and the
     join carry each candidate's position, key and customer, not its every column, and the sort orders
@@ -385,8 +388,9 @@ def _erp_rows(
         .select("__row", "customerId", normalise_key_expr(pl.col("externalId")).alias("invoice_key"))
         .join(erp, on=on, how="semi")
         .select("__row")
-        .collect()
+        .collect(engine="streaming")  # the candidates a piece at a time, not all of them at once
         .get_column("__row")
     )
-    by_number = rows.gather(keepers.get_column("externalId").gather(rows).arg_sort())
-    return keepers.select(columns)[by_number]
+    if by_number:
+        rows = rows.gather(keepers.get_column("externalId").gather(rows).arg_sort())
+    return keepers.select(columns)[rows]

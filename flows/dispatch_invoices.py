@@ -2,13 +2,14 @@
 
 import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import polars as pl
 from prefect import flow
 
 from ar_sync import night_picture
-from ar_sync.convergence import invoice_twins
+from ar_sync.convergence import InvoiceTwins, invoice_twins
 from ar_sync.night_summary import NeedsAttentionError
 from ar_sync.planner import (
     DISPATCH_ERP_FIELDS,
@@ -45,6 +46,34 @@ def _must_be_open(picture: pl.DataFrame, erp_invoices: pl.DataFrame) -> pl.DataF
     )
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What dispatch plans from one picture of EnKash's invoices."""
+
+    #: the split of the picture's invoices (``convergence.invoice_twins``)
+    twins: InvoiceTwins
+    #: receivable statuses of the ERP's invoices held undispatched (``_must_be_open``)
+    statuses: pl.DataFrame
+    #: what EnKash already shows dispatched (``planner.already_dispatched``); None in a dry run
+    present: pl.DataFrame | None
+    #: what to dispatch (``planner.invoices_to_dispatch``)
+    pending: pl.DataFrame
+
+
+def _plan(
+    picture: pl.DataFrame, erp_invoices: pl.DataFrame, customer_ids: pl.DataFrame, dry_run: bool
+) -> _Plan:
+    """Plan from ``picture``. The status counts and what is already dispatched are made before the plan
+    of what to send, which is held through the batches: each step's transient frames (a join over
+    every invoice, at a million ~100 MiB) then stand on the picture alone, not on the plan too."""
+    twins = invoice_twins(picture)
+    keepers = twins.keepers_of(*DISPATCH_PLAN_COLUMNS)
+    statuses = _must_be_open(picture, erp_invoices)
+    present = None if dry_run else already_dispatched(erp_invoices, keepers)
+    pending = invoices_to_dispatch(erp_invoices, keepers, customer_ids)
+    return _Plan(twins, statuses, present, pending)
+
+
 @flow(name="dispatch-invoices")
 async def dispatch_invoices(
     customers_file: str, invoices_file: str, as_of: date | None = None, options: CycleOptions | None = None
@@ -73,10 +102,8 @@ async def dispatch_invoices(
         night_state = current_picture(block, ledger, customers=True, invoices=True)
         customer_ids = customer_id_map(night_state.customer_frame)
         assert night_state.invoices is not None
-        twins = invoice_twins(night_state.invoices)
-        keepers = twins.keepers_of(*DISPATCH_PLAN_COLUMNS)
-        pending = invoices_to_dispatch(invoices.valid, keepers, customer_ids)
-        if not pending.is_empty():
+        plan = _plan(night_state.invoices, invoices.valid, customer_ids, options.dry_run)
+        if not plan.pending.is_empty():
             # Nothing is dispatched on the strength of an earlier stage's read: what is undispatched
             # (and what was dispatched since) is read again first, and the plan made again from it
             # (not when the picture was read in this stage already: the same picture, the same plan).
@@ -84,21 +111,19 @@ async def dispatch_invoices(
             if fresh is not night_state:
                 night_state = fresh
                 assert night_state.invoices is not None
-                twins = invoice_twins(night_state.invoices)
-                keepers = twins.keepers_of(*DISPATCH_PLAN_COLUMNS)
-                pending = invoices_to_dispatch(invoices.valid, keepers, customer_ids)
+                del plan  # the stale plan's frames go before the new plan's are made
+                plan = _plan(night_state.invoices, invoices.valid, customer_ids, options.dry_run)
             del fresh
-        assert night_state.invoices is not None
         # Undispatched invoices cannot have been paid: if none of them reads as open, EnKash names its
         # statuses otherwise than the contract profile says, and the night must stop, not dispatch
         # nothing and report nothing owed.
-        check_open_statuses(_must_be_open(night_state.invoices, invoices.valid), block, ledger)
-        # What EnKash already shows dispatched is recorded by a real night only (None in a dry run).
-        present = None if options.dry_run else already_dispatched(invoices.valid, keepers)
+        check_open_statuses(plan.statuses, block, ledger)
+        twins, present, pending = plan.twins, plan.present, plan.pending
+        del plan
         to_delete, to_report = twins.to_delete, twins.to_report
-        # What the fan-out below does not read goes first: the planning frames and the split, a few
-        # columns of every invoice each, were held through every dispatch batch (S4's memory).
-        del keepers, twins
+        # What the fan-out below does not read goes first: the split, a few columns of every invoice,
+        # was held through every dispatch batch (S4's memory).
+        del twins
         # Counts of the results (flows.options.tally), not their rows: a million rows held to the end.
         deleted, dispatched = [empty_results()], [tally(empty_results())]
         if present is not None:
