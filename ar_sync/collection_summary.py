@@ -161,7 +161,7 @@ def erp_credit_sales(
         erp.filter(in_period(pl.col("invoice_date"))).select(total),
         undated.join(dated, on="invoice_number", how="left").filter(in_period(pl.col("day"))).select(total),
     ]
-    return float(pl.concat(parts).select(pl.col("total").sum()).collect().item() or 0.0)
+    return float(pl.concat(parts).select(pl.col("total").sum()).collect(engine="streaming").item() or 0.0)
 
 
 def collections_markdown(collections: Collections | None) -> str:

@@ -113,7 +113,10 @@ def payment_mismatches(
     )
     # The ERP rows that say something about payment, first: EnKash's invoices are read for those alone
     # (an export that fills neither column on most rows is not matched against every invoice held).
-    erp_said = erp.filter(pl.col("status").is_not_null() | pl.col("erp_paid_paise").is_not_null()).collect()
+    # On the streaming engine: a piece of the rows at a time, not every ERP invoice's columns at once.
+    erp_said = erp.filter(pl.col("status").is_not_null() | pl.col("erp_paid_paise").is_not_null()).collect(
+        engine="streaming"
+    )
     if erp_said.is_empty():
         return pl.DataFrame(schema=MISMATCH_SCHEMA)
     in_transit = tonight.lazy().group_by("invoice_id").agg(pl.col("amount_paise").sum().alias("transit"))
