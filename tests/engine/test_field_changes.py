@@ -150,3 +150,18 @@ def test_dispatch_plans_from_the_erp_fields_it_loads_alone_in_externalid_order(t
     assert pending.equals(invoices_to_dispatch(erp[1].valid, picture, ids))
     assert already_dispatched(narrowed, picture).rows() == [("INV-2", "IN2")]
     assert already_dispatched(narrowed, picture).equals(already_dispatched(erp[1].valid, picture))
+
+
+def test_the_open_status_check_counts_the_erps_undispatched_invoices_by_key_from_its_keys_alone(
+    tmp_path: Path,
+) -> None:
+    from flows.dispatch_invoices import _must_be_open
+
+    erp = export(tmp_path, [customer_line("C1")], [invoice_line("INV-1", "C1"), invoice_line("INV-2", "C1")])
+    picture = invoices(
+        invoice("IN1", " inv-1", KC1, status="PAID"),  # the ERP's INV-1, written otherwise
+        invoice("IN2", "INV-2", KC1, dispatched=True),  # dispatched: may have been paid
+        invoice("IN9", "INV-9", KC1, status="PAID"),  # not the ERP's
+    )
+    counts = _must_be_open(picture, erp[1].valid.select(DISPATCH_ERP_FIELDS))
+    assert counts.rows() == [("PAID", 1)]
