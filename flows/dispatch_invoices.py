@@ -2,6 +2,7 @@
 
 import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/process_memory.py)
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -13,11 +14,12 @@ from ar_sync.convergence import InvoiceTwins, invoice_twins
 from ar_sync.keys import normalise_key_expr
 from ar_sync.night_summary import NeedsAttentionError
 from ar_sync.planner import (
+    DISPATCH_COLUMNS,
     DISPATCH_ERP_FIELDS,
     DISPATCH_PLAN_COLUMNS,
     already_dispatched,
     customer_id_map,
-    invoices_to_dispatch,
+    dispatch_positions,
     key_of,
 )
 from ar_sync.results import Stage, empty_results
@@ -56,14 +58,24 @@ def _must_be_open(picture: pl.DataFrame, erp_invoices: pl.DataFrame) -> pl.DataF
 class _Plan:
     """What dispatch plans from one picture of EnKash's invoices."""
 
-    #: the split of the picture's invoices (``convergence.invoice_twins``)
+    #: the split of the picture's invoices (``convergence.invoice_twins``): its keeper positions and the
+    #: few extra copies, the picture itself shared
     twins: InvoiceTwins
     #: receivable statuses of the ERP's invoices held undispatched (``_must_be_open``)
     statuses: pl.DataFrame
     #: what EnKash already shows dispatched (``planner.already_dispatched``); None in a dry run
     present: pl.DataFrame | None
-    #: what to dispatch (``planner.invoices_to_dispatch``)
-    pending: pl.DataFrame
+    #: the picture's keepers (``InvoiceTwins.keepers_of``): their columns, not a copy, when nothing repeats
+    keepers: pl.DataFrame
+    #: what to dispatch, as positions in ``keepers`` (``planner.dispatch_positions``)
+    pending: pl.Series
+
+    def batches(self, size: int) -> Iterator[pl.DataFrame]:
+        """What to dispatch, ``size`` invoices at a time (``planner.DISPATCH_COLUMNS``), each gathered
+        when its turn comes."""
+        sent = self.keepers.select(DISPATCH_COLUMNS)
+        for start in range(0, self.pending.len(), size):
+            yield sent[self.pending.slice(start, size)]
 
 
 def _plan(
@@ -76,8 +88,8 @@ def _plan(
     keepers = twins.keepers_of(*DISPATCH_PLAN_COLUMNS)
     statuses = _must_be_open(picture, erp_invoices)
     present = None if dry_run else already_dispatched(erp_invoices, keepers)
-    pending = invoices_to_dispatch(erp_invoices, keepers, customer_ids)
-    return _Plan(twins, statuses, present, pending)
+    pending = dispatch_positions(erp_invoices, keepers, customer_ids)
+    return _Plan(twins, statuses, present, keepers, pending)
 
 
 @flow(name="dispatch-invoices")
@@ -124,12 +136,8 @@ async def dispatch_invoices(
         # statuses otherwise than the contract profile says, and the night must stop, not dispatch
         # nothing and report nothing owed.
         check_open_statuses(plan.statuses, block, ledger)
-        twins, present, pending = plan.twins, plan.present, plan.pending
-        del plan
-        to_delete, to_report = twins.to_delete, twins.to_report
-        # What the fan-out below does not read goes first: the split, a few columns of every invoice,
-        # was held through every dispatch batch (S4's memory).
-        del twins
+        present, pending = plan.present, plan.pending
+        to_delete, to_report = plan.twins.to_delete, plan.twins.to_report
         # Counts of the results (flows.options.tally), not their rows: a million rows held to the end.
         deleted, dispatched = [empty_results()], [tally(empty_results())]
         if present is not None:
@@ -147,10 +155,10 @@ async def dispatch_invoices(
             sent = await fan_out(
                 options,
                 lambda c, limit: dispatch_invoices_chunk.submit(c, night, block, ledger, partial, limit),
-                pending.iter_slices(options.chunk_size),
+                plan.batches(options.chunk_size),
             )
             done_ids = []
-            for chunk, done in tracked(sent, pending.height, Stage.INVOICES_DISPATCH, size=_rows):
+            for chunk, done in tracked(sent, pending.len(), Stage.INVOICES_DISPATCH, size=_rows):
                 dispatched.append(tally(done))
                 done_ids.append(night_picture.dispatched_ids(done, chunk))
             # The picture is updated once for the stage, not per batch: each update rewrites the
@@ -166,7 +174,7 @@ async def dispatch_invoices(
         )
     reports = [
         stage_report(Stage.INVOICES_DEDUPLICATE, pl.concat(deleted), to_delete.height, options.dry_run),
-        stage_report(Stage.INVOICES_DISPATCH, pl.concat(dispatched), pending.height, options.dry_run),
+        stage_report(Stage.INVOICES_DISPATCH, pl.concat(dispatched), pending.len(), options.dry_run),
     ]
     return finish_stage(reports, rejected=invoices.rejected_rows)
 
