@@ -94,7 +94,8 @@ class ErpInputs:
 
 # Loading is pure preparation, so it is safe to reuse, at two levels:
 # - in process memory: nightly_ar_cycle loads the export once and its stage subflows, in the same
-#   process, get the same validated frames back;
+#   process, get the same validated frames back (after the upload, a large export's invoice rows are
+#   read again from the kept files, only the columns a stage names: let_go_of_invoice_rows);
 # - across runs (a retried night, the same files again): the validated frames are kept as files the
 #   project owns (ar_sync.validated_exports) and the Prefect task that wrote them is cached by what it
 #   validated, so a retry shows a cache hit in the UI. Prefect's result storage only holds the folder's
