@@ -33,7 +33,13 @@ from ar_sync.lifecycle import (
     export_keys,
     plan_lifecycle,
 )
-from ar_sync.planner import customer_id_map, invoices_to_dispatch, plan_customers, plan_invoices
+from ar_sync.planner import (
+    DISPATCH_PLAN_COLUMNS,
+    customer_id_map,
+    dispatch_positions,
+    plan_customers,
+    plan_invoices,
+)
 from ar_sync.reminder_policy import DEFAULT_SCHEDULE, ReminderRule, changes_needed
 from ar_sync.results import Stage
 from enkash_ar.contract import ReceivableStatus
@@ -102,7 +108,8 @@ def predict_night(
 
     twins = invoice_twins(enkash_invoices)
     planned[Stage.INVOICES_DEDUPLICATE] = twins.to_delete.height
-    planned[Stage.INVOICES_DISPATCH] = invoices_to_dispatch(invoices.valid, twins.keepers, ids).height
+    keepers = twins.keepers_of(*DISPATCH_PLAN_COLUMNS)
+    planned[Stage.INVOICES_DISPATCH] = dispatch_positions(invoices.valid, keepers, ids).len()
 
     reminders: list[list[CustomerReminder]] = [
         list(c.customer_reminders)

@@ -123,9 +123,19 @@ def save_validated(folder: Path, results: Sequence[LoadResult]) -> Path:
     return folder
 
 
-def valid_rows_file(folder: str | Path, entity: Entity) -> Path:
-    """The kept file of ``entity``'s valid rows in ``folder`` (a plan may scan it for a few columns)."""
-    return Path(folder) / f"{entity}.valid.parquet"
+def scan_valid_rows(folder: str | Path, entity: Entity, columns: Sequence[str] | None = None) -> pl.LazyFrame:
+    """``entity``'s valid rows kept in ``folder`` as a plan, only ``columns`` (those the rows have; all:
+    None): read when it runs, only the columns and rows it needs.
+
+    Raises:
+        OSError, polars.exceptions.PolarsError: the file is missing or damaged (``columns`` given: now).
+    """
+    path = Path(folder) / f"{entity}.valid.parquet"
+    plan = pl.scan_parquet(path)
+    if columns is None:
+        return plan
+    held = pl.read_parquet_schema(path)
+    return plan.select([c for c in columns if c in held])
 
 
 def read_validated(
@@ -148,24 +158,14 @@ def read_validated(
                 file=str(c["file"]),
                 total_rows=int(c["total_rows"]),
                 rejected_rows=int(c["rejected_rows"]),
-                **{
-                    name: _read_frame(base / f"{c['entity']}.{name}.parquet", wanted.get(c["entity"]))
-                    if name == "valid"
-                    else pl.read_parquet(base / f"{c['entity']}.{name}.parquet")
-                    for name in _FRAMES
-                },
+                valid=scan_valid_rows(base, c["entity"], wanted.get(c["entity"])).collect(),
+                rejected=pl.read_parquet(base / f"{c['entity']}.rejected.parquet"),
+                problems=pl.read_parquet(base / f"{c['entity']}.problems.parquet"),
             )
             for c in counts
         ]
     except (OSError, ValueError, KeyError, pl.exceptions.PolarsError):
         return None
-
-
-def _read_frame(path: Path, columns: Sequence[str] | None) -> pl.DataFrame:
-    if columns is None:
-        return pl.read_parquet(path)
-    held = pl.read_parquet_schema(path)
-    return pl.read_parquet(path, columns=[c for c in columns if c in held])
 
 
 def prune(cache_dir: str | Path, *, keep_days: float = KEEP_DAYS, now: float | None = None) -> list[Path]:

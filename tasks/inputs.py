@@ -35,7 +35,7 @@ from ar_sync.validated_exports import (
     prune,
     read_validated,
     save_validated,
-    valid_rows_file,
+    scan_valid_rows,
     validation_key,
 )
 
@@ -65,17 +65,14 @@ class ErpInputs:
         if self.invoices is None:
             raise ValueError("no invoice file was loaded")
         if self.folder is None:
-            valid = self.invoices.valid
-            return valid.lazy().select([c for c in fields if c in valid.columns])
-        path = valid_rows_file(self.folder, "invoices")
+            return _only(self.invoices.valid, fields).lazy()
         try:
-            held = pl.read_parquet_schema(path)
+            return scan_valid_rows(self.folder, "invoices", fields)
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise InputFileError(
-                f"The validated invoice rows kept at {path} could not be read ({exc}); they were cleared "
-                "while this run used them: run it again (the export is validated again)."
+                f"The validated invoice rows kept in {self.folder} could not be read ({exc}); they were "
+                "cleared while this run used them: run it again (the export is validated again)."
             ) from exc
-        return pl.scan_parquet(path).select([c for c in fields if c in held])
 
     def with_invoice_fields(self, fields: Sequence[str] | None) -> ErpInputs:
         """The same export with only ``fields`` of the valid invoice rows (those it has; all: None; none:
@@ -87,9 +84,12 @@ class ErpInputs:
         """
         if fields is None or self.invoices is None or self.folder is None:
             return self
-        valid = self.invoices.valid
-        narrowed = valid.select([c for c in fields if c in valid.columns])
-        return replace(self, invoices=replace(self.invoices, valid=narrowed))
+        return replace(self, invoices=replace(self.invoices, valid=_only(self.invoices.valid, fields)))
+
+
+def _only(rows: pl.DataFrame, fields: Sequence[str]) -> pl.DataFrame:
+    """``fields`` of ``rows``, those it has (a selection: the frame's own buffers)."""
+    return rows.select([c for c in fields if c in rows.columns])
 
 
 # Loading is pure preparation, so it is safe to reuse, at two levels:
