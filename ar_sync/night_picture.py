@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from functools import cached_property
 from typing import Final
 
 import polars as pl
@@ -104,11 +103,23 @@ class NightPicture:
     invoices_read_on: datetime | None = None
     #: customerIds created tonight: EnKash may have given them reminders the picture has not read
     reminders_unread: frozenset[str] = field(default_factory=frozenset)
+    #: :attr:`customer_frame` with the customers it was made of. ``replace`` carries it into the next
+    #: picture, which uses it while it holds the same customers: a stage that changed only invoices does
+    #: not make the frame again (10,000 customers: ~0.1 s of a quiet night, twice).
+    _planned: tuple[tuple[Customer, ...] | None, pl.DataFrame] | None = field(
+        default=None, compare=False, repr=False
+    )
 
-    @cached_property
+    @property
     def customer_frame(self) -> pl.DataFrame:
-        """The customers as the planner reads them (``planner.planning_customers``)."""
-        return planning_customers(list(self.customers or ()))
+        """The customers as the planner reads them (``planner.planning_customers``), made once per
+        customers read or changed."""
+        planned = self._planned
+        if planned is not None and planned[0] is self.customers:
+            return planned[1]
+        frame = planning_customers(list(self.customers or ()))
+        object.__setattr__(self, "_planned", (self.customers, frame))  # a cache: frozen for everything else
+        return frame
 
 
 def _succeeded(results: pl.DataFrame, rows: pl.DataFrame, key_column: str) -> pl.DataFrame:

@@ -58,6 +58,30 @@ def test_created_customers_join_the_picture_with_their_new_ids_and_are_not_plann
     assert [c.customer_id for c in again.customers or ()] == ["KC1", "KC2"]
 
 
+def test_the_customer_frame_is_made_once_per_customers_and_never_outlives_a_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[int] = []
+    real = night_picture.planning_customers
+
+    def counting(customers: Sequence[Any]) -> pl.DataFrame:
+        made.append(len(customers))
+        return real(customers)
+
+    monkeypatch.setattr(night_picture, "planning_customers", counting)
+    picture = NightPicture(customers=(customer("KC1", "C1"),))
+    first = picture.customer_frame
+    # The invoices changed, the customers did not: the next stage's picture uses the same frame.
+    later = replace(picture, invoices=invoices(invoice("I1", "INV-1", "KC1")), uploads_pending=True)
+    assert later.customer_frame is first and picture.customer_frame is first and made == [1]
+    # A change to the customers (a status, new ones) makes a new frame, from the changed customers.
+    changed = night_picture.with_customers_read(later, (customer("KC1", "C1"), customer("KC2", "C2")))
+    assert customer_id_map(changed.customer_frame)["customerId"].to_list() == ["KC1", "KC2"]
+    assert made == [1, 2] and customer_id_map(later.customer_frame)["customerId"].to_list() == ["KC1"]
+    # Pictures compare by what they hold, not by whether the frame was made yet.
+    assert NightPicture(customers=picture.customers) == picture
+
+
 def test_updated_customers_carry_their_new_values_and_failed_updates_keep_the_old() -> None:
     picture = NightPicture(customers=(customer("KC1", "C1"), customer("KC2", "C2")))
     rows = pl.concat(
