@@ -569,12 +569,20 @@ class RunLedger:
         blob = io.BytesIO()
         rows.write_parquet(blob, compression="zstd")
         with self._transaction() as conn:
-            conn.execute(
-                "DELETE FROM night_results WHERE seller_id = ? AND night = ? AND stage = ?"
-                " AND key IN (SELECT value FROM json_each(?))"
-                " AND NOT (outcome = 'success' AND origin = 'sent')",
-                (seller_id, night, stage, json.dumps(rows.get_column("key").to_list())),
-            )
+            # Most nights have no such row (a stage records its rows after this): the keys, a JSON list
+            # of every one found present (100,000 on a quiet night), are made only when one may go.
+            replaceable = conn.execute(
+                "SELECT 1 FROM night_results WHERE seller_id = ? AND night = ? AND stage = ?"
+                " AND NOT (outcome = 'success' AND origin = 'sent') LIMIT 1",
+                (seller_id, night, stage),
+            ).fetchone()
+            if replaceable:
+                conn.execute(
+                    "DELETE FROM night_results WHERE seller_id = ? AND night = ? AND stage = ?"
+                    " AND key IN (SELECT value FROM json_each(?))"
+                    " AND NOT (outcome = 'success' AND origin = 'sent')",
+                    (seller_id, night, stage, json.dumps(rows.get_column("key").to_list())),
+                )
             conn.execute(
                 "INSERT INTO night_present (seller_id, night, stage, rows, run_id, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (seller_id, night, stage) DO UPDATE SET"

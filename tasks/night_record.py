@@ -40,10 +40,10 @@ def record_night_state(
     settled = settle_unresolved(scope, stage, held)
     noted = result_rows(
         stage,
-        present.get_column("key").to_list(),
+        present.get_column("key"),
         origin=Origin.ALREADY_PRESENT,
-        amounts=present.get_column("amount").to_list() if "amount" in present.columns else None,
-        remote_ids=present.get_column("remote_id").to_list(),
+        amounts=present.get_column("amount") if "amount" in present.columns else None,
+        remote_ids=present.get_column("remote_id"),
     )
     # A row this night's own batch made (then the run died before it could record it) is sent, not
     # already present: a result row of its own. The rest is kept as one set (RunLedger.record_present).
