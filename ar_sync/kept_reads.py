@@ -55,7 +55,9 @@ from enkash_ar.frames import INVOICE_SCHEMA, unique_rows
 KEPT_FOLDER: Final = "kept-reads"
 #: What the file's Parquet metadata is found under, and the layout it describes (bumped on change).
 METADATA_KEY: Final = "enkash_ar.kept_read"
-LAYOUT: Final = 1
+#: 2: without customerLegalName (``night_picture.PICTURE_INVOICE_COLUMNS``); a kept read of layout 1 is
+#: not used (the night reads every invoice once, and keeps its read in the new layout).
+LAYOUT: Final = 2
 #: The smallest amount owed.
 SMALLEST_OWED: Final = SMALLEST_AMOUNT
 #: How much earlier than the kept read the search for new invoices with nothing owed begins: EnKash

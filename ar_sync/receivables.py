@@ -16,7 +16,6 @@ SUMMARY_INVOICE_COLUMNS: Final = (
     "externalId",
     "invoiceNumber",
     "customerId",
-    "customerLegalName",
     "receivableStatus",
     "dueDate",
     "invoiceDate",
@@ -30,9 +29,13 @@ def open_invoices_frame(enkash_invoices: pl.DataFrame, enkash_customers: pl.Data
 
     Open means a receivable status that still counts as owed and a positive balance. The customer's
     ERP ref comes from EnKash's own ``uniqueRefNo``; customers created outside this tool show their
-    EnKash id instead.
+    EnKash id instead. Its name is the customer's ``legalName``; an invoice frame that carries EnKash's
+    name on the invoice (``customerLegalName``: a read of every column; the night's picture does not
+    keep it) names a customer the customers do not hold.
     """
     refs = enkash_customers.select("customerId", pl.col("uniqueRefNo"), pl.col("legalName"))
+    on_invoice = "customerLegalName" in enkash_invoices.columns
+    name = pl.coalesce("legalName", "customerLegalName") if on_invoice else pl.col("legalName")
     return (
         enkash_invoices.lazy()
         .filter(
@@ -43,7 +46,7 @@ def open_invoices_frame(enkash_invoices: pl.DataFrame, enkash_customers: pl.Data
         .select(
             pl.coalesce("externalId", "invoiceNumber", "invoiceId").alias("invoice_number"),
             pl.coalesce("uniqueRefNo", "customerId").alias("customer_ref"),
-            pl.coalesce("customerLegalName", "legalName").alias("customer_name"),
+            name.alias("customer_name"),
             pl.col("dueDate").alias("due_date"),
             pl.col("invoiceDate").dt.date().alias("invoice_date"),
             pl.col("netAmount").alias("net_amount"),
