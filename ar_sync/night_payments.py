@@ -36,8 +36,6 @@ from ar_sync.results import Stage, empty_results, result_rows
 
 #: Result rows are kept for these states: the night's own export (tonight's, or found on the books).
 _RECORDED = (ExportState.EXPORTED, ExportState.REWRITTEN, ExportState.KEPT)
-#: The columns of EnKash's invoices the reconciliation and the credit sales read: the keepers with these
-#: only, not a copy of every column of every invoice (the night's memory peak at a million invoices).
 #: The columns of the ERP's valid invoice rows the payments stage reads (:func:`payment_mismatches`, with
 #: the optional amount_paid and status; :func:`erp_credit_sales`): the stage loads these alone.
 PAYMENT_ERP_FIELDS: Final = (
@@ -52,6 +50,8 @@ PAYMENT_ERP_FIELDS: Final = (
     "status",
 )
 
+#: The columns of EnKash's invoices the reconciliation and the credit sales read: the keepers with these
+#: only, not a copy of every column of every invoice (the night's memory peak at a million invoices).
 _RECONCILED_COLUMNS = (
     "externalId",
     "invoiceId",

@@ -355,7 +355,7 @@ def dispatch_positions(
     dispatch stage holds through its batches, gathering each batch's :data:`DISPATCH_COLUMNS` as it
     goes (at a million invoices the gathered plan was ~95 MiB held from planning to the last batch)."""
     undispatched = ~pl.col("dispatched").fill_null(False) & pl.col("receivableStatus").is_in(_OPEN_STATUSES)
-    return _erp_positions(erp_invoices, keepers, undispatched, customer_ids, by_number=True)
+    return erp_positions(erp_invoices, keepers, undispatched, customer_ids, by_number=True)
 
 
 def already_dispatched(erp_invoices: pl.DataFrame, keepers: pl.DataFrame) -> pl.DataFrame:
@@ -364,11 +364,11 @@ def already_dispatched(erp_invoices: pl.DataFrame, keepers: pl.DataFrame) -> pl.
         pl.col("receivableStatus").fill_null("") != "CANCELLED"
     )
     return keepers.select("externalId", "invoiceId")[
-        _erp_positions(erp_invoices, keepers, dispatched, None, by_number=False)
+        erp_positions(erp_invoices, keepers, dispatched, None, by_number=False)
     ]
 
 
-def _erp_positions(
+def erp_positions(
     erp_invoices: pl.DataFrame,
     keepers: pl.DataFrame,
     where: pl.Expr,
@@ -376,9 +376,10 @@ def _erp_positions(
     *,
     by_number: bool,
 ) -> pl.Series:
-    """The positions of the ``keepers`` (:data:`DISPATCH_PLAN_COLUMNS`) that match ``where`` and are in the
-    ERP's file (under the customer the ERP bills, with ``customer_ids``), ordered by externalId (in the
-    keepers' order without ``by_number``).
+    """The positions of the ``keepers`` (:data:`DISPATCH_PLAN_COLUMNS`; any frame of EnKash's invoices
+    with those columns) that match ``where`` and are in the ERP's file by normalised key (under the
+    customer the ERP bills, with ``customer_ids``), ordered by externalId (in the keepers' order without
+    ``by_number``).
 
     Positions, for the caller to gather the columns it needs once: the filter and the join carry each
     candidate's position, key and customer, not its every column, and the sort orders positions (at a

@@ -11,7 +11,6 @@ from prefect import flow
 
 from ar_sync import night_picture
 from ar_sync.convergence import InvoiceTwins, invoice_twins
-from ar_sync.keys import normalise_key_expr
 from ar_sync.night_summary import NeedsAttentionError
 from ar_sync.planner import (
     DISPATCH_COLUMNS,
@@ -20,7 +19,7 @@ from ar_sync.planner import (
     already_dispatched,
     customer_id_map,
     dispatch_positions,
-    key_of,
+    erp_positions,
 )
 from ar_sync.results import Stage, empty_results
 from enkash_ar.open_statuses import status_counts
@@ -43,15 +42,9 @@ def _must_be_open(picture: pl.DataFrame, erp_invoices: pl.DataFrame) -> pl.DataF
     """The receivable statuses (``open_statuses.status_counts``) of the ERP's invoices EnKash holds
     undispatched: none of them can have been paid. Matched by normalised key, as the plan matches them
     (``planner.DISPATCH_ERP_FIELDS`` holds the ERP's keys, not its numbers as written)."""
-    erp_keys = erp_invoices.lazy().select(key_of(erp_invoices, "invoice_key", "invoice_number"))
-    undispatched = (
-        picture.lazy()
-        .select("externalId", "dispatched", "receivableStatus")
-        .filter(~pl.col("dispatched").fill_null(False))
-        .with_columns(normalise_key_expr(pl.col("externalId")).alias("invoice_key"))
-        .join(erp_keys, on="invoice_key", how="semi")
-    )
-    return status_counts(undispatched)
+    undispatched = ~pl.col("dispatched").fill_null(False)
+    rows = erp_positions(erp_invoices, picture, undispatched, None, by_number=False)
+    return status_counts(picture.select("receivableStatus")[rows])
 
 
 @dataclass(frozen=True)
