@@ -1,4 +1,5 @@
-"""Threads that see the context of the code that started them: a pool, and a single thread.
+"""Threads that see the context of the code that started them: a pool, a pool shared by a process, and a
+single thread.
 
 A ``ThreadPoolExecutor`` runs each call with the pool thread's own, empty ``contextvars`` context.
 Whatever the caller keeps in context variables is lost there: an orchestrator's run (Prefect keeps
@@ -11,9 +12,11 @@ two threads at once, and a call's own changes stay its own.
 from __future__ import annotations
 
 import contextvars
+import os
 import threading
+import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -66,9 +69,69 @@ def in_order(fn: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
     if len(items) <= 1:
         return [fn(item) for item in items]
     with ContextThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        futures = [pool.submit(fn, item) for item in items]
-        try:
-            return [future.result() for future in futures]
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+        return _results([pool.submit(fn, item) for item in items])
+
+
+def _results(futures: Sequence[Future[R]]) -> list[R]:
+    """The futures' results in order; at the first failure the calls not yet started are cancelled,
+    those in flight waited for, and the failure raised."""
+    try:
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        wait(futures)
+        raise
+
+
+class SharedPool:
+    """One pool of ``workers`` threads for every caller in the process, started on first use.
+
+    However many callers use it at once (the chunks of one stage, the cycles of several sellers in one
+    worker process), at most ``workers`` calls run at a time, first asked, first run: a caller's calls
+    queue behind those asked before them instead of each caller starting threads of its own. Calls run
+    in a copy of the caller's context, as in :class:`ContextThreadPoolExecutor`. A forked child starts
+    a pool of its own (the parent's threads do not exist there). A call must not wait for calls of the
+    same pool: with every thread waiting, none would be left to run them.
+
+    Example:
+        >>> SharedPool(workers=4).in_order(str.upper, ["a", "b"])
+        ['A', 'B']
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._pool: ContextThreadPoolExecutor | None = None
+        _shared_pools.add(self)
+
+    def in_order(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """``fn(item)`` of every item, in the order of ``items``, on the shared threads. The first
+        failure (in that order) is raised once this caller's calls in flight are done; its calls not
+        yet started are not made (other callers' calls are not touched)."""
+        if not items:
+            return []
+        pool = self._executor()
+        return _results([pool.submit(fn, item) for item in items])
+
+    def _executor(self) -> ContextThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = ContextThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="shared")
+            return self._pool
+
+    def _forget(self) -> None:
+        """In a forked child: the parent's threads and lock state are not ours; start afresh."""
+        self._lock = threading.Lock()
+        self._pool = None
+
+
+_shared_pools: weakref.WeakSet[SharedPool] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for pool in list(_shared_pools):
+        pool._forget()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -7,8 +7,9 @@ host (``enkash-ar-host-<host>``) while it sends, so all cycles on a Prefect serv
 what the host takes; the first cycle creates the limit with ``host_concurrency`` slots (an operator may
 resize it). It is opt-in because a process killed while holding slots gives them back only when the
 server's repossessor revokes their leases. The client's connection pool
-(``enkash_ar._constants.DEFAULT_CONNECTION_LIMITS``, 64) has room for ``MAX_HOST_CONCURRENCY`` tasks,
-each with its own few requests in flight (reminders).
+(``enkash_ar._constants.DEFAULT_CONNECTION_LIMITS``, 64) has room for ``MAX_HOST_CONCURRENCY`` tasks
+with their requests in flight (the reminder batches' customers share eight threads per process:
+``ar_sync.reminder_policy``).
 """
 
 from __future__ import annotations

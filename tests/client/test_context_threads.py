@@ -4,13 +4,15 @@ log line belongs to), a copy per call."""
 from __future__ import annotations
 
 import contextvars
+import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from enkash_ar.context_threads import ContextThread, ContextThreadPoolExecutor, in_order
+from enkash_ar.context_threads import ContextThread, ContextThreadPoolExecutor, SharedPool, in_order
 from enkash_ar.errors import ServerError
 
 RUN: contextvars.ContextVar[str] = contextvars.ContextVar("run", default="no run")
@@ -105,3 +107,53 @@ def test_a_failed_call_is_raised_and_the_calls_not_yet_started_are_not_made() ->
     # Those already in flight finish; far from all 200 are made once the first has failed.
     assert "ID00" in reads.made
     assert len(reads.made) < 50
+
+
+def test_a_shared_pool_runs_every_callers_calls_on_its_threads_in_order_and_in_each_callers_run() -> None:
+    pool = SharedPool(workers=4)
+    reads = _Reads()
+    answers: dict[str, list[str]] = {}
+
+    def caller(run: str) -> None:
+        reads.run.set(run)
+        answers[run] = pool.in_order(reads, [f"{run}-{i:02d}" for i in range(20)])
+
+    callers = [ContextThread(target=caller, args=(f"chunk{n}",)) for n in range(3)]
+    for thread in callers:
+        thread.start()
+    for thread in callers:
+        thread.join()
+
+    # Three callers at once, twelve calls wanted: never more than the pool's four threads.
+    assert reads.most == 4
+    for run, got in answers.items():
+        assert got == [f"{run}-{i:02d}:{run}" for i in range(20)]
+    assert pool.in_order(reads, []) == []
+
+
+def test_a_failure_stops_only_its_own_callers_calls() -> None:
+    pool = SharedPool(workers=2)
+    reads = _Reads(fail_on="A00")
+    other: list[str] = []
+    wanted = [f"B{i:02d}" for i in range(10)]
+    # A's and B's calls share the queue: A's failure must cancel A's calls not yet started, none of B's.
+    others = ContextThread(target=lambda: other.extend(pool.in_order(reads, wanted)))
+    others.start()
+    with pytest.raises(ServerError):
+        pool.in_order(reads, [f"A{i:02d}" for i in range(200)])
+    others.join()
+
+    assert len(other) == 10
+    assert len([one for one in reads.made if one.startswith("A")]) < 20
+
+
+def test_a_forked_child_gets_threads_of_its_own() -> None:
+    pool = SharedPool(workers=2)
+    assert pool.in_order(str.upper, ["a", "b", "c"]) == ["A", "B", "C"]  # the parent's threads exist now
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's outcome is its exit status)
+        signal.alarm(10)  # a child waiting on the parent's threads would hang: fail it instead
+        ok = pool.in_order(str.upper, ["x", "y", "z"]) == ["X", "Y", "Z"]
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
