@@ -89,10 +89,11 @@ class SharedPool:
 
     However many callers use it at once (the chunks of one stage, the cycles of several sellers in one
     worker process), at most ``workers`` calls run at a time, first asked, first run: a caller's calls
-    queue behind those asked before them instead of each caller starting threads of its own. Calls run
-    in a copy of the caller's context, as in :class:`ContextThreadPoolExecutor`. A forked child starts
-    a pool of its own (the parent's threads do not exist there). A call must not wait for calls of the
-    same pool: with every thread waiting, none would be left to run them.
+    queue together, behind those asked before them, instead of each caller starting threads of its own.
+    So of callers that ask at the same moment one finishes first, rather than all of them at the end.
+    Calls run in a copy of the caller's context, as in :class:`ContextThreadPoolExecutor`. A forked
+    child starts a pool of its own (the parent's threads do not exist there). A call must not wait for
+    calls of the same pool: with every thread waiting, none would be left to run them.
 
     Example:
         >>> SharedPool(workers=4).in_order(str.upper, ["a", "b"])
@@ -111,14 +112,12 @@ class SharedPool:
         yet started are not made (other callers' calls are not touched)."""
         if not items:
             return []
-        pool = self._executor()
-        return _results([pool.submit(fn, item) for item in items])
-
-    def _executor(self) -> ContextThreadPoolExecutor:
         with self._lock:
             if self._pool is None:
                 self._pool = ContextThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="shared")
-            return self._pool
+            # Under the lock: another caller's calls are not interleaved with these.
+            futures = [self._pool.submit(fn, item) for item in items]
+        return _results(futures)
 
     def _forget(self) -> None:
         """In a forked child: the parent's threads and lock state are not ours; start afresh."""

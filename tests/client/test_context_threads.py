@@ -131,6 +131,31 @@ def test_a_shared_pool_runs_every_callers_calls_on_its_threads_in_order_and_in_e
     assert pool.in_order(reads, []) == []
 
 
+def test_callers_asking_at_once_have_their_calls_queued_together_not_interleaved() -> None:
+    pool = SharedPool(workers=1)  # one thread: the order calls start in is the queue's order
+    started: list[str] = []
+    gate, go = threading.Event(), threading.Barrier(3)
+
+    def caller(name: str) -> None:
+        go.wait()
+        pool.in_order(started.append, [name] * 20_000)
+
+    holder = ContextThread(target=lambda: pool.in_order(lambda _: gate.wait(), [None]))
+    holder.start()
+    callers = [ContextThread(target=caller, args=(name,)) for name in "AB"]
+    for thread in callers:
+        thread.start()
+    go.wait()
+    time.sleep(0.2)  # both ask while the one thread is held
+    gate.set()
+    for thread in [holder, *callers]:
+        thread.join()
+
+    # Enough calls that their submitting spans many of the interpreter's thread switches.
+    runs = [name for n, name in enumerate(started) if n == 0 or started[n - 1] != name]
+    assert sorted(runs) == ["A", "B"], f"interleaved: {len(runs)} runs of one caller's calls"
+
+
 def test_a_failure_stops_only_its_own_callers_calls() -> None:
     pool = SharedPool(workers=2)
     reads = _Reads(fail_on="A00")
