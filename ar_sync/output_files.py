@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -59,7 +60,32 @@ def write_replacing(target: Path, write: Callable[[Path], object]) -> Path:
     partial = private_partial(target)
     try:
         write(partial)
-        partial.replace(target)
+        durable_rename(partial, target)
     finally:
         partial.unlink(missing_ok=True)
     return target
+
+
+def durable_rename(source: Path, target: Path) -> None:
+    """Rename ``source`` over ``target`` so that even a power cut or an OS crash leaves one of the two
+    whole under ``target``: the file's contents reach the disk before the rename, and the rename before
+    this returns.
+
+    A rename alone is atomic for a killed process, not for a lost machine: the new name can reach the
+    disk before the contents it points at (an empty or torn ``payments.csv`` for the ERP to import), or
+    be lost after the run ledger recorded the file as written.
+    """
+    _sync(source, os.O_RDONLY)
+    source.replace(target)
+    # A folder cannot be opened to sync on every system (Windows): there the rename is as durable as
+    # the file system makes it.
+    if hasattr(os, "O_DIRECTORY"):
+        _sync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+
+
+def _sync(path: Path, flags: int) -> None:
+    handle = os.open(path, flags)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)

@@ -32,7 +32,7 @@ from typing import Final
 import polars as pl
 
 from ar_sync.csv_safety import write_safe_csv
-from ar_sync.output_files import PAYMENTS_CSV_FILE, PAYMENTS_PARQUET_FILE, private_partial
+from ar_sync.output_files import PAYMENTS_CSV_FILE, PAYMENTS_PARQUET_FILE, durable_rename, private_partial
 from ar_sync.payment_book import payment_book
 from ar_sync.payments import LINE_SCHEMA, detect_payments
 from ar_sync.run_ledger import RunLedger
@@ -133,7 +133,7 @@ def _write_pending(lines: pl.DataFrame, out_dir: Path) -> tuple[Path, Path]:
     partial = private_partial(parquet)
     try:
         frame.write_parquet(partial, statistics=False)
-        partial.replace(_pending(parquet))
+        durable_rename(partial, _pending(parquet))
     finally:
         partial.unlink(missing_ok=True)
     return csv, parquet
@@ -148,7 +148,7 @@ def _publish(targets: tuple[Path, ...]) -> None:
     """
     for target in targets:
         try:
-            _pending(target).replace(target)
+            durable_rename(_pending(target), target)
         except FileNotFoundError:
             if not target.exists():
                 raise

@@ -270,7 +270,11 @@ class RunLedger:
         with self._lock:
             if self.path != ":memory:":
                 self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            # Every commit reaches the disk before it returns (in WAL mode NORMAL syncs only at
+            # checkpoints): a batch recorded as about to be sent, or a payment export as written, must
+            # still be there after a power cut or an OS crash, not only after a killed process. One
+            # fsync of the WAL per transaction: ~0.25 ms on the benchmark machine's disk.
+            self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(_SCHEMA)
             self._migrate()
 

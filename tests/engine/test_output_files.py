@@ -43,3 +43,25 @@ def test_a_failed_write_leaves_the_old_file_and_no_partial(tmp_path: Path) -> No
 
     assert target.read_text() == "last night's"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_a_file_reaches_the_disk_before_its_new_name_and_the_name_before_the_writer_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A power cut cannot be staged here: what is checked is the order of the syncs that survive one.
+    target = tmp_path / "payments.csv"
+    target.write_text("last night's")
+    synced: list[tuple[str, str]] = []
+    real_fsync = os.fsync
+
+    def fsync(handle: int) -> None:
+        synced.append((os.readlink(f"/proc/self/fd/{handle}"), target.read_text()))
+        real_fsync(handle)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_replacing(target, lambda partial: partial.write_text("tonight's"))
+
+    (file, seen_then), (folder, seen_after) = synced
+    assert Path(file).name.startswith(".payments.csv.") and seen_then == "last night's"
+    assert Path(folder) == tmp_path and seen_after == "tonight's"
+    assert target.read_text() == "tonight's"

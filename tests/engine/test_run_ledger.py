@@ -382,3 +382,11 @@ def test_the_nights_record_written_to_a_file_is_the_record_page_by_page(
     assert every.schema == RESULT_SCHEMA
     assert every.height == len(keys) + 4 + 3
     assert every.select("stage", "key").rows() == every.sort("stage", "key").select("stage", "key").rows()
+
+
+def test_every_commit_of_the_ledger_is_synced_to_the_disk(tmp_path: Path) -> None:
+    # WAL's NORMAL would sync only at checkpoints: a batch recorded as about to be sent could be gone
+    # after a power cut, though its request reached EnKash.
+    ledger = RunLedger(tmp_path / "ledger.sqlite3")
+    assert ledger._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert ledger._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
