@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import time
@@ -77,10 +78,21 @@ def durable_rename(source: Path, target: Path) -> None:
     """
     _sync(source, os.O_RDONLY)
     source.replace(target)
-    # A folder cannot be opened to sync on every system (Windows): there the rename is as durable as
-    # the file system makes it.
+    # The folder's sync is as good as the system allows: it cannot be opened on Windows, a drop folder
+    # the ERP reads may be write-only for this user, and some network file systems refuse to sync a
+    # folder. The file is complete and renamed either way; only a failing disk is an error here.
     if hasattr(os, "O_DIRECTORY"):
-        _sync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            _sync(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            if exc.errno not in _FOLDER_SYNC_REFUSALS:
+                raise
+
+
+#: What a system answers when a folder cannot be opened or synced (as opposed to a disk error).
+_FOLDER_SYNC_REFUSALS: Final = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF}
+)
 
 
 def _sync(path: Path, flags: int) -> None:

@@ -42,7 +42,7 @@ REMINDER_WORKERS: Final = 8
 #: The threads every chunk's customers are brought on schedule on: one queue for the process, so the
 #: chunks running at once take turns on ``REMINDER_WORKERS`` threads, first chunk first, rather than
 #: each starting as many threads of its own to wait for a bound (which cost ~8% more CPU per call).
-_writers = SharedPool(REMINDER_WORKERS)
+_writers = SharedPool(REMINDER_WORKERS, name="enkash-reminders")
 
 
 class ReminderRule(BaseModel):

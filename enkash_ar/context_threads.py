@@ -95,13 +95,15 @@ class SharedPool:
     child starts a pool of its own (the parent's threads do not exist there). A call must not wait for
     calls of the same pool: with every thread waiting, none would be left to run them.
 
+    ``name`` prefixes its threads' names (what a thread dump or a profiler shows).
+
     Example:
         >>> SharedPool(workers=4).in_order(str.upper, ["a", "b"])
         ['A', 'B']
     """
 
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
+    def __init__(self, workers: int, name: str = "shared") -> None:
+        self.workers, self.name = workers, name
         self._lock = threading.Lock()
         self._pool: ContextThreadPoolExecutor | None = None
         _shared_pools.add(self)
@@ -114,7 +116,7 @@ class SharedPool:
             return []
         with self._lock:
             if self._pool is None:
-                self._pool = ContextThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="shared")
+                self._pool = ContextThreadPoolExecutor(max_workers=self.workers, thread_name_prefix=self.name)
             # Under the lock: another caller's calls are not interleaved with these.
             futures = [self._pool.submit(fn, item) for item in items]
         return _results(futures)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -65,3 +67,22 @@ def test_a_file_reaches_the_disk_before_its_new_name_and_the_name_before_the_wri
     assert Path(file).name.startswith(".payments.csv.") and seen_then == "last night's"
     assert Path(folder) == tmp_path and seen_after == "tonight's"
     assert target.read_text() == "tonight's"
+
+
+def test_a_folder_the_system_will_not_sync_still_gets_its_file_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A write-only drop folder, a network share: the folder cannot be opened or synced (this process
+    # runs as root here, so the refusal is staged at the call that would meet it).
+    real_open = os.open
+
+    def refusing_open(path: Any, flags: int, *args: Any) -> int:
+        if flags & os.O_DIRECTORY:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    target = write_replacing(tmp_path / "payments.csv", lambda partial: partial.write_text("tonight's"))
+
+    assert target.read_text() == "tonight's"
+    assert [p.name for p in tmp_path.iterdir()] == ["payments.csv"]
