@@ -17,7 +17,7 @@ from typing import Final
 
 import polars as pl
 
-from ar_sync.output_files import durable_rename, private_partial
+from ar_sync.output_files import write_replacing
 
 #: The characters that make a spreadsheet read a cell as a formula when they come first.
 FORMULA_TRIGGERS: Final = ("=", "+", "-", "@", "\t", "\r")
@@ -58,7 +58,7 @@ def escape_formulas(frame: pl.DataFrame) -> pl.DataFrame:
 def write_safe_csv(frame: pl.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as a UTF-8 CSV with formula-like text cells escaped; return the path.
 
-    The file is written next to its final name and then renamed over it (``output_files.durable_rename``),
+    The file is written next to its final name and then renamed over it (``output_files.write_replacing``),
     so a reader (or a crash, or a power cut) never sees half a report.
 
     Example:
@@ -66,10 +66,4 @@ def write_safe_csv(frame: pl.DataFrame, path: str | Path) -> Path:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = private_partial(target)
-    try:
-        escape_formulas(frame).write_csv(partial)
-        durable_rename(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target
+    return write_replacing(target, escape_formulas(frame).write_csv)

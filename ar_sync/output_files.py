@@ -31,6 +31,11 @@ def run_report_file(seller_id: str, night: date) -> str:
     return f"ar-report-{seller_id}-{night.isoformat()}.html"
 
 
+#: What a system answers when a folder cannot be opened or synced (as opposed to a disk error).
+_FOLDER_SYNC_REFUSALS: Final = frozenset(
+    {errno.EACCES, errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF}
+)
+
 #: A partial file older than this was left by a writer that died before renaming or removing it
 #: (SIGKILL, power loss): a night writes each of its files in seconds.
 STALE_PARTIAL: Final = timedelta(hours=1)
@@ -87,12 +92,6 @@ def durable_rename(source: Path, target: Path) -> None:
         except OSError as exc:
             if exc.errno not in _FOLDER_SYNC_REFUSALS:
                 raise
-
-
-#: What a system answers when a folder cannot be opened or synced (as opposed to a disk error).
-_FOLDER_SYNC_REFUSALS: Final = frozenset(
-    {errno.EACCES, errno.EPERM, errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EBADF}
-)
 
 
 def _sync(path: Path, flags: int) -> None:

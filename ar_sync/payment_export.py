@@ -32,7 +32,7 @@ from typing import Final
 import polars as pl
 
 from ar_sync.csv_safety import write_safe_csv
-from ar_sync.output_files import PAYMENTS_CSV_FILE, PAYMENTS_PARQUET_FILE, durable_rename, private_partial
+from ar_sync.output_files import PAYMENTS_CSV_FILE, PAYMENTS_PARQUET_FILE, durable_rename, write_replacing
 from ar_sync.payment_book import payment_book
 from ar_sync.payments import LINE_SCHEMA, detect_payments
 from ar_sync.run_ledger import RunLedger
@@ -130,12 +130,7 @@ def _write_pending(lines: pl.DataFrame, out_dir: Path) -> tuple[Path, Path]:
     csv, parquet = _targets(out_dir)
     frame = payment_file_frame(lines)
     write_safe_csv(frame, _pending(csv))
-    partial = private_partial(parquet)
-    try:
-        frame.write_parquet(partial, statistics=False)
-        durable_rename(partial, _pending(parquet))
-    finally:
-        partial.unlink(missing_ok=True)
+    write_replacing(_pending(parquet), lambda partial: frame.write_parquet(partial, statistics=False))
     return csv, parquet
 
 
