@@ -311,6 +311,15 @@ def with_uploads(picture: NightPicture, results: pl.DataFrame) -> NightPicture:
     return replace(picture, uploads_pending=True)
 
 
+def with_invoices_in_doubt(picture: NightPicture) -> NightPicture:
+    """The picture after an invoice stage failed part-way: what it uploaded or dispatched before the
+    failure is not in the picture, so its invoices are read again (the undispatched ones, and those
+    dispatched since the read) before anything is planned or summarised from them."""
+    if picture.invoices is None:
+        return picture
+    return replace(picture, uploads_pending=True)
+
+
 def needs_invoice_refresh(picture: NightPicture) -> bool:
     """Whether invoices must be read again before they are planned from (dispatch, summaries)."""
     return picture.invoices is not None and (picture.uploads_pending or bool(picture.stale_invoice_ids))

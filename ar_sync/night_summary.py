@@ -82,6 +82,18 @@ class RejectedInput(BaseModel):
         )
 
 
+class StageFailure(BaseModel):
+    """A stage of the night that failed while the stages that do not depend on it went on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str = Field(description="The stage's flow, e.g. 'dispatch-invoices'.")
+    error: str = Field(description="What failed: the error's type and message.")
+    skipped: list[str] = Field(
+        default_factory=list, description="The stages after it that depend on it, not run tonight."
+    )
+
+
 class OverdueCustomer(BaseModel):
     """One of the customers owing most past due."""
 
@@ -164,6 +176,12 @@ class NightSummary(BaseModel):
         default=0, description="Extra copies of a schedule stage this night deleted."
     )
 
+    stages_failed: list[StageFailure] = Field(
+        default_factory=list,
+        description="Stages that failed tonight while the others ran (the run ends Failed): what they "
+        "did not send, the next run sends.",
+    )
+
     invoice_twins: list[InvoiceTwin] = Field(
         default_factory=list, description="Extra invoice copies the cycle may not delete: act on them."
     )
@@ -196,6 +214,13 @@ class NightSummary(BaseModel):
     def attention(self) -> list[str]:
         """What a person must act on after this night (empty when nothing), one sentence each."""
         notes: list[str] = []
+        for failure in self.stages_failed:
+            skipped = f" ({', '.join(failure.skipped)} did not run)" if failure.skipped else ""
+            notes.append(
+                f"{failure.stage} failed: {failure.error}{skipped}. The stages that do not depend on it "
+                "ran. Run the night again once EnKash answers: it sends only what is still missing, and "
+                "nothing twice."
+            )
         if self.invoice_twins:
             examples = ", ".join(
                 f"{t.invoice_number} ({t.invoice_id}, kept {t.keeper_id})" for t in self.invoice_twins[:5]
@@ -239,3 +264,8 @@ class NightSummary(BaseModel):
 
 class NeedsAttentionError(RuntimeError):
     """The night did its work, and left something only a person can fix (the message says what)."""
+
+
+class StagesFailedError(RuntimeError):
+    """A stage of the night failed; the stages that do not depend on it ran and the summary is
+    published (it names the failure). The message says which stage, why, and what to do."""

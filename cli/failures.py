@@ -68,7 +68,7 @@ def foreseeable(exc: BaseException | None) -> bool:
     """Whether the console should show ``exc`` without its traceback (the user can act on it)."""
     from ar_sync.erp_input import InputFileError
     from ar_sync.local_files import LocalFileError
-    from ar_sync.night_summary import NeedsAttentionError
+    from ar_sync.night_summary import NeedsAttentionError, StagesFailedError
     from ar_sync.run_ledger import NightRecordPrunedError
     from ar_sync.seller_lease import SellerBusyError
     from enkash_ar.errors import EnkashError
@@ -80,6 +80,7 @@ def foreseeable(exc: BaseException | None) -> bool:
         EnkashError,
         SellerBusyError,
         NeedsAttentionError,
+        StagesFailedError,
         LocalFileError,
         NightRecordPrunedError,
     )

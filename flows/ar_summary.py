@@ -6,7 +6,7 @@ from datetime import date
 
 from prefect import flow
 
-from ar_sync.night_summary import NeedsAttentionError, NightSummary, RejectedInput
+from ar_sync.night_summary import NeedsAttentionError, NightSummary, RejectedInput, StageFailure
 from flows.options import CycleOptions, resolve_night
 from flows.prepare import holding_seller, top_level
 from flows.run_options import resolve_options
@@ -21,6 +21,7 @@ async def ar_summary(
     options: CycleOptions | None = None,
     planned: dict[str, int] | None = None,
     rejected: RejectedInput | None = None,
+    stages_failed: list[StageFailure] | None = None,
 ) -> NightSummary:
     """Summarise the night (every attempt of it, from the run ledger) and the seller's open receivables.
 
@@ -34,6 +35,8 @@ async def ar_summary(
         planned: in a dry run, the rows each stage would have sent (nightly_ar_cycle passes it).
         rejected: what input validation rejected and where the report is (nightly_ar_cycle passes it;
             run alone, the counts are read back from rejected_rows.csv).
+        stages_failed: the night's stages that failed while the others ran (nightly_ar_cycle passes
+            them): the summary names them under "Needs attention".
     """
     options = await resolve_options(options)
     night = resolve_night(as_of)
@@ -54,6 +57,7 @@ async def ar_summary(
             options.dry_run,
             planned,
             rejected,
+            stages_failed or (),
         )
     log_night(summary)
     if top_level() and (notes := summary.attention()):

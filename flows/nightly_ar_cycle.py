@@ -5,8 +5,9 @@ import ar_sync.process_memory  # noqa: F401  (first: polars' allocator, ar_sync/
 from datetime import date, timedelta
 
 from prefect import flow
+from prefect.logging import get_run_logger
 
-from ar_sync.night_summary import NeedsAttentionError, NightSummary
+from ar_sync.night_summary import NeedsAttentionError, NightSummary, StagesFailedError
 from flows.ar_summary import ar_summary
 from flows.cancel_removed import cancel_removed
 from flows.collect_payments import collect_payments
@@ -16,6 +17,7 @@ from flows.prepare import holding_seller, load_inputs
 from flows.run_options import resolve_options
 from flows.run_outcome import log_night, publish_stopped_night
 from flows.setup_reminders import setup_reminders
+from flows.stage_failures import NightFailures
 from flows.sync_customers import sync_customers
 from flows.upload_invoices import upload_invoices
 from tasks.dry_run import predict_night_sends
@@ -45,6 +47,11 @@ async def nightly_ar_cycle(
     to date from the night's own answers (what dispatch sends from is read again first); every run
     reads its own, so rerunning a failed or killed night sends only what is still missing, and the
     summary counts the whole night.
+    When EnKash fails the upload or the dispatch on its own (5xx, an outcome left unknown, a refused
+    call: ``flows.stage_failures``), the stages that do not depend on it still run (the payments, the
+    reminders, the summary, which names the failure) and the run ends Failed with StagesFailedError;
+    the same after a failed payments or reminders stage. Refused credentials, an unreachable EnKash or
+    an answer the contract does not describe stop the night at once.
     The run ends Failed, after publishing the summary, when EnKash holds copies only a
     person can fix.
 
@@ -67,6 +74,7 @@ async def nightly_ar_cycle(
     night = resolve_night(as_of)
     # One picture of EnKash for the whole night: read by the first stage that needs it, updated from
     # each stage's answers, so the stages do not read EnKash again (tasks.night_picture).
+    failures = NightFailures()
     every = timedelta(days=options.full_read_every_days) if options.full_read_every_days else None
     with shared_picture(every), night_root():
         async with holding_seller(options):
@@ -93,20 +101,44 @@ async def nightly_ar_cycle(
                 del inputs
                 await cancel_removed(customers_file, invoices_file, night, options)
                 await sync_customers(customers_file, night, options)
-                await upload_invoices(customers_file, invoices_file, night, options)
+                # From here a stage that EnKash fails on its own (flows.stage_failures) stops only the
+                # stages that depend on it: the payments, the reminders and the summary run after a
+                # failed upload or dispatch, and the night ends Failed after the summary, naming it.
+                uploaded = await failures.attempt(
+                    "upload-invoices",
+                    lambda: upload_invoices(customers_file, invoices_file, night, options),
+                    then=["dispatch-invoices"],
+                )
                 # The stages after the upload read a few columns of the invoice rows each: a large
                 # export's they read again from the validated files instead of holding every column of
                 # every row (at 1,000,000 invoices ~250 MiB of the process; dispatch's keys ~50). The picture
                 # lets go of what only the upload compared (descriptions, PO numbers, GST amounts).
                 let_go_of_invoice_rows()
                 let_go_of_upload_columns()
-                await dispatch_invoices(customers_file, invoices_file, night, options)
-                await collect_payments(customers_file, invoices_file, night, options)
+                if uploaded:
+                    await failures.attempt(
+                        "dispatch-invoices",
+                        lambda: dispatch_invoices(customers_file, invoices_file, night, options),
+                    )
+                await failures.attempt(
+                    "collect-payments",
+                    lambda: collect_payments(customers_file, invoices_file, night, options),
+                )
                 # Nothing after the payments reads the export: the reminders and the summary run without it.
                 forget_loaded_inputs()
-                await setup_reminders(night, options)
-            summary = log_night(await ar_summary(night, options, planned, rejected))
+                await failures.attempt("setup-reminders", lambda: setup_reminders(night, options))
+            try:
+                summary = log_night(await ar_summary(night, options, planned, rejected, failures.failures))
+            except Exception:
+                if failures.failures:
+                    get_run_logger().error(
+                        "The summary failed after these stages had failed: %s",
+                        "; ".join(f"{f.stage} ({f.error})" for f in failures.failures),
+                    )
+                raise
     if notes := summary.attention():
+        if summary.stages_failed:
+            raise StagesFailedError(" ".join(notes))
         raise NeedsAttentionError(" ".join(notes))
     return summary
 

@@ -16,7 +16,7 @@ from prefect.logging import get_run_logger
 from prefect.runtime import flow_run as current_run
 
 from ar_sync.night_markdown import stopped_night_markdown
-from ar_sync.night_summary import NeedsAttentionError, NightSummary
+from ar_sync.night_summary import NeedsAttentionError, NightSummary, StagesFailedError
 from ar_sync.nights import night_of
 from enkash_ar.errors import ContractMismatchError
 from flows.options import StageReport
@@ -75,11 +75,11 @@ def log_night(summary: NightSummary) -> NightSummary:
 async def publish_stopped_night(flow: Any, flow_run: Any, state: Any) -> None:
     """``on_failure`` hook: a night that failed before publishing its summary says why on its run.
 
-    A night that failed only because something needs a person (twins) has published its summary
-    already, which says so; it is left as it is.
+    A night that failed only because something needs a person (twins), or because a stage failed while
+    the others ran, has published its summary already, which says so; it is left as it is.
     """
     error = await state.aresult(raise_on_failure=False)
-    if isinstance(error, NeedsAttentionError):
+    if isinstance(error, NeedsAttentionError | StagesFailedError):
         return
     reason = str(error) if isinstance(error, BaseException) else (state.message or state.name)
     parameters = flow_run.parameters or {}

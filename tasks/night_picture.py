@@ -303,6 +303,15 @@ def let_go_of_upload_columns() -> None:
         shared.picture = night_picture.without_upload_columns(shared.picture)
 
 
+def doubt_invoices() -> None:
+    """After an invoice stage failed part-way: the shared picture's invoices are read again before the
+    next stage plans or summarises from them (``night_picture.with_invoices_in_doubt``); nothing outside
+    a shared night."""
+    shared = _night.get()
+    if shared is not None:
+        shared.picture = night_picture.with_invoices_in_doubt(shared.picture)
+
+
 def keep(picture: NightPicture) -> NightPicture:
     """Leave ``picture`` for the night's next stage (nothing, outside a shared night); returns it."""
     shared = _night.get()

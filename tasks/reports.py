@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from ar_sync.exactly_once import Night
 from ar_sync.night_history import night_trend, remember_night
 from ar_sync.night_markdown import files_section, rejected_section
 from ar_sync.night_payments import night_collections
-from ar_sync.night_summary import NightSummary, RejectedInput
+from ar_sync.night_summary import NightSummary, RejectedInput, StageFailure
 from ar_sync.output_files import (
     BULK_RESULTS_FILE,
     PAYMENT_MISMATCHES_FILE,
@@ -61,6 +61,7 @@ def publish_summary(
     dry_run: bool = False,
     planned: Mapping[str, int] | None = None,
     rejected: RejectedInput | None = None,
+    stages_failed: Sequence[StageFailure] = (),
 ) -> NightSummary:
     """Build the night's summary with polars and publish it (artifacts, summary.json, bulk_results.parquet,
     the HTML run report, linked from the artifacts). The night's collections, when its payments stage
@@ -71,6 +72,7 @@ def publish_summary(
     copies are listed apart). In a dry run nothing was sent, and ``planned`` says what would have been.
     ``rejected`` (from the input stage: counts, top reasons, the report's path) is what the summary says
     about rejected rows; without it (this stage run alone) the counts are read back from the report.
+    ``stages_failed``: the night's stages that failed while the others ran; the summary names them.
 
     Example:
         >>> summary = publish_summary(invoices, customers, night, "CEKSANDBX1", "out")  # doctest: +SKIP
@@ -126,6 +128,8 @@ def publish_summary(
     )
     if collections is not None:
         summary = summary.model_copy(update={"collections": collections.with_rate(summary.open_amount)})
+    if stages_failed:
+        summary = summary.model_copy(update={"stages_failed": list(stages_failed)})
     # Before summary.json is replaced: the earlier night it holds joins the trend if the ledger lacks it.
     remember_night(run_ledger(ledger_path), summary, left_behind=folder / SUMMARY_FILE)
     (folder / SUMMARY_FILE).write_text(summary.to_json(), encoding="utf-8")

@@ -14,14 +14,16 @@ from typing import Any
 
 import httpx
 import pytest
+from prefect.states import State
 
-from ar_sync.night_summary import NeedsAttentionError
+from ar_sync.night_summary import NeedsAttentionError, StagesFailedError
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from sandbox.server import RunningSandbox
 from tests.cli.cli_helpers import cli_env, cycle_args, error_lines, run_cli
 from tests.enkash_checks import ErpExport, erp_export, exactly_once_problems
 from tests.field_safety.cycle_process import Cycle, wait_until
+from tests.flows.night_helpers import night_markdown
 from tests.loopback import http
 
 #: Starts processes (the enkash-ar command) against a Prefect server: end to end.
@@ -125,7 +127,7 @@ def test_one_night_repairs_twins_and_reports_what_only_a_person_can_fix(
     assert summary["invoices_dispatched"] == 0  # no twin was dispatched by the repair night
 
 
-def test_a_night_failed_by_500s_and_retried_reports_the_whole_night(
+def test_a_night_whose_dispatch_fails_runs_its_other_stages_and_its_retry_reports_the_whole_night(
     enkash_env: RunningSandbox, export: ErpExport, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every dispatch answers 500 until the faults are lifted: how often the client retries before it
@@ -133,14 +135,34 @@ def test_a_night_failed_by_500s_and_retried_reports_the_whole_night(
     monkeypatch.setenv("ENKASH_MAX_RETRIES", "1")
     opts = options(tmp_path)
     faults(enkash_env, error_500=1.0, operations=["dispatchInvoiceCollection"])
-    with pytest.raises(Exception, match="dispatchInvoiceCollection"):
-        night(export, opts)
+    failed: State[Any] = asyncio.run(
+        nightly_ar_cycle(  # type: ignore[call-overload]
+            str(export.customers_file), str(export.invoices_file), AS_OF, opts, return_state=True
+        )
+    )
+    assert failed.is_failed()
+    with pytest.raises(StagesFailedError, match=r"dispatch-invoices failed: .*dispatchInvoiceCollection"):
+        failed.result()
     before_retry = Counter(state(enkash_env)["request_counts"])
     assert before_retry["invoiceBulkUpload"] > 0  # the first attempt did real work before it failed
+    # The stages that do not depend on the dispatch ran: every customer's reminders are set, the
+    # payments stage ran, and the summary is published and names the failure.
+    assert before_retry["createCustomerReminder"] > 0
+    first = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [f["stage"] for f in first["stages_failed"]] == ["dispatch-invoices"]
+    assert "dispatchInvoiceCollection" in first["stages_failed"][0]["error"]
+    assert first["reminders_set"] == len(export.customer_refs) and first["collections"] is not None
+    assert first["invoices_dispatched"] == 0
+    # What is owed comes from EnKash as it is after the failure, not from the picture before it.
+    assert first["open_invoices"] == len(export.invoice_numbers)
+    markdown = night_markdown(failed.state_details.flow_run_id)
+    assert "## Needs attention" in markdown and "dispatch-invoices failed" in markdown
+    assert "the night stopped" not in markdown  # the summary, not the note of a night that stopped
 
     faults(enkash_env, error_500=0.0, operations=[])
     summary = night(export, opts)
 
+    after = Counter(state(enkash_env)["request_counts"])
     assert not exactly_once_problems(state(enkash_env), export)
     # The night's totals, not the retry's: everything was uploaded by the first attempt.
     assert summary.invoices_uploaded == len(export.invoice_numbers)
@@ -148,9 +170,10 @@ def test_a_night_failed_by_500s_and_retried_reports_the_whole_night(
     assert summary.invoices_dispatched == len(export.invoice_numbers)
     assert summary.customers_created == len(export.customer_refs)
     assert summary.reminders_set == len(export.customer_refs)
-    assert (
-        Counter(state(enkash_env)["request_counts"])["invoiceBulkUpload"] == before_retry["invoiceBulkUpload"]
-    )
+    assert summary.stages_failed == []
+    # The retry sent only what was missing: the dispatches, no upload and no reminder again.
+    assert after["invoiceBulkUpload"] == before_retry["invoiceBulkUpload"]
+    assert after["createCustomerReminder"] == before_retry["createCustomerReminder"]
 
 
 def test_a_password_rotated_mid_run_costs_one_token_attempt_and_is_not_tried_the_next_night(

@@ -1,5 +1,6 @@
 """Helpers of the tests that count a night's requests and compare its picture with a read of every
-invoice (``tests/flows/test_flow_night_reads.py``, ``test_flow_kept_reads.py``, the contract tests)."""
+invoice (``tests/flows/test_flow_night_reads.py``, ``test_flow_kept_reads.py``, the contract tests),
+and read what a night left on its run in Prefect."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import asyncio
 from datetime import date
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import polars as pl
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 
 from ar_sync.kept_reads import KEPT_FOLDER
 from ar_sync.night_picture import PICTURE_INVOICE_COLUMNS
@@ -51,3 +55,16 @@ def kept_read(ledger: Path) -> pl.DataFrame:
     """The read of the invoices the last night kept next to ``ledger``."""
     (path,) = (ledger.parent / KEPT_FOLDER).glob("invoices-*.parquet")
     return pl.read_parquet(path).sort("invoiceId")
+
+
+def night_markdown(flow_run_id: UUID | None) -> str:
+    """The ``ar-cycle-summary`` markdown a nightly run left on itself: its summary, or the note of a
+    night that stopped before it (exactly one of the two)."""
+    with get_client(sync_client=True) as client:
+        [note] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
+                key=ArtifactFilterKey(any_=["ar-cycle-summary"]),
+            )
+        )
+    return str(note.data)

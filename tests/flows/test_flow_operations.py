@@ -23,7 +23,6 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
-    ArtifactFilterKey,
     FlowRunFilter,
     FlowRunFilterTags,
     LogFilter,
@@ -42,6 +41,7 @@ from flows.options import CycleOptions
 from sandbox.sample_data import generate_erp_files
 from sandbox.server import RunningSandbox, SandboxConfig, running_sandbox
 from tasks.connection import close_all
+from tests.flows.night_helpers import night_markdown
 from tests.loopback import http
 
 AS_OF = date(2026, 11, 24)
@@ -227,14 +227,7 @@ def test_a_night_stopped_by_contract_drift_says_so_on_its_run(
             close_all()
 
     assert state.is_failed()
-    with get_client(sync_client=True) as client:
-        [note] = client.read_artifacts(
-            artifact_filter=ArtifactFilter(
-                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
-                key=ArtifactFilterKey(any_=["ar-cycle-summary"]),
-            )
-        )
-    markdown = str(note.data)
+    markdown = night_markdown(state.state_details.flow_run_id)
     assert "2026-11-24: the night stopped" in markdown and "CEKSANDBX1" in markdown
     assert "## Contract drift" in markdown and "enkash-ar doctor" in markdown
     assert "search" in markdown  # the reason names what answered otherwise
