@@ -353,12 +353,13 @@ class RunLedger:
     def finish_batch(
         self,
         batch_id: str,
-        outcomes: Iterable[Outcome],
+        outcomes: Iterable[Outcome] | pl.DataFrame,
         *,
         detail: str | None = None,
         results: pl.DataFrame | None = None,
     ) -> None:
-        """Record EnKash's answer for a batch, one outcome per row, and ``results`` (its rows in the night's
+        """Record EnKash's answer for a batch, one outcome per row (objects, or a frame of their fields:
+        ``exactly_once.outcomes_frame``), and ``results`` (its rows in the night's
         record, ``results.RESULT_SCHEMA``) under the batch's night, in the same transaction.
 
         Together or not at all: a run killed between the two would leave rows done in the ledger but
@@ -367,7 +368,18 @@ class RunLedger:
         count them.
         """
         now = _now()
-        rows = [(o.status, o.remote_id, o.message, now, batch_id, o.key) for o in outcomes]
+        rows: list[tuple[object, ...]]
+        if isinstance(outcomes, pl.DataFrame):  # an outcome frame: key, status, remote_id, message
+            rows = outcomes.select(
+                "status",
+                "remote_id",
+                "message",
+                pl.lit(now).alias("now"),
+                pl.lit(batch_id).alias("batch"),
+                "key",
+            ).rows()
+        else:
+            rows = [(o.status, o.remote_id, o.message, now, batch_id, o.key) for o in outcomes]
         with self._transaction() as conn:
             if results is not None and not results.is_empty():
                 found = conn.execute(
@@ -544,10 +556,20 @@ class RunLedger:
     def _insert_results(
         self, conn: sqlite3.Connection, seller_id: str, night: str, results: pl.DataFrame, now: str
     ) -> None:
-        columns = results.select(
-            "stage", "key", "outcome", "origin", pl.col("amount").fill_null(0.0), "reason", "remote_id"
-        )
-        rows = [(seller_id, night, *row, self.run_id, now) for row in columns.iter_rows()]
+        # The parameters a column at a time, then one tuple per row: no Python work per row but polars'.
+        rows = results.select(
+            pl.lit(seller_id, pl.String).alias("seller_id"),
+            pl.lit(night, pl.String).alias("night"),
+            "stage",
+            "key",
+            "outcome",
+            "origin",
+            pl.col("amount").fill_null(0.0),
+            "reason",
+            "remote_id",
+            pl.lit(self.run_id, pl.String).alias("run_id"),
+            pl.lit(now, pl.String).alias("updated_at"),
+        ).rows()
         conn.executemany(
             "INSERT INTO night_results (seller_id, night, stage, key, outcome, origin, amount, reason,"
             " remote_id, run_id, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"

@@ -328,3 +328,92 @@ def test_outcome_results_mark_failures() -> None:
         Stage.REMINDERS, [Outcome("C1", "done"), Outcome("C2", "failed", None, "x")]
     )
     assert by_key(rows) == {"C1": ("success", "sent"), "C2": ("failure", "sent")}
+
+
+class _ResultFiles:
+    """A client whose bulk answer is the given success and failure files."""
+
+    def __init__(self, success: pl.DataFrame, failure: pl.DataFrame) -> None:
+        self.files = (success, failure)
+
+    def bulk_results(self, response: object) -> tuple[pl.DataFrame, pl.DataFrame]:
+        return self.files
+
+
+def outcomes_of(success: pl.DataFrame, failure: pl.DataFrame, *numbers: str) -> list[Outcome]:
+    sent = invoice_rows(*numbers)
+    frame = eo._bulk_outcomes(_ResultFiles(success, failure), None, sent, "externalId", "invoiceId")  # type: ignore[arg-type]
+    return [Outcome(*row) for row in frame.rows()]
+
+
+def test_a_bulk_answer_is_read_row_number_by_row_number_into_outcomes() -> None:
+    success = pl.DataFrame({"rowNumber": [" 3", "1"], "invoiceId": [7, 5]})  # as text, padded; ids as numbers
+    failure = pl.DataFrame(
+        {"rowNumber": [2, 4], "field": ["baseAmount", None], "reason": ["must be > 0", None]}
+    )
+
+    assert outcomes_of(success, failure, "INV-1", "INV-2", "INV-3", "INV-4") == [
+        Outcome("INV-3", "done", "7", None),
+        Outcome("INV-1", "done", "5", None),
+        Outcome("INV-2", "failed", None, "baseAmount: must be > 0"),
+        Outcome("INV-4", "failed", None, ""),
+    ]
+    # A success file without the id column still says which rows went through.
+    assert outcomes_of(pl.DataFrame({"rowNumber": ["1"]}), pl.DataFrame({"rowNumber": []}), "INV-1") == [
+        Outcome("INV-1", "done", None, None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("success", "problem"),
+    [
+        (
+            pl.DataFrame({"rowNumber": ["3"], "invoiceId": ["I3"]}),
+            "row number '3' is not a row of the 2 sent",
+        ),
+        (
+            pl.DataFrame({"rowNumber": ["0"], "invoiceId": ["I0"]}),
+            "row number '0' is not a row of the 2 sent",
+        ),
+        (pl.DataFrame({"rowNumber": ["1.0"], "invoiceId": ["I1"]}), "row number '1.0' is not a row"),
+        (
+            pl.DataFrame(
+                {"rowNumber": [None], "invoiceId": ["I1"]}, schema_overrides={"rowNumber": pl.String}
+            ),
+            "row number None is not a row",
+        ),
+        (
+            pl.DataFrame({"rowNumber": ["1"], "invoiceId": ["I1"], "externalId": ["INV-2"]}),
+            "row 1 answers for 'INV-2', but row 1 sent was 'INV-1'",
+        ),
+    ],
+    ids=["past-the-end", "zero", "not-whole", "missing", "echoes-another-row"],
+)
+def test_a_bulk_answer_that_does_not_fit_what_was_sent_leaves_the_outcome_unknown(
+    success: pl.DataFrame, problem: str
+) -> None:
+    with pytest.raises(OutcomeUnknownError, match=problem.replace("(", r"\(")) as raised:
+        outcomes_of(success, pl.DataFrame({"rowNumber": []}), "INV-1", "INV-2")
+    assert raised.value.operation == "downloadResultFile" and "first_row_number" in str(raised.value)
+
+
+def test_an_echo_of_a_key_that_was_not_sent_is_not_a_misfit() -> None:
+    # The server echoes the number as it stored it (another spelling): the row number decides.
+    success = pl.DataFrame({"rowNumber": ["1"], "invoiceId": ["I1"], "externalId": ["inv-1"]})
+
+    assert outcomes_of(success, pl.DataFrame({"rowNumber": []}), "INV-1") == [
+        Outcome("INV-1", "done", "I1", None)
+    ]
+
+
+def test_sent_results_are_the_result_rows_results_frame_makes_of_the_same_outcomes() -> None:
+    outcomes = [Outcome("INV-1", "done", "I1", None), Outcome("INV-2", "failed", None, "bad date")]
+    amounts = {"INV-1": 10.5}
+
+    columnar = eo.sent_results(Stage.INVOICES_UPLOAD, eo.outcomes_frame(outcomes), amounts)
+
+    assert columnar.equals(eo.outcome_results(Stage.INVOICES_UPLOAD, outcomes, amounts))
+    assert columnar["amount"].to_list() == [10.5, 0.0]
+    assert eo.sent_results(Stage.INVOICES_UPLOAD, eo.outcomes_frame([])).equals(
+        eo.outcome_results(Stage.INVOICES_UPLOAD, [])
+    )

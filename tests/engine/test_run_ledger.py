@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from ar_sync import run_ledger
+from ar_sync.exactly_once import outcomes_frame
 from ar_sync.results import RESULT_SCHEMA, Origin, RowOutcome, Stage, result_rows
 from ar_sync.run_ledger import MAX_REFUSED_PER_SELLER, NightRecordPrunedError, Outcome, RunLedger
 
@@ -390,3 +391,29 @@ def test_every_commit_of_the_ledger_is_synced_to_the_disk(tmp_path: Path) -> Non
     ledger = RunLedger(tmp_path / "ledger.sqlite3")
     assert ledger._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert ledger._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_a_batch_answered_as_a_frame_is_recorded_as_the_same_outcomes_one_by_one(tmp_path: Path) -> None:
+    outcomes = [
+        Outcome("K1", "done", "R1"),
+        Outcome("K2", "failed", None, "bad GSTIN"),
+        Outcome("K3", "done"),
+    ]
+    recorded = []
+    for name, answer in (("objects", outcomes), ("frame", outcomes_frame(outcomes))):
+        ledger = RunLedger(tmp_path / f"{name}.sqlite3")
+        batch = ledger.begin_batch(
+            "S1", "invoices_upload", "invoiceBulkUpload", ["K1", "K2", "K3"], night="2026-11-24"
+        )
+        ledger.finish_batch(batch, answer)
+        with sqlite3.connect(tmp_path / f"{name}.sqlite3") as conn:
+            recorded.append(
+                conn.execute("SELECT key, status, remote_id, message FROM entries ORDER BY key").fetchall()
+            )
+        ledger.close()
+
+    assert (
+        recorded[0]
+        == recorded[1]
+        == [("K1", "done", "R1", None), ("K2", "failed", None, "bad GSTIN"), ("K3", "done", None, None)]
+    )
