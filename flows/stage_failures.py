@@ -39,9 +39,10 @@ INVOICE_STAGES = frozenset({"upload-invoices", "dispatch-invoices"})
 
 def fails_alone(exc: BaseException) -> bool:
     """Whether ``exc`` is EnKash failing one stage's own calls, which later independent stages need not
-    share: an outcome left unknown, a 5xx or 429 after the client's retries, a call refused as a whole
-    (400, 404, 422). Refused credentials or access (401, 403), EnKash unreachable, an answer the contract
-    does not describe, and anything not from EnKash are not.
+    share: an outcome left unknown after its look-ups, a 5xx or 429 that outlasted the retries, a call
+    refused as a whole (400, 404, 422: a read, since a write refused as a whole is recorded against
+    its rows instead). Refused credentials or access (401, 403), EnKash unreachable, an answer the
+    contract does not describe, and anything not from EnKash are not.
     """
     if isinstance(exc, UnauthorizedError | ForbiddenError):
         return False

@@ -10,6 +10,7 @@ import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from ar_sync.local_files import LocalFileError
+from ar_sync.night_summary import StagesFailedError
 from cli.failures import explain, explain_prefect_failure, foreseeable
 from cli.local_prefect import NOT_STARTED, LocalServerError
 from enkash_ar.errors import ConfigurationError
@@ -61,6 +62,7 @@ def test_the_commands_own_local_server_too_slow_to_start_reads_the_same() -> Non
         (OSError(errno.ENOSPC, "No space left on device", "/srv/out/summary.json"), True),
         (ConfigurationError("ENKASH_PASSWORD is not set"), True),
         (RuntimeError("Failed to reach API at http://127.0.0.1:9/api/"), True),
+        (StagesFailedError("dispatch-invoices failed: ServerError: ... Run the night again"), True),
         (KeyError("a bug"), False),
         (None, False),
     ],
