@@ -139,16 +139,19 @@ def current_picture(
             ahead.result() if ahead is not None else read_enkash_customers(credentials_block, ledger_path)
         )
         picture = night_picture.with_customers_read(picture, models)
-    if (
-        not need_invoices
-        and invoices
-        and (
-            night_picture.needs_invoice_refresh(picture)
-            or (fresh_since is not None and (picture.invoices_read_on or fresh_since) < fresh_since)
-        )
-    ):
+    if not need_invoices and invoices and invoices_stale(picture, fresh_since):
         picture = refreshed(picture, credentials_block, ledger_path)
     return keep(picture)
+
+
+def invoices_stale(picture: NightPicture, fresh_since: datetime | None = None) -> bool:
+    """Whether :func:`current_picture` (asked for invoices, with ``fresh_since``) would read the
+    picture's invoices again: the night's own writes made them uncertain, or they were read before
+    ``fresh_since``."""
+    return picture.invoices is not None and (
+        night_picture.needs_invoice_refresh(picture)
+        or (fresh_since is not None and (picture.invoices_read_on or fresh_since) < fresh_since)
+    )
 
 
 def _every_invoice(
