@@ -16,12 +16,13 @@ off).
 
 jemalloc reads its settings from ``_RJEM_MALLOC_CONF`` once, when polars is first imported, so this
 module sets the variable when it is imported, unless the user has set it (set it yourself to choose
-other values; ``""`` keeps jemalloc's defaults). It must be imported before anything imports polars:
-the ``flows`` and ``cli`` packages import it first, and every flow module imports it as its very first
-import (the project's isort settings keep it there), because a worker loads a deployment's entrypoint
-as a file, before the ``flows`` package. It lives in ``ar_sync``, whose package imports nothing, so
-that the CLI can import it without loading Prefect (``flows`` does). Standard library only.
-"""
+other values; ``""`` keeps jemalloc's defaults). polars' own defaults, which an importing parent process
+leaves in the variable for its children, are not the user's setting (:func:`users_setting`). It must be
+imported before anything imports polars: the ``flows`` and ``cli`` packages import it first, and every
+flow module imports it as its very first import (the project's isort settings keep it there), because a
+worker loads a deployment's entrypoint as a file, before the ``flows`` package. It lives in ``ar_sync``,
+whose package imports nothing, so that the CLI can import it without loading Prefect (``flows`` does).
+Standard library only."""
 
 from __future__ import annotations
 
@@ -37,10 +38,35 @@ JEMALLOC_CONF_VARIABLE: Final = "_RJEM_MALLOC_CONF"
 PROMPT_RETURN: Final = "background_thread:false,dirty_decay_ms:0,muzzy_decay_ms:0"
 
 
+#: What polars itself writes into the variable when it is imported, ahead of any value it found there
+#: (polars' ``__init__``): its own defaults, then ``thp:...`` with ``POLARS_THP=1``.
+POLARS_DEFAULTS: Final = ("dirty_decay_ms:500", "muzzy_decay_ms:1000", "thp:always", "metadata_thp:always")
+
+
+def users_setting(value: str | None) -> str | None:
+    """The user's own part of an inherited ``_RJEM_MALLOC_CONF``: None when there is none (``""``, set
+    by the user, is theirs: jemalloc's defaults).
+
+    A process that imported polars leaves the variable set to polars' defaults, with what it found
+    there after them, and its children inherit it: the bench's driver, a notebook or a worker that
+    imported polars before starting a flow run's process. Read as the user's own setting, polars'
+    defaults would keep this module's out of every such child (``make bench`` measured the cycle's
+    memory with polars' defaults so, until this was found: S4's night alone peaked at 914-940 MiB over
+    three runs so, and at 869 MiB with this module's setting): they are taken off the front.
+    """
+    if value is None or not value.strip():
+        return value  # unset, or set empty by the user: jemalloc's own defaults
+    options = [option for option in value.split(",") if option.strip()]
+    while options and options[0].strip() in POLARS_DEFAULTS:
+        options.pop(0)
+    return ",".join(options) or None
+
+
 def return_freed_memory_promptly() -> bool:
-    """Ask polars' allocator to return freed memory at once (unless the user set it); returns whether
-    the setting can still take effect, i.e. polars was not imported before this ran."""
-    os.environ.setdefault(JEMALLOC_CONF_VARIABLE, PROMPT_RETURN)
+    """Ask polars' allocator to return freed memory at once (unless the user set it otherwise); returns
+    whether the setting can still take effect, i.e. polars was not imported before this ran."""
+    own = users_setting(os.environ.get(JEMALLOC_CONF_VARIABLE))
+    os.environ[JEMALLOC_CONF_VARIABLE] = PROMPT_RETURN if own is None else own
     return "polars" not in sys.modules
 
 

@@ -124,3 +124,46 @@ def test_a_freed_frame_leaves_the_process_at_once() -> None:
     assert held - before > 200, "the frame should be a few hundred MiB"
     # Freed pages are returned when freed, not seconds later: nearly all of the frame is gone.
     assert after - before < (held - before) / 4, (before, held, after)
+
+
+@pytest.mark.parametrize(
+    ("inherited", "expected"),
+    [
+        # A parent that imported polars (the bench's driver, a notebook, a worker) leaves polars'
+        # defaults in the variable: they are not the user's setting.
+        ("dirty_decay_ms:500,muzzy_decay_ms:1000", PROMPT_RETURN),
+        ("dirty_decay_ms:500,muzzy_decay_ms:1000,thp:always,metadata_thp:always", PROMPT_RETURN),
+        # What the user had set there before the parent imported polars is theirs.
+        ("dirty_decay_ms:500,muzzy_decay_ms:1000,narenas:2", "narenas:2"),
+        ("", ""),
+    ],
+    ids=["polars-defaults", "polars-defaults-with-thp", "users-own-after-them", "empty-by-the-user"],
+)
+def test_a_process_started_by_one_that_imported_polars_still_gets_the_setting(
+    inherited: str, expected: str
+) -> None:
+    code = "import flows.nightly_ar_cycle"
+    assert _first_polars_import(code, {JEMALLOC_CONF_VARIABLE: inherited}) == {"at_polars_import": expected}
+
+
+def test_a_parent_s_polars_import_and_its_child_as_they_happen() -> None:
+    # The parent imports polars, which writes its defaults into the variable; the child it starts
+    # inherits them and must still get this module's setting.
+    child = _WATCH % {"variable": JEMALLOC_CONF_VARIABLE, "code": "import flows.nightly_ar_cycle"}
+    parent = (
+        "import polars, subprocess, sys\n"
+        f"child = {child!r}\n"
+        "run = subprocess.run([sys.executable, '-c', child], capture_output=True, text=True, check=True)\n"
+        "print(run.stdout)"
+    )
+    clean = {k: v for k, v in os.environ.items() if k != JEMALLOC_CONF_VARIABLE}
+    out = subprocess.run(
+        [sys.executable, "-c", parent],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"at_polars_import": PROMPT_RETURN}
