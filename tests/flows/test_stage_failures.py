@@ -122,7 +122,7 @@ def test_after_a_failed_invoice_stage_the_night_reads_its_invoices_again_before_
         assert not current_picture(None, None).uploads_pending
         asyncio.run(failures.attempt("dispatch-invoices", fails))
         assert current_picture(None, None).uploads_pending
-        assert current_picture(None, None).invoices is not None  # read again, not dropped
+        assert current_picture(None, None).invoices is not None  # kept, to be read again: not dropped
 
 
 def test_the_summary_names_a_failed_stage_first_under_needs_attention() -> None:
