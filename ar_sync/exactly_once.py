@@ -84,28 +84,16 @@ def outcome_results(
     stage: Stage, outcomes: Sequence[Outcome], amounts: Mapping[str, float] | None = None
 ) -> pl.DataFrame:
     """Result rows of outcomes this night sent (done: success, failed: failure)."""
-    return results_frame(stage, _sent(outcomes), amounts)
+    return sent_results(stage, outcomes_frame(outcomes), amounts)
 
 
 def results_frame(
     stage: Stage, rows: Sequence[RowResult], amounts: Mapping[str, float] | None = None
 ) -> pl.DataFrame:
-    """Result rows (``results.RESULT_SCHEMA``) of ``rows``; ``amounts`` by key, 0 when absent."""
-    amounts = amounts or {}
-    if not rows:
-        return empty_results()
-    return pl.DataFrame(
-        {
-            "stage": [str(stage)] * len(rows),
-            "key": [r.outcome.key for r in rows],
-            "outcome": ["success" if r.outcome.status == "done" else "failure" for r in rows],
-            "origin": [str(r.origin) for r in rows],
-            "amount": [amounts.get(r.outcome.key, 0.0) for r in rows],
-            "reason": [r.outcome.message for r in rows],
-            "remote_id": [r.outcome.remote_id for r in rows],
-        },
-        schema=empty_results().schema,
-    )
+    """Result rows (``results.RESULT_SCHEMA``) of ``rows``, each with its own origin; ``amounts`` by key,
+    0 when absent."""
+    origins = pl.Series("origin", [str(r.origin) for r in rows], dtype=pl.String)
+    return sent_results(stage, outcomes_frame([r.outcome for r in rows]), amounts, origins=origins)
 
 
 def _sent(outcomes: Sequence[Outcome]) -> list[RowResult]:
@@ -136,10 +124,15 @@ def outcomes_frame(outcomes: Sequence[Outcome] | pl.DataFrame) -> pl.DataFrame:
 
 
 def sent_results(
-    stage: Stage, outcomes: pl.DataFrame, amounts: Mapping[str, float] | None = None
+    stage: Stage,
+    outcomes: pl.DataFrame,
+    amounts: Mapping[str, float] | None = None,
+    *,
+    origins: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """Result rows (``results.RESULT_SCHEMA``) of an outcome frame this night sent: what
-    :func:`results_frame` makes of the same rows, a column at a time."""
+    """Result rows (``results.RESULT_SCHEMA``) of an outcome frame, a column at a time: done is a
+    success, failed a failure; ``amounts`` by key (0 when absent); each row's origin from ``origins``,
+    else sent by this night."""
     if outcomes.is_empty():
         return empty_results()
     amount = (
@@ -154,7 +147,7 @@ def sent_results(
         .then(pl.lit("success"))
         .otherwise(pl.lit("failure"))
         .alias("outcome"),
-        pl.lit(str(Origin.SENT), pl.String).alias("origin"),
+        pl.lit(origins) if origins is not None else pl.lit(str(Origin.SENT), pl.String).alias("origin"),
         amount.alias("amount"),
         pl.col("message").alias("reason"),
         pl.col("remote_id"),

@@ -20,8 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from prefect.exceptions import MissingContextError
-from prefect.logging import get_logger, get_run_logger
+from prefect.logging import get_logger
 
 from ar_sync.night_summary import StageFailure
 from enkash_ar.errors import (
@@ -36,6 +35,9 @@ from tasks.night_picture import doubt_invoices
 #: again before anything plans or summarises from it.
 INVOICE_STAGES = frozenset({"upload-invoices", "dispatch-invoices"})
 
+#: The project's loggers reach the run they are written in (tasks.run_logging), and the console outside one.
+logger = get_logger("enkash_ar.stage_failures")
+
 
 def fails_alone(exc: BaseException) -> bool:
     """Whether ``exc`` is EnKash failing one stage's own calls, which later independent stages need not
@@ -47,13 +49,6 @@ def fails_alone(exc: BaseException) -> bool:
     if isinstance(exc, UnauthorizedError | ForbiddenError):
         return False
     return isinstance(exc, OutcomeUnknownError | APIError)
-
-
-def _logger() -> Any:
-    try:
-        return get_run_logger()
-    except MissingContextError:  # outside a flow run (a test, a script)
-        return get_logger("enkash_ar.night")
 
 
 class NightFailures:
@@ -80,7 +75,7 @@ class NightFailures:
             if stage in INVOICE_STAGES:
                 doubt_invoices()
             after = f"; {', '.join(then)} will not run" if then else ""
-            _logger().error(
+            logger.error(
                 "%s failed (%s)%s. The stages that do not depend on it run on, then the night ends "
                 "Failed; run it again to send what is still missing.",
                 stage,

@@ -9,7 +9,7 @@ only, never as a flow parameter or a Prefect result: it holds customers' names a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -301,18 +301,21 @@ def read_customer_reminders(
 def let_go_of_upload_columns() -> None:
     """Drop from the night's shared picture the invoice columns only the upload stage reads
     (``night_picture.without_upload_columns``); nothing outside a shared night."""
-    shared = _night.get()
-    if shared is not None:
-        shared.picture = night_picture.without_upload_columns(shared.picture)
+    _change_shared(night_picture.without_upload_columns)
 
 
 def doubt_invoices() -> None:
     """After an invoice stage failed part-way: the shared picture's invoices are read again before the
     next stage plans or summarises from them (``night_picture.with_invoices_in_doubt``); nothing outside
     a shared night."""
+    _change_shared(night_picture.with_invoices_in_doubt)
+
+
+def _change_shared(change: Callable[[NightPicture], NightPicture]) -> None:
+    """Replace the night's shared picture with ``change`` of it; nothing outside a shared night."""
     shared = _night.get()
     if shared is not None:
-        shared.picture = night_picture.with_invoices_in_doubt(shared.picture)
+        shared.picture = change(shared.picture)
 
 
 def keep(picture: NightPicture) -> NightPicture:

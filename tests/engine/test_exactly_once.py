@@ -9,7 +9,7 @@ import pytest
 
 from ar_sync import exactly_once as eo
 from ar_sync.exactly_once import Night
-from ar_sync.results import Stage
+from ar_sync.results import RESULT_SCHEMA, Origin, Stage, empty_results
 from ar_sync.run_ledger import Outcome, RunLedger
 from enkash_ar.errors import AuthenticationError, OutcomeUnknownError, RateLimitError, ValidationError
 from tests.engine.fakes import SELLER, FakeEnkash
@@ -406,14 +406,25 @@ def test_an_echo_of_a_key_that_was_not_sent_is_not_a_misfit() -> None:
     ]
 
 
-def test_sent_results_are_the_result_rows_results_frame_makes_of_the_same_outcomes() -> None:
-    outcomes = [Outcome("INV-1", "done", "I1", None), Outcome("INV-2", "failed", None, "bad date")]
-    amounts = {"INV-1": 10.5}
+def test_result_rows_say_success_or_failure_with_each_row_s_origin_amount_reason_and_id() -> None:
+    rows = [
+        eo.RowResult(Outcome("INV-1", "done", "I1", None), Origin.SENT),
+        eo.RowResult(Outcome("INV-2", "failed", None, "bad date"), Origin.SENT),
+        eo.RowResult(Outcome("INV-3", "done", "I3", "found in EnKash"), Origin.ALREADY_PRESENT),
+    ]
 
-    columnar = eo.sent_results(Stage.INVOICES_UPLOAD, eo.outcomes_frame(outcomes), amounts)
+    results = eo.results_frame(Stage.INVOICES_UPLOAD, rows, {"INV-1": 10.5, "INV-3": 2.0})
 
-    assert columnar.equals(eo.outcome_results(Stage.INVOICES_UPLOAD, outcomes, amounts))
-    assert columnar["amount"].to_list() == [10.5, 0.0]
-    assert eo.sent_results(Stage.INVOICES_UPLOAD, eo.outcomes_frame([])).equals(
-        eo.outcome_results(Stage.INVOICES_UPLOAD, [])
+    assert results.schema == RESULT_SCHEMA
+    assert results.rows() == [
+        ("invoices_upload", "INV-1", "success", "sent", 10.5, None, "I1"),
+        ("invoices_upload", "INV-2", "failure", "sent", 0.0, "bad date", None),
+        ("invoices_upload", "INV-3", "success", "already_present", 2.0, "found in EnKash", "I3"),
+    ]
+    # Outcomes this night sent, as objects or as a frame, are the same rows with origin "sent".
+    sent = [r.outcome for r in rows[:2]]
+    assert eo.outcome_results(Stage.INVOICES_UPLOAD, sent, {"INV-1": 10.5}).equals(results.head(2))
+    assert eo.sent_results(Stage.INVOICES_UPLOAD, eo.outcomes_frame(sent), {"INV-1": 10.5}).equals(
+        results.head(2)
     )
+    assert eo.results_frame(Stage.INVOICES_UPLOAD, []).equals(empty_results())
