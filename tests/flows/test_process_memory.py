@@ -7,7 +7,7 @@ prefect.yaml entrypoint) and as the CLI does.
 
 from __future__ import annotations
 
-from ar_sync.process_memory import JEMALLOC_CONF_VARIABLE, PROMPT_RETURN
+from ar_sync.process_memory import JEMALLOC_CONF_VARIABLE, PROMPT_RETURN, users_setting
 
 import ast
 import json
@@ -131,19 +131,27 @@ def test_a_freed_frame_leaves_the_process_at_once() -> None:
     [
         # A parent that imported polars (the bench's driver, a notebook, a worker) leaves polars'
         # defaults in the variable: they are not the user's setting.
-        ("dirty_decay_ms:500,muzzy_decay_ms:1000", PROMPT_RETURN),
-        ("dirty_decay_ms:500,muzzy_decay_ms:1000,thp:always,metadata_thp:always", PROMPT_RETURN),
+        ("dirty_decay_ms:500,muzzy_decay_ms:1000", None),
+        ("dirty_decay_ms:500,muzzy_decay_ms:1000,thp:always,metadata_thp:always", None),
         # What the user had set there before the parent imported polars is theirs.
         ("dirty_decay_ms:500,muzzy_decay_ms:1000,narenas:2", "narenas:2"),
+        ("narenas:2,dirty_decay_ms:500", "narenas:2,dirty_decay_ms:500"),
         ("", ""),
+        (None, None),
     ],
-    ids=["polars-defaults", "polars-defaults-with-thp", "users-own-after-them", "empty-by-the-user"],
+    ids=[
+        "polars-defaults",
+        "polars-defaults-with-thp",
+        "users-own-after-them",
+        "users-own",
+        "empty",
+        "unset",
+    ],
 )
-def test_a_process_started_by_one_that_imported_polars_still_gets_the_setting(
-    inherited: str, expected: str
+def test_what_a_parent_left_in_the_variable_is_the_users_only_past_polars_defaults(
+    inherited: str | None, expected: str | None
 ) -> None:
-    code = "import flows.nightly_ar_cycle"
-    assert _first_polars_import(code, {JEMALLOC_CONF_VARIABLE: inherited}) == {"at_polars_import": expected}
+    assert users_setting(inherited) == expected
 
 
 def test_a_parent_s_polars_import_and_its_child_as_they_happen() -> None:
