@@ -19,7 +19,6 @@ from typing import Final
 import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.futures import wait
 from prefect.logging import get_logger
 
 from ar_sync import kept_reads, night_picture
@@ -118,26 +117,17 @@ def current_picture(
         reminders and bool(picture.reminders_unread)
     )
     need_invoices = invoices and picture.invoices is None
-    # Two reads that do not depend on each other: EnKash serves the customers' pages (a task run on the
-    # flow's task runner) while this thread reads the invoices'.
-    ahead = (
-        read_enkash_customers.submit(credentials_block, ledger_path)
-        if need_customers and need_invoices
-        else None
-    )
-    try:
-        if need_invoices:
-            started = datetime.now(UTC)
-            every = shared.full_read_every if shared is not None else None
-            invoices_read = _every_invoice(credentials_block, ledger_path, started, every)
-            picture = replace(picture, invoices=invoices_read, invoices_read_on=started)
-    finally:
-        if ahead is not None:
-            wait([ahead])  # never left running behind a failed invoice read
+    # The invoices first, then the customers: one after the other, not side by side. Each read already
+    # asks for its next page while it decodes the one before (``enkash_ar.paging``), and decoding a page
+    # holds the interpreter lock; two reads at once only took turns at it (a quiet night of 100,000
+    # invoices and 10,000 customers: 6.1 s for both side by side, 5.7 s one after the other).
+    if need_invoices:
+        started = datetime.now(UTC)
+        every = shared.full_read_every if shared is not None else None
+        invoices_read = _every_invoice(credentials_block, ledger_path, started, every)
+        picture = replace(picture, invoices=invoices_read, invoices_read_on=started)
     if need_customers:
-        models = (
-            ahead.result() if ahead is not None else read_enkash_customers(credentials_block, ledger_path)
-        )
+        models = read_enkash_customers(credentials_block, ledger_path)
         picture = night_picture.with_customers_read(picture, models)
     if not need_invoices and invoices and invoices_stale(picture, fresh_since):
         picture = refreshed(picture, credentials_block, ledger_path)
