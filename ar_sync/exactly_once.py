@@ -25,7 +25,8 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final, NoReturn
+from functools import partial
+from typing import Any, Final, NoReturn
 
 import polars as pl
 
@@ -33,6 +34,7 @@ from ar_sync.results import Origin, Stage, empty_results
 from ar_sync.run_ledger import Outcome, RunLedger
 from enkash_ar.bulk_template import FAILURE_FIELD, FAILURE_REASON
 from enkash_ar.client import EnkashClient
+from enkash_ar.context_threads import SharedPool
 from enkash_ar.contract import TIMESTAMP_FORMAT, ReceivableStatus
 from enkash_ar.errors import (
     APIError,
@@ -53,6 +55,12 @@ MAX_RECONCILE_ROUNDS: Final = 3
 #: client's retries. Nothing was created, so sending again is safe; a 400 or 422 is the rows' fault and
 #: is recorded against them instead.
 REFUSED_FOR_NOW: Final = (UnauthorizedError, RateLimitError, ServerError)
+#: Invoices patched at the same time in one process (updateInvoice is one call per invoice), as many
+#: as the reminder stage's calls in flight (``reminder_policy.REMINDER_WORKERS``), well within the
+#: client's connection pool: a thousand patches one after another wait a thousand round trips.
+PATCH_WORKERS: Final = 8
+#: The threads every update chunk's patches are sent on: one queue for the process (``SharedPool``).
+_patchers = SharedPool(PATCH_WORKERS, name="enkash-patches")
 
 Lookup = Callable[[Sequence[str]], dict[str, str]]
 
@@ -562,7 +570,8 @@ def _patch_body(row: dict[str, object]) -> dict[str, object]:
 def update_invoices(
     client: EnkashClient, night: Night, rows: pl.DataFrame, answered: list[Invoice] | None = None
 ) -> pl.DataFrame:
-    """PATCH changed invoices one by one (the contract has no bulk invoice update).
+    """PATCH changed invoices, one call each (the contract has no bulk invoice update), ``PATCH_WORKERS``
+    at a time.
 
     Sends the ERP's values (with ``customerId``: an undispatched invoice moved to another customer in
     the ERP is moved in EnKash too); empty cells are left out. Each invoice EnKash answers with (its
@@ -578,22 +587,29 @@ def update_invoices(
     batch = ledger.begin_batch(
         night.seller_id, Stage.INVOICES_UPDATE, "updateInvoice", keys, night=night.date
     )
-    outcomes: list[Outcome] = []
-    for row in rows.iter_rows(named=True):
-        try:
-            invoice = client.update_invoice(str(row["invoiceId"]), _patch_body(row))
-            outcomes.append(Outcome(str(row["externalId"]), "done", invoice.invoice_id, None))
-            if answered is not None:
-                answered.append(invoice)
-        except APIError as exc:
-            outcomes.append(Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), str(exc)))
-        except OutcomeUnknownError as exc:
-            outcomes.append(
-                Outcome(str(row["externalId"]), "failed", str(row["invoiceId"]), _repeatable(exc))
-            )
+    # ``PATCH_WORKERS`` patches in flight, their answers taken in the rows' order. Any other failure
+    # stops the chunk as one after another did: the patches not yet started are not sent, those in
+    # flight are waited for, and the batch is left unfinished for the retry to compare again.
+    patched = _patchers.in_order(partial(_patch, client), list(rows.iter_rows(named=True)))
+    outcomes = [outcome for outcome, _ in patched]
+    if answered is not None:
+        answered += [invoice for _, invoice in patched if invoice is not None]
     results = results_frame(Stage.INVOICES_UPDATE, _sent(outcomes))
     ledger.finish_batch(batch, outcomes, results=results)
     return results
+
+
+def _patch(client: EnkashClient, row: dict[str, Any]) -> tuple[Outcome, Invoice | None]:
+    """updateInvoice for one changed row: its outcome, and the invoice as EnKash answered it (None
+    when it failed: refused, or its answer unreadable)."""
+    key, invoice_id = str(row["externalId"]), str(row["invoiceId"])
+    try:
+        invoice = client.update_invoice(invoice_id, _patch_body(row))
+    except APIError as exc:
+        return Outcome(key, "failed", invoice_id, str(exc)), None
+    except OutcomeUnknownError as exc:
+        return Outcome(key, "failed", invoice_id, _repeatable(exc)), None
+    return Outcome(key, "done", invoice.invoice_id, None), invoice
 
 
 def delete_twin_invoices(client: EnkashClient, night: Night, twins: pl.DataFrame) -> pl.DataFrame:

@@ -8,12 +8,16 @@ entry decides what the next call of an operation does:
 - ``"unknown"``: nothing done, and no answer either (``OutcomeUnknownError``);
 - an exception instance: raised as it is, nothing done.
 
+Calls sent side by side (the invoice patches, the reminders) reach the fake in no fixed order, so what
+one record's call does is scripted by its id instead (``by_record``), taken before the operation's queue.
+
 Searches answer with the client's full frame schemas (``frames.INVOICE_SCHEMA``, ``CUSTOMER_SCHEMA``).
 """
 
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -49,6 +53,8 @@ class FakeEnkash:
     invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
     reminders: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     script: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    #: one step for one record's call, whenever it comes: (operation, record id) -> step
+    by_record: dict[tuple[str, str], Any] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     #: keys a bulk upload refuses row by row: key -> reason
     refuse_rows: dict[str, str] = field(default_factory=dict)
@@ -58,16 +64,21 @@ class FakeEnkash:
     #: differently from the contract profile); each result row also echoes the row's externalId
     result_row_shift: int = 0
     _ids: Any = field(default_factory=lambda: itertools.count(1))
+    #: calls from several threads count and take their steps one at a time
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ---- scripting ---------------------------------------------------------------------------
 
-    def _next(self, operation: str) -> Any:
-        self.calls[operation] += 1
-        queue = self.script.setdefault(operation, [])
-        return queue.pop(0) if queue else None
+    def _next(self, operation: str, record_id: str | None) -> Any:
+        with self._lock:
+            self.calls[operation] += 1
+            if (operation, record_id) in self.by_record:
+                return self.by_record.pop((operation, record_id))
+            queue = self.script.setdefault(operation, [])
+            return queue.pop(0) if queue else None
 
-    def _before(self, operation: str) -> Any:
-        step = self._next(operation)
+    def _before(self, operation: str, record_id: str | None = None) -> Any:
+        step = self._next(operation, record_id)
         if step == "refused":
             raise RateLimitError(operation=operation, status_code=429)
         if step == "unknown":
@@ -243,7 +254,7 @@ class FakeEnkash:
         return InvoiceBulkActionResult.model_validate({"successInvoices": done, "failureInvoices": missing})
 
     def update_invoice(self, invoice_id: str, changes: dict[str, Any]) -> Invoice:
-        step = self._before("updateInvoice")
+        step = self._before("updateInvoice", invoice_id)
         invoice = self.invoices[invoice_id]
         if invoice["deleted"]:
             raise NotFoundError(operation="updateInvoice", status_code=404)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import polars as pl
@@ -11,7 +12,13 @@ from ar_sync import exactly_once as eo
 from ar_sync.exactly_once import Night
 from ar_sync.results import RESULT_SCHEMA, Origin, Stage, empty_results
 from ar_sync.run_ledger import Outcome, RunLedger
-from enkash_ar.errors import AuthenticationError, OutcomeUnknownError, RateLimitError, ValidationError
+from enkash_ar.errors import (
+    AuthenticationError,
+    OutcomeUnknownError,
+    RateLimitError,
+    TransportError,
+    ValidationError,
+)
 from tests.engine.fakes import SELLER, FakeEnkash
 
 TONIGHT, YESTERDAY = "2026-11-24", "2026-11-23"
@@ -195,15 +202,13 @@ def test_rows_of_a_batch_from_before_nights_existed_are_settled_without_a_night(
 
 def test_updates_are_recorded_and_a_refused_one_fails_alone(ledger: RunLedger) -> None:
     fake = FakeEnkash()
-    eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1"))  # type: ignore[arg-type]
-    invoice_id = next(iter(fake.invoices))
-    fake.script["updateInvoice"] = [
-        None,
-        ValidationError(operation="updateInvoice", status_code=400, error_message="x"),
-    ]
+    eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1", "INV-9"))  # type: ignore[arg-type]
+    ids = {i["externalId"]: invoice_id for invoice_id, i in fake.invoices.items()}
+    refused = ValidationError(operation="updateInvoice", status_code=400, error_message="x")
+    fake.by_record[("updateInvoice", ids["INV-9"])] = refused
     rows = pl.DataFrame(
         {
-            "invoiceId": [invoice_id, invoice_id],
+            "invoiceId": [ids["INV-1"], ids["INV-9"]],
             "externalId": ["INV-1", "INV-9"],
             "dueDate": ["2026-12-31"] * 2,
         }
@@ -263,7 +268,7 @@ def test_a_patch_whose_answer_cannot_be_read_fails_alone_and_the_chunk_goes_on(l
     fake = FakeEnkash()
     eo.upload_invoices(fake, night(ledger), invoice_rows("INV-1", "INV-2", "INV-3"))  # type: ignore[arg-type]
     ids = {i["externalId"]: invoice_id for invoice_id, i in fake.invoices.items()}
-    fake.script["updateInvoice"] = [None, "lost", None]  # the second is applied, its answer unreadable
+    fake.by_record[("updateInvoice", ids["INV-2"])] = "lost"  # applied, its answer unreadable
     rows = pl.DataFrame(
         {
             "invoiceId": [ids["INV-1"], ids["INV-2"], ids["INV-3"]],
@@ -287,6 +292,61 @@ def test_a_patch_whose_answer_cannot_be_read_fails_alone_and_the_chunk_goes_on(l
         ledger.night_results(SELLER, TONIGHT).filter(pl.col("stage") == "invoices_update")
     ) == by_key(results)
     assert not ledger.unresolved(SELLER, Stage.INVOICES_UPDATE)
+
+
+class _PatchesSideBySide(FakeEnkash):
+    """A fake whose updateInvoice answers only once ``expected`` patches are in flight together: patches
+    sent one after another would time out waiting for each other."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__()
+        self.together = threading.Barrier(expected, timeout=10)
+
+    def update_invoice(self, invoice_id: str, changes: dict[str, Any]) -> Any:
+        self.together.wait()
+        return super().update_invoice(invoice_id, changes)
+
+
+def test_patches_are_sent_side_by_side_and_answered_in_the_rows_order(ledger: RunLedger) -> None:
+    numbers = [f"INV-{n}" for n in range(1, 17)]
+    fake = _PatchesSideBySide(eo.PATCH_WORKERS)
+    eo.upload_invoices(fake, night(ledger), invoice_rows(*numbers))  # type: ignore[arg-type]
+    ids = {i["externalId"]: invoice_id for invoice_id, i in fake.invoices.items()}
+    fake.by_record[("updateInvoice", ids["INV-5"])] = "lost"
+    rows = pl.DataFrame(
+        {"invoiceId": [ids[n] for n in numbers], "externalId": numbers, "dueDate": ["2026-12-31"] * 16}
+    )
+    answered: list[Any] = []
+
+    results = eo.update_invoices(fake, night(ledger), rows, answered)  # type: ignore[arg-type]
+
+    assert results["key"].to_list() == numbers
+    assert by_key(results) == {n: ("failure" if n == "INV-5" else "success", "sent") for n in numbers}
+    assert [i.invoice_id for i in answered] == [ids[n] for n in numbers if n != "INV-5"]
+    assert all(i["dueDate"] == "2026-12-31" for i in fake.invoices.values())
+    assert not ledger.unresolved(SELLER, Stage.INVOICES_UPDATE)
+
+
+def test_a_patch_left_without_an_answer_stops_the_chunk_and_leaves_its_batch_to_the_retry(
+    ledger: RunLedger,
+) -> None:
+    numbers = [f"INV-{n}" for n in range(1, 4)]
+    fake = FakeEnkash()
+    eo.upload_invoices(fake, night(ledger), invoice_rows(*numbers))  # type: ignore[arg-type]
+    ids = {i["externalId"]: invoice_id for invoice_id, i in fake.invoices.items()}
+    unreachable = TransportError("updateInvoice: connection refused (scripted)", operation="updateInvoice")
+    fake.by_record[("updateInvoice", ids["INV-2"])] = unreachable
+    rows = pl.DataFrame(
+        {"invoiceId": [ids[n] for n in numbers], "externalId": numbers, "dueDate": ["2026-12-31"] * 3}
+    )
+
+    with pytest.raises(TransportError):
+        eo.update_invoices(fake, night(ledger), rows)  # type: ignore[arg-type]
+
+    # Nothing is recorded as done or failed: the task's retry compares with EnKash again and patches
+    # what still differs.
+    assert set(ledger.unresolved(SELLER, Stage.INVOICES_UPDATE)) == set(numbers)
+    assert ledger.night_results(SELLER, TONIGHT).filter(pl.col("stage") == "invoices_update").is_empty()
 
 
 def test_delete_twins_records_each_copy_and_tolerates_one_already_gone(ledger: RunLedger) -> None:
