@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -13,17 +15,28 @@ from tasks.connection import enkash_client
 from tasks.retry_policy import retry_transient
 
 
+@dataclass(frozen=True)
+class CustomersRead:
+    """Every customer of the seller as one read answered them, with their reminders.
+
+    One object, not a list: Prefect links a task's result to its run element by element (a weak
+    reference and an entry in the flow run's context for each of 10,000 customers).
+    """
+
+    customers: tuple[Customer, ...]
+
+
 @task(name="read-enkash-customers", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)
 def read_enkash_customers(
     credentials_block: str | None = None, ledger_path: str | None = None
-) -> list[Customer]:
+) -> CustomersRead:
     """All of the seller's EnKash customers, with their reminders (``planner.planning_customers`` makes
     the planning frame of them; the night's picture makes it once, when a stage first asks).
 
     Example:
-        >>> customers = read_enkash_customers("enkash-prod")  # doctest: +SKIP
+        >>> customers = read_enkash_customers("enkash-prod").customers  # doctest: +SKIP
     """
-    return enkash_client(credentials_block, ledger_path).search_all_customers()
+    return CustomersRead(tuple(enkash_client(credentials_block, ledger_path).search_all_customers()))
 
 
 @task(name="read-enkash-invoices", cache_policy=NO_CACHE, retries=2, retry_condition_fn=retry_transient)

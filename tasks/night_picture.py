@@ -127,8 +127,8 @@ def current_picture(
         invoices_read = _every_invoice(credentials_block, ledger_path, started, every)
         picture = replace(picture, invoices=invoices_read, invoices_read_on=started)
     if need_customers:
-        models = read_enkash_customers(credentials_block, ledger_path)
-        picture = night_picture.with_customers_read(picture, models)
+        read = read_enkash_customers(credentials_block, ledger_path)
+        picture = night_picture.with_customers_read(picture, read.customers)
     if not need_invoices and invoices and invoices_stale(picture, fresh_since):
         picture = refreshed(picture, credentials_block, ledger_path)
     return keep(picture)
