@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +15,7 @@ import pytest
 import tasks.night_picture
 from ar_sync import night_picture
 from ar_sync.night_picture import NightPicture
-from ar_sync.planner import customer_bulk_rows, customer_id_map, plan_customers
+from ar_sync.planner import customer_bulk_rows, customer_id_map, plan_customers, planning_customers
 from ar_sync.results import RowOutcome, Stage, result_rows
 from enkash_ar.errors import NotFoundError, ServerError, UnexpectedResponseError
 from enkash_ar.models import CustomerReminder
@@ -58,17 +58,21 @@ def test_created_customers_join_the_picture_with_their_new_ids_and_are_not_plann
     assert [c.customer_id for c in again.customers or ()] == ["KC1", "KC2"]
 
 
-def test_the_customer_frame_is_made_once_per_customers_and_never_outlives_a_change(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    made: list[int] = []
-    real = night_picture.planning_customers
+@pytest.fixture
+def made() -> Iterator[list[int]]:
+    """How many customers each customer frame the pictures make is made of (``planning_customers``)."""
+    sizes: list[int] = []
 
     def counting(customers: Sequence[Any]) -> pl.DataFrame:
-        made.append(len(customers))
-        return real(customers)
+        sizes.append(len(customers))
+        return planning_customers(customers)
 
-    monkeypatch.setattr(night_picture, "planning_customers", counting)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(night_picture, "planning_customers", counting)
+        yield sizes
+
+
+def test_the_customer_frame_is_made_once_per_customers_and_never_outlives_a_change(made: list[int]) -> None:
     picture = NightPicture(customers=(customer("KC1", "C1"),))
     first = picture.customer_frame
     # The invoices changed, the customers did not: the next stage's picture uses the same frame.
@@ -80,6 +84,38 @@ def test_the_customer_frame_is_made_once_per_customers_and_never_outlives_a_chan
     assert made == [1, 2] and customer_id_map(later.customer_frame)["customerId"].to_list() == ["KC1"]
     # Pictures compare by what they hold, not by whether the frame was made yet.
     assert NightPicture(customers=picture.customers) == picture
+
+
+def test_new_customers_and_read_reminders_carry_the_frame_on_equal_to_one_made_afresh(
+    made: list[int],
+) -> None:
+    held = (customer("KC1", "C1", contact={"email": "a@c1.in"}), customer("KC2", "C2", status="INACTIVE"))
+    picture = NightPicture(customers=held)
+    assert picture.customer_frame.height == 2 and made == [2]
+    rows = pl.DataFrame(
+        {
+            "uniqueRefNo": ["C3", "C4"],
+            "legalName": ["C3 Traders", "C4 Traders"],
+            "customerKeyContacts.name": ["Ravi", None],
+            "customerKeyContacts.mobile": ["9123456780", None],
+        }
+    )
+    answered = _results(Stage.CUSTOMERS_CREATE, {"C3": "KC3"}, ["C4"])
+
+    created = night_picture.with_created_customers(picture, answered, rows)
+    # Only the new customer's row is made; the frame is the one a fresh start would make.
+    assert created.customer_frame.equals(planning_customers(created.customers or ())) and made == [2, 1]
+    reminder = CustomerReminder.model_validate(
+        {"customerReminderId": "R1", "stage": "due", "dueDateDifference": 0, "reminderTime": "10:00"}
+    )
+    read = night_picture.with_reminders_read(created, {"KC3": [reminder]})
+    # Reminders are not in the frame: it is carried on as it was.
+    assert read.customer_frame is created.customer_frame and made == [2, 1]
+    assert read.customer_frame.equals(planning_customers(read.customers or ()))
+    assert next(c for c in read.customers or () if c.customer_id == "KC3").customer_reminders == [reminder]
+    # A picture whose frame was never made makes it afresh, once, when asked.
+    fresh = night_picture.with_created_customers(NightPicture(customers=held), answered, rows)
+    assert fresh.customer_frame.equals(created.customer_frame) and made == [2, 1, 3]
 
 
 def test_updated_customers_carry_their_new_values_and_failed_updates_keep_the_old() -> None:
