@@ -234,8 +234,9 @@ def guarded_send(
             # The whole call was refused (e.g. the file itself was invalid): every row failed, nothing
             # was created, and the reason is EnKash's own message.
             failed = [Outcome(k, "failed", None, exc.error_message or str(exc)) for k in batch_keys]
-            ledger.finish_batch(batch, failed, detail=str(exc), results=results(_sent(failed)))
-            return results(done + _sent(failed))
+            recorded = outcome_results(stage, failed, amounts)
+            ledger.finish_batch(batch, failed, detail=str(exc), results=recorded)
+            return pl.concat([results(done), recorded]) if done else recorded
         # The ledger takes the answer as it came (objects are bound to SQL as they are; a frame's rows
         # are made for it), the result rows are made a column at a time either way.
         recorded = sent_results(stage, outcomes_frame(answered), amounts)
@@ -276,8 +277,8 @@ def settle_unresolved(night: Night, stage: Stage, held: Mapping[str, str | None]
     for batch_night in {unresolved[k] for k in found}:
         if batch_night is not None:
             keys = [k for k in found if unresolved[k] == batch_night]
-            by_night[batch_night] = results_frame(
-                stage, _sent([Outcome(k, "done", found[k], "found in EnKash after a crash") for k in keys])
+            by_night[batch_night] = outcome_results(
+                stage, [Outcome(k, "done", found[k], "found in EnKash after a crash") for k in keys]
             )
     missing = [k for k in unresolved if k not in found]
     ledger.resolve(seller_id, stage, found, missing=missing, results=by_night.items())
@@ -594,7 +595,7 @@ def update_invoices(
     outcomes = [outcome for outcome, _ in patched]
     if answered is not None:
         answered += [invoice for _, invoice in patched if invoice is not None]
-    results = results_frame(Stage.INVOICES_UPDATE, _sent(outcomes))
+    results = outcome_results(Stage.INVOICES_UPDATE, outcomes)
     ledger.finish_batch(batch, outcomes, results=results)
     return results
 
@@ -640,6 +641,6 @@ def delete_twin_invoices(client: EnkashClient, night: Night, twins: pl.DataFrame
         )
         for i in answer.success_invoices or []
     ] + [Outcome(str(i.invoice_id), "failed", i.invoice_id, i.message) for i in answer.failure_invoices or []]
-    results = results_frame(Stage.INVOICES_DEDUPLICATE, _sent(outcomes))
+    results = outcome_results(Stage.INVOICES_DEDUPLICATE, outcomes)
     ledger.finish_batch(batch, outcomes, results=results)
     return results

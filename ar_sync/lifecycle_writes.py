@@ -23,8 +23,8 @@ from functools import partial
 
 import polars as pl
 
-from ar_sync.exactly_once import REFUSED_FOR_NOW, Lookup, Night, guarded_send, results_frame
-from ar_sync.results import Stage
+from ar_sync.exactly_once import REFUSED_FOR_NOW, Lookup, Night, guarded_send
+from ar_sync.results import Stage, empty_results
 from ar_sync.run_ledger import Outcome
 from enkash_ar.client import EnkashClient
 from enkash_ar.contract import ReceivableStatus
@@ -173,7 +173,7 @@ def _guarded(
     lookup: Lookup,
 ) -> pl.DataFrame:
     if rows.is_empty():
-        return results_frame(stage, [])
+        return empty_results()
     return guarded_send(
         night=night,
         stage=stage,
