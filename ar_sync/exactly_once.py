@@ -38,11 +38,13 @@ from enkash_ar.context_threads import SharedPool
 from enkash_ar.contract import TIMESTAMP_FORMAT, ReceivableStatus
 from enkash_ar.errors import (
     APIError,
+    BadRequestError,
     EnkashError,
     OutcomeUnknownError,
     RateLimitError,
     ServerError,
     UnauthorizedError,
+    UnexpectedResponseError,
 )
 from enkash_ar.models import Invoice
 
@@ -400,6 +402,25 @@ def lookup_customers(client: EnkashClient) -> Lookup:
     return lookup
 
 
+def _customers_invoices(
+    client: EnkashClient, customers: list[str], narrower: dict[str, object]
+) -> pl.DataFrame:
+    """The invoices of ``customers`` that the ``narrower`` search filters select, as a frame; every
+    invoice of theirs when EnKash refuses those filters or answers them otherwise than the contract
+    guesses (more rows: the lookups check every row they use themselves)."""
+    try:
+        return client.search_invoices_frame({"customerIds": customers, **narrower})
+    except (BadRequestError, UnexpectedResponseError) as exc:
+        logger.warning(
+            "EnKash did not answer a search by %s as the contract guesses (%s); looking among every "
+            "invoice of the %d customers instead",
+            ", ".join(narrower),
+            exc,
+            len(customers),
+        )
+        return client.search_invoices_frame({"customerIds": customers})
+
+
 def lookup_invoices(client: EnkashClient, customer_ids: Sequence[str], since: datetime) -> Lookup:
     """Find invoices by ERP number (EnKash ``externalId``): number -> invoiceId.
 
@@ -407,15 +428,11 @@ def lookup_invoices(client: EnkashClient, customer_ids: Sequence[str], since: da
     ``externalId`` here, since the contract documents no externalId filter. A cancelled copy does not
     count: an invoice back in the export after its cancellation is uploaded again.
     """
+    customers = sorted(set(customer_ids))
 
     def lookup(numbers: Sequence[str]) -> dict[str, str]:
-        filters = {
-            "customerIds": sorted(set(customer_ids)),
-            "createdOnFrom": since.strftime(TIMESTAMP_FORMAT),
-        }
-        held = client.search_invoices_frame(filters).filter(
-            pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value
-        )
+        found = _customers_invoices(client, customers, {"createdOnFrom": since.strftime(TIMESTAMP_FORMAT)})
+        held = found.filter(pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value)
         return _ids_by_key(held, numbers, "externalId", "invoiceId")
 
     return lookup
@@ -498,18 +515,18 @@ def lookup_dispatched(client: EnkashClient, rows: pl.DataFrame, since: datetime)
 
     Uses the documented ``dispatched``, ``dispatchedOnFrom`` and ``customerIds`` search filters, and
     looks only at the copies in ``rows``: an earlier copy of the same number (cancelled, then the
-    invoice came back into the export) was dispatched once, the new copy never.
+    invoice came back into the export) was dispatched once, the new copy never. An EnKash that refuses
+    the dispatch filters (or answers them otherwise than the contract guesses) is asked for those
+    customers' invoices alone: more rows, the same answer.
     """
     copies = rows.get_column("invoiceId").to_list()
+    customers = sorted(set(rows.get_column("customerId").to_list()))
 
     def lookup(numbers: Sequence[str]) -> dict[str, str]:
-        filters = {
-            "customerIds": sorted(set(rows.get_column("customerId").to_list())),
-            "dispatched": True,
-            "dispatchedOnFrom": since.strftime(TIMESTAMP_FORMAT),
-        }
-        # The filter already asks for dispatched invoices; checking the flag again costs nothing.
-        frame = client.search_invoices_frame(filters).filter(
+        narrower = {"dispatched": True, "dispatchedOnFrom": since.strftime(TIMESTAMP_FORMAT)}
+        # The filters already ask for dispatched invoices; checking the flag again costs nothing, and
+        # it is what decides when EnKash was asked without them.
+        frame = _customers_invoices(client, customers, narrower).filter(
             pl.col("dispatched") & pl.col("invoiceId").is_in(copies)
         )
         return _ids_by_key(frame, numbers, "externalId", "invoiceId")

@@ -378,6 +378,22 @@ def with_refreshed_invoices(
     )
 
 
+def with_every_invoice_read(
+    picture: NightPicture, every: pl.DataFrame, now: datetime | None = None
+) -> NightPicture:
+    """The picture after a fresh read of every invoice: ``every`` replaces what it held (in the picture's
+    columns), and nothing in it is uncertain any more."""
+    if picture.invoices is None:
+        return picture
+    return replace(
+        picture,
+        invoices=every.select(picture.invoices.columns),
+        stale_invoice_ids=frozenset(),
+        uploads_pending=False,
+        invoices_read_on=now or datetime.now(UTC),
+    )
+
+
 def dispatched_ids(results: pl.DataFrame, rows: pl.DataFrame) -> pl.Series:
     """The invoiceIds of ``rows`` (``externalId``, ``invoiceId``) that ``results`` shows dispatched: what a
     dispatch stage keeps of each batch's answer for :func:`with_dispatched` (not the whole answer)."""

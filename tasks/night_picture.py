@@ -233,21 +233,34 @@ def _narrow_read(
 def refreshed(picture: NightPicture, credentials_block: str | None, ledger_path: str | None) -> NightPicture:
     """``picture`` with EnKash's undispatched invoices, those dispatched since it was read and the
     stale ones read again: what dispatch plans from, so that an invoice is never dispatched on the
-    strength of an older read (another cycle may have dispatched a copy meanwhile)."""
+    strength of an older read (another cycle may have dispatched a copy meanwhile). With every invoice
+    read again instead when EnKash refuses those two searches or answers them otherwise than the
+    contract guesses (``enkash-ar doctor`` checks both filters)."""
     if picture.invoices is None:
         return picture
     started = datetime.now(UTC)
     columns = picture.invoices.columns  # what the picture holds: not what the night let go of
-    undispatched = read_enkash_invoices(
-        credentials_block, ledger_path, filters={"dispatched": False}, columns=columns
-    )
     since = (picture.invoices_read_on or started) - REFRESH_MARGIN
-    dispatched = read_enkash_invoices(
-        credentials_block,
-        ledger_path,
-        filters={"dispatched": True, "dispatchedOnFrom": since.strftime(TIMESTAMP_FORMAT)},
-        columns=columns,
-    )
+    try:
+        undispatched = read_enkash_invoices(
+            credentials_block, ledger_path, filters={"dispatched": False}, columns=columns
+        )
+        dispatched = read_enkash_invoices(
+            credentials_block,
+            ledger_path,
+            filters={"dispatched": True, "dispatchedOnFrom": since.strftime(TIMESTAMP_FORMAT)},
+            columns=columns,
+        )
+    except (BadRequestError, UnexpectedResponseError) as exc:
+        # The two searches are how the contract says to read only what dispatch must see afresh; an
+        # EnKash that refuses them (or answers them otherwise) is read whole instead: slower, as fresh.
+        logger.warning(
+            "EnKash did not answer the search of undispatched invoices as the contract guesses (%s); "
+            "reading every invoice before dispatching instead",
+            exc,
+        )
+        every = read_enkash_invoices(credentials_block, ledger_path, columns=columns)
+        return night_picture.with_every_invoice_read(picture, every, now=started)
     stale = reread_invoices(night_picture.stale_dispatched(picture), credentials_block, ledger_path)
     return night_picture.with_refreshed_invoices(picture, undispatched, dispatched, stale, now=started)
 

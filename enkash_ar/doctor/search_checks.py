@@ -247,16 +247,20 @@ def _judge_page_size(
     )
 
 
-#: How far back doctor asks for invoices created with nothing owed (a night asks a day before its last read).
+#: How far back doctor asks for invoices created with nothing owed, or dispatched (a night asks a day, or
+#: an hour, before its read).
 _SINCE = timedelta(days=30)
 
 
 def check_narrow_reads(probes: ReadOnlyProbes, profile: ContractProfile, now: datetime) -> list[Finding]:
-    """Whether EnKash applies the two filters a night with a kept read searches with (``ar_sync.kept_reads``):
-    every owed invoice (``balanceAmountFrom``), and invoices created since a time with nothing owed
-    (``createdOnFrom`` with ``balanceAmountTo`` 0). One page of each; every record it returns must match.
+    """Whether EnKash applies the filters of a night's narrow searches: the two a night with a kept read
+    searches with (``ar_sync.kept_reads``: every owed invoice, ``balanceAmountFrom``; invoices created
+    since a time with nothing owed, ``createdOnFrom`` with ``balanceAmountTo`` 0), and the two dispatch
+    reads again before it sends (``tasks.night_picture.refreshed``: the undispatched invoices,
+    ``dispatched`` false; those dispatched since a time, ``dispatched`` true with ``dispatchedOnFrom``).
+    One page of each; every record it returns must match.
 
-    Neither is critical: a filter EnKash ignores makes a night read more, one it refuses makes the night
+    None is critical: a filter EnKash ignores makes a night read more, one it refuses makes the night
     read every invoice (with a warning), and what a filter leaves out that was owed is read one by one.
     """
     since = (now - _SINCE).astimezone(UTC)
@@ -273,6 +277,20 @@ def check_narrow_reads(probes: ReadOnlyProbes, profile: ContractProfile, now: da
             "createdOnFrom, balanceAmountTo",
             {"createdOnFrom": since.strftime(TIMESTAMP_FORMAT), "balanceAmountTo": 0},
             lambda r: (_number(r.get("balanceAmount")) or 0) <= 0 and _not_before(r.get("createdOn"), since),
+        ),
+        (
+            "searchCollectionInvoices applies dispatched false (dispatch reads the undispatched invoices so "
+            "before it sends)",
+            "dispatched",
+            {"dispatched": False},
+            lambda r: r.get("dispatched") is not True,
+        ),
+        (
+            "searchCollectionInvoices applies dispatched true with dispatchedOnFrom (dispatch reads what was "
+            "dispatched since the night's read so)",
+            "dispatched, dispatchedOnFrom",
+            {"dispatched": True, "dispatchedOnFrom": since.strftime(TIMESTAMP_FORMAT)},
+            lambda r: r.get("dispatched") is True and _not_before(r.get("dispatchedOn"), since),
         ),
     ]
     findings = []
@@ -310,8 +328,8 @@ def _number(value: Any) -> float | None:
 
 
 def _not_before(value: Any, since: datetime) -> bool:
-    """Whether a record's ``createdOn`` is not before ``since`` (True when it cannot be read as a time:
-    doctor judges the filter by what it can read)."""
+    """Whether a record's time (``createdOn``, ``dispatchedOn``) is not before ``since`` (True when it
+    cannot be read as a time: doctor judges the filter by what it can read)."""
     if not isinstance(value, str):
         return True
     try:

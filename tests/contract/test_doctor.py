@@ -179,25 +179,44 @@ def test_doctor_says_when_a_narrow_read_filter_is_not_applied_or_refused() -> No
         assert not any(f.critical for f in found)  # a night still reads right, only more
         return [(f.setting, f.verdict) for f in found]
 
-    # EnKash applies both: owed records for the first search, settled ones for the second.
-    owed = _Answers([{"invoiceId": "A", "balanceAmount": 10.5, "createdOn": recent}])
+    # EnKash applies each: owed records for the first search, settled ones for the second, undispatched
+    # ones for the third, recently dispatched ones for the fourth.
+    owed = _Answers([{"invoiceId": "A", "balanceAmount": 10.5, "createdOn": recent, "dispatched": False}])
     assert verdicts(owed)[0] == ("balanceAmountFrom", "confirmed")
+    assert verdicts(owed)[2] == ("dispatched", "confirmed")
     settled = _Answers([{"invoiceId": "B", "balanceAmount": 0, "createdOn": recent}])
     assert verdicts(settled)[1] == ("createdOnFrom, balanceAmountTo", "confirmed")
     assert settled.bodies == [
         {"balanceAmountFrom": 0.01},
         {"createdOnFrom": "2026-11-06 12:00:00", "balanceAmountTo": 0},
+        {"dispatched": False},
+        {"dispatched": True, "dispatchedOnFrom": "2026-11-06 12:00:00"},
     ]
+    sent = _Answers([{"invoiceId": "C", "balanceAmount": 5, "dispatched": True, "dispatchedOn": recent}])
+    assert verdicts(sent)[3] == ("dispatched, dispatchedOnFrom", "confirmed")
+    assert verdicts(sent)[2] == ("dispatched", "different")  # a dispatched invoice among the undispatched
     # A filter EnKash ignores shows in what it returns; one it refuses in its answer.
-    ignored = _Answers([{"invoiceId": "A", "balanceAmount": 10.5}, {"invoiceId": "B", "balanceAmount": 0}])
-    assert verdicts(ignored) == [
+    ignored = _Answers(
+        [
+            {
+                "invoiceId": "A",
+                "balanceAmount": 10.5,
+                "dispatched": True,
+                "dispatchedOn": "2025-01-01 10:00:00",
+            },
+            {"invoiceId": "B", "balanceAmount": 0, "dispatched": False},
+        ]
+    )
+    everything_different = [
         ("balanceAmountFrom", "different"),
         ("createdOnFrom, balanceAmountTo", "different"),
+        ("dispatched", "different"),
+        ("dispatched, dispatchedOnFrom", "different"),
     ]
+    assert verdicts(ignored) == everything_different
     old = _Answers([{"invoiceId": "B", "balanceAmount": 0, "createdOn": "2025-01-01 10:00:00"}])
     assert verdicts(old)[1] == ("createdOnFrom, balanceAmountTo", "different")
-    assert verdicts(_Answers([], status=400)) == [
-        ("balanceAmountFrom", "different"),
-        ("createdOnFrom, balanceAmountTo", "different"),
-    ]
+    long_ago = _Answers([{"invoiceId": "C", "dispatched": True, "dispatchedOn": "2025-01-01 10:00:00"}])
+    assert verdicts(long_ago)[3] == ("dispatched, dispatchedOnFrom", "different")
+    assert verdicts(_Answers([], status=400)) == everything_different
     assert verdicts(_Answers([]))[0] == ("balanceAmountFrom", "not checkable")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
@@ -14,12 +16,15 @@ from ar_sync.results import RESULT_SCHEMA, Origin, Stage, empty_results
 from ar_sync.run_ledger import Outcome, RunLedger
 from enkash_ar.errors import (
     AuthenticationError,
+    BadRequestError,
     OutcomeUnknownError,
     RateLimitError,
+    ServerError,
     TransportError,
     ValidationError,
 )
 from tests.engine.fakes import SELLER, FakeEnkash
+from tests.engine.pictures import invoice, invoices
 
 TONIGHT, YESTERDAY = "2026-11-24", "2026-11-23"
 
@@ -488,3 +493,59 @@ def test_result_rows_say_success_or_failure_with_each_row_s_origin_amount_reason
         results.head(2)
     )
     assert eo.results_frame(Stage.INVOICES_UPLOAD, []).equals(empty_results())
+
+
+class _Searches:
+    """A client whose invoice search refuses ``refused`` filters (400) and otherwise answers ``held``,
+    filtered by customer only (the wider search the lookups fall back to); the bodies it was asked."""
+
+    def __init__(self, held: pl.DataFrame, *refused: str) -> None:
+        self.held, self.refused, self.asked = held, refused, []
+
+    def search_invoices_frame(self, filters: dict[str, Any]) -> pl.DataFrame:
+        self.asked.append(filters)
+        if any(name in filters for name in self.refused):
+            raise BadRequestError(operation="searchCollectionInvoices", status_code=400)
+        return self.held.filter(pl.col("customerId").is_in(filters["customerIds"]))
+
+
+def test_lookups_whose_filters_enkash_refuses_look_among_the_customers_invoices_and_still_answer_right(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    since = datetime(2026, 11, 23, tzinfo=UTC)
+    held = invoices(
+        invoice("I1", "INV-1", "C1", dispatched=True),
+        invoice("I2", "INV-2", "C1"),  # undispatched: not a dispatched copy
+        invoice("I3", "INV-3", "C1", dispatched=True),  # dispatched, but not a copy this batch sent
+        invoice("I4", "INV-4", "C1", status="CANCELLED"),  # a cancelled copy does not count
+        invoice("I5", "INV-5", "C2", dispatched=True),  # another customer's
+    )
+    rows = pl.DataFrame(
+        {"invoiceId": ["I1", "I2"], "externalId": ["INV-1", "INV-2"], "customerId": ["C1", "C1"]}
+    )
+
+    refusing = _Searches(held, "dispatchedOnFrom")
+    with caplog.at_level(logging.WARNING):
+        found = eo.lookup_dispatched(refusing, rows, since)(["INV-1", "INV-2", "INV-3"])  # type: ignore[arg-type]
+    assert found == {"INV-1": "I1"}
+    assert [sorted(body) for body in refusing.asked] == [
+        ["customerIds", "dispatched", "dispatchedOnFrom"],
+        ["customerIds"],
+    ]
+    assert "looking among every invoice of the 1 customers instead" in caplog.text
+
+    uploads = _Searches(held, "createdOnFrom")
+    found = eo.lookup_invoices(uploads, ["C1"], since)(["INV-1", "INV-4", "INV-9"])  # type: ignore[arg-type]
+    assert found == {"INV-1": "I1"}
+    assert [sorted(body) for body in uploads.asked] == [["createdOnFrom", "customerIds"], ["customerIds"]]
+    # Answered as guessed, nothing is asked twice; an outage is raised, not looked around.
+    plain = _Searches(held)
+    assert eo.lookup_dispatched(plain, rows, since)(["INV-1"]) == {"INV-1": "I1"}  # type: ignore[arg-type]
+    assert len(plain.asked) == 1
+
+    class _Down(_Searches):
+        def search_invoices_frame(self, filters: dict[str, Any]) -> pl.DataFrame:
+            raise ServerError(operation="searchCollectionInvoices", status_code=503)
+
+    with pytest.raises(ServerError):
+        eo.lookup_dispatched(_Down(held), rows, since)(["INV-1"])  # type: ignore[arg-type]

@@ -17,7 +17,7 @@ from ar_sync import night_picture
 from ar_sync.night_picture import NightPicture
 from ar_sync.planner import customer_bulk_rows, customer_id_map, plan_customers, planning_customers
 from ar_sync.results import RowOutcome, Stage, result_rows
-from enkash_ar.errors import NotFoundError, ServerError, UnexpectedResponseError
+from enkash_ar.errors import BadRequestError, NotFoundError, ServerError, UnexpectedResponseError
 from enkash_ar.models import CustomerReminder
 from tests.engine.pictures import customer, customer_line, export, invoice, invoices
 
@@ -418,3 +418,58 @@ def test_after_the_upload_the_picture_keeps_what_later_stages_read_and_refreshes
     done = night_picture.with_dispatched(after, pl.Series(["I3"]), now=NOW)
     assert done.invoices is not None and done.invoices.filter(pl.col("dispatched")).height == 2
     assert night_picture.without_upload_columns(NightPicture()).invoices is None
+
+
+def test_a_refresh_whose_searches_enkash_refuses_reads_every_invoice_and_an_outage_raises(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    picture = NightPicture(
+        invoices=invoices(invoice("I1", "INV-1", "KC1", dispatched=True), invoice("I2", "INV-2", "KC1")),
+        invoices_read_on=NOW,
+    )
+    picture = night_picture.with_patched_invoices(picture, ["I1"])
+    picture = night_picture.with_uploads(picture, _results(Stage.INVOICES_UPLOAD, {"INV-3": "I3"}))
+    slim = night_picture.without_upload_columns(picture)
+    # EnKash now: I1 paid in part, I2 deleted on the portal, I3 (the night's upload) dispatched by someone.
+    every = invoices(
+        invoice("I1", "INV-1", "KC1", dispatched=True, received=400.0),
+        invoice("I3", "INV-3", "KC1", dispatched=True),
+    )
+    asked: list[dict[str, object] | None] = []
+    answer: list[Exception] = []  # what EnKash answers the dispatched searches
+
+    def search(
+        block: object, ledger: object, filters: dict[str, object] | None = None, columns: Any = None
+    ) -> pl.DataFrame:
+        asked.append(filters)
+        if filters and "dispatched" in filters:
+            raise answer[0]
+        return every.select(columns)
+
+    def one_by_one(ids: list[str], block: object, ledger: object) -> pl.DataFrame:
+        raise AssertionError("a read of every invoice reads none of them again one by one")
+
+    monkeypatch.setattr(tasks.night_picture, "read_enkash_invoices", search)
+    monkeypatch.setattr(tasks.night_picture, "reread_invoices", one_by_one)
+    for refusal in (
+        BadRequestError(operation="searchCollectionInvoices", status_code=400),
+        UnexpectedResponseError("no page", operation="searchCollectionInvoices"),
+    ):
+        asked.clear()
+        answer[:] = [refusal]
+        with caplog.at_level(logging.WARNING):
+            after = tasks.night_picture.refreshed(slim, None, None)
+        assert asked == [{"dispatched": False}, None]
+        assert "reading every invoice before dispatching instead" in caplog.text
+        assert after.invoices is not None and slim.invoices is not None
+        assert after.invoices.columns == slim.invoices.columns
+        assert after.invoices.select("invoiceId", "balanceAmount", "dispatched").sort("invoiceId").rows() == [
+            ("I1", 600.0, True),
+            ("I3", 1000.0, True),
+        ]
+        assert not night_picture.needs_invoice_refresh(after)
+        assert after.invoices_read_on is not None and after.invoices_read_on > NOW
+    # An outage is not a contract question: raised (the task's retries, then the stage, fail).
+    answer[:] = [ServerError(operation="searchCollectionInvoices", status_code=500)]
+    with pytest.raises(ServerError):
+        tasks.night_picture.refreshed(slim, None, None)
