@@ -14,14 +14,14 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from enkash_ar.contract import SortDirection
+from enkash_ar.contract import ErrorType, SortDirection
 from enkash_ar.contract_profile import SHIPPED_PROFILE, SearchSettings
 from sandbox.answers import Answers
 from sandbox.backend import ArBackend
 from sandbox.backend.bulk_files import Upload
 from sandbox.backend.checks import MISSING, check_company
 from sandbox.backend.search import DEFAULT_LIMIT, PageRequest
-from sandbox.errors import SubError, validation_error
+from sandbox.errors import ApiError, SubError, validation_error
 from sandbox.state import SandboxState
 
 _INT32_MAX = 2**31 - 1
@@ -67,6 +67,16 @@ class Call:
             operation=operation,
             count_total=answers.wants_total(),
         )
+
+    def refuse_unknown_filters(self) -> None:
+        """400 CLIENT_REQUEST_ERROR when the search body names a filter this EnKash is set not to know
+        (``FaultConfig.refused_filters``)."""
+        refused = self.state.faults.config.refused_filters
+        named = sorted(set(self.body) & set(refused)) if isinstance(self.body, dict) and refused else []
+        if named:
+            raise ApiError(
+                400, ErrorType.CLIENT_REQUEST_ERROR, f"Unknown search filter(s): {', '.join(named)}"
+            )
 
     def canonical_statuses(self, member: str) -> Any:
         """The body with the receivable status name(s) in ``member`` given their canonical names.

@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import Any, Final
 
 from enkash_ar.contract_profile import SHIPPED_PROFILE, ContractProfile
 
@@ -119,6 +119,9 @@ class FaultConfig:
     seed: int | None = None
     #: operationIds the faults (not the latency) apply to; empty means every operation
     operations: tuple[str, ...] = ()
+    #: search body members this EnKash does not know: a search naming one is answered 400
+    #: CLIENT_REQUEST_ERROR, as an EnKash without that filter would (not a draw: every such search)
+    refused_filters: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("error_500", "error_429", "drop", "expire_token"):
@@ -138,8 +141,9 @@ class FaultConfig:
         if unknown:
             raise ValueError(f"unknown fault settings {sorted(unknown)}; known: {sorted(known)}")
         values = dict(changes)
-        if "operations" in values:
-            values["operations"] = _operations(values["operations"])
+        for name in _NAME_LISTS:
+            if name in values:
+                values[name] = _names(values[name], name)
         return replace(self, **values)
 
     @classmethod
@@ -151,8 +155,8 @@ class FaultConfig:
             raw = env.get(FAULT_ENV_PREFIX + f.name.upper())
             if raw is None or raw == "":
                 continue
-            if f.name == "operations":
-                values[f.name] = _operations(raw)
+            if f.name in _NAME_LISTS:
+                values[f.name] = _names(raw, f.name)
             else:
                 values[f.name] = (
                     float(raw) if f.name in {"error_500", "error_429", "drop", "expire_token"} else int(raw)
@@ -160,11 +164,15 @@ class FaultConfig:
         return cls(**values)
 
 
-def _operations(value: Any) -> tuple[str, ...]:
-    """operationIds from a list or a comma-separated string."""
+#: The :class:`FaultConfig` members that are lists of names (operationIds, search body members).
+_NAME_LISTS: Final = ("operations", "refused_filters")
+
+
+def _names(value: Any, setting: str) -> tuple[str, ...]:
+    """Names (operationIds, search filters) from a list or a comma-separated string."""
     items = value.split(",") if isinstance(value, str) else list(value or ())
     if not all(isinstance(item, str) for item in items):
-        raise ValueError(f"operations must be operationIds (strings), got {value!r}")
+        raise ValueError(f"{setting} must be names (strings), got {value!r}")
     return tuple(item.strip() for item in items if item.strip())
 
 

@@ -68,6 +68,7 @@ def get_customer_contact_details(call: Call) -> Any:
 
 def search_customer(call: Call) -> Any:
     """searchCustomer: a page of live customers matching the body filters."""
+    call.refuse_unknown_filters()
     page = call.paging(CUSTOMER_ORDER, "searchCustomer")
     return call.answers.customers(call.backend.search.customers(call.company_id, call.body, page))
 
@@ -141,6 +142,7 @@ def delete_invoice_collection(call: Call) -> Any:
 
 def search_collection_invoices(call: Call) -> Any:
     """searchCollectionInvoices: a page of invoices matching the body filters."""
+    call.refuse_unknown_filters()
     page = call.paging(INVOICE_ORDER, "searchCollectionInvoices")
     body = call.canonical_statuses("receivableStatuses")
     return call.answers.invoices(call.backend.search.invoices(call.company_id, body, page))

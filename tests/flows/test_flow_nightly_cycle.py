@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from ar_sync.night_summary import NightSummary
 from flows.nightly_ar_cycle import nightly_ar_cycle
 from flows.options import CycleOptions
 from sandbox.routes import WRITE_OPERATIONS
+from tests.loopback import http
 
 SUMMARY_KEYS = {
     "customers_created",
@@ -200,3 +202,33 @@ def test_too_many_rejected_rows_fail_the_run_before_anything_is_sent(
     state = sandbox_state()
     assert set(_writes(state["request_counts"]).values()) == {0}
     assert (tmp_path / "out" / "rejected_rows.csv").exists()
+
+
+def test_an_enkash_that_refuses_the_dispatch_filters_still_gets_each_invoice_dispatched_once(
+    enkash_env: Any,
+    sandbox_state: Any,
+    as_of: date,
+    erp_files: tuple[Path, Path],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An EnKash whose invoice search does not know the dispatch filters (a 400 for each search naming
+    # them): dispatch reads every invoice before it sends, instead of the undispatched ones.
+    refused = {"refused_filters": ["dispatched", "dispatchedOnFrom"]}
+    http.post(f"{enkash_env.base_url}/_sandbox/faults", json=refused).raise_for_status()
+    customers_file, invoices_file = erp_files
+    options = _options(tmp_path)
+
+    with caplog.at_level(logging.WARNING):
+        summary = _run(customers_file, invoices_file, options, as_of)
+
+    assert "reading every invoice before dispatching instead" in caplog.text
+    state = sandbox_state()
+    assert summary.invoices_dispatched == summary.invoices_uploaded == len(state["invoices"]) > 0
+    assert {invoice["dispatch_count"] for invoice in state["invoices"]} == {1}
+    before = _writes(state["request_counts"])
+    # The next night on the same files sends nothing again, dispatches included.
+    next_night = _run(customers_file, invoices_file, options, as_of + timedelta(days=1))
+
+    assert _writes(sandbox_state()["request_counts"]) == before
+    assert next_night.invoices_dispatched == 0

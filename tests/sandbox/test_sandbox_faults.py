@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sandbox_helpers import new_customer
 
+from sandbox.config import FaultConfig
 from sandbox.server import RunningSandbox
 from tests.loopback import http
 
@@ -101,3 +102,27 @@ def test_faults_can_target_some_operations_only(
     assert sandbox_state()["fault_counts"] == {"error_500": {"createCustomer": 1}}
     _faults(sandbox, operations=[])
     assert api.post("/api/v0/customer/search", json={}).status_code == 500
+
+
+def test_search_filters_can_be_refused_as_an_enkash_without_them_would(
+    api: httpx.Client, sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _faults(sandbox, refused_filters="dispatchedOnFrom, customerIds")
+    refused = api.post(
+        "/api/v0/invoice/search", json={"dispatched": True, "dispatchedOnFrom": "2026-11-24 00:00:00"}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errorResponse"]["errorType"] == "CLIENT_REQUEST_ERROR"
+    assert "dispatchedOnFrom" in refused.text
+    assert api.post("/api/v0/customer/search", json={"customerIds": ["X"]}).status_code == 400
+    # Searches without them, and every other call, are answered as before.
+    assert api.post("/api/v0/invoice/search", json={"dispatched": False}).status_code == 200
+    assert api.post("/api/v0/customer/search", json={}).status_code == 200
+    _faults(sandbox, refused_filters=[])
+    assert (
+        api.post("/api/v0/invoice/search", json={"dispatchedOnFrom": "2026-11-24 00:00:00"}).status_code
+        == 200
+    )
+    # The same setting from the environment, as `enkash-ar sandbox serve` reads it.
+    monkeypatch.setenv("SANDBOX_FAULT_REFUSED_FILTERS", "dispatched,dispatchedOnFrom")
+    assert FaultConfig.from_env().refused_filters == ("dispatched", "dispatchedOnFrom")
