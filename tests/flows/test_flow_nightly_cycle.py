@@ -213,9 +213,15 @@ def test_an_enkash_that_refuses_the_dispatch_filters_still_gets_each_invoice_dis
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # An EnKash whose invoice search does not know the dispatch filters (a 400 for each search naming
-    # them): dispatch reads every invoice before it sends, instead of the undispatched ones.
-    refused = {"refused_filters": ["dispatched", "dispatchedOnFrom"]}
-    http.post(f"{enkash_env.base_url}/_sandbox/faults", json=refused).raise_for_status()
+    # them): dispatch reads every invoice before it sends, instead of the undispatched ones. And every
+    # dispatch answer is lost on the way back (EnKash dispatched): what the retries find dispatched is
+    # looked up among the customers' invoices, not by the refused filters, and not sent again.
+    faults = {
+        "refused_filters": ["dispatched", "dispatchedOnFrom"],
+        "drop": 1.0,
+        "operations": ["dispatchInvoiceCollection"],
+    }
+    http.post(f"{enkash_env.base_url}/_sandbox/faults", json=faults).raise_for_status()
     customers_file, invoices_file = erp_files
     options = _options(tmp_path)
 
@@ -223,6 +229,7 @@ def test_an_enkash_that_refuses_the_dispatch_filters_still_gets_each_invoice_dis
         summary = _run(customers_file, invoices_file, options, as_of)
 
     assert "reading every invoice before dispatching instead" in caplog.text
+    assert "looking among every invoice of the" in caplog.text
     state = sandbox_state()
     assert summary.invoices_dispatched == summary.invoices_uploaded == len(state["invoices"]) > 0
     assert {invoice["dispatch_count"] for invoice in state["invoices"]} == {1}
