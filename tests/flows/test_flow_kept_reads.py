@@ -1,7 +1,7 @@
 """A night that starts from the last night's read of the invoices (``ar_sync.kept_reads``) against the
 sandbox: what it reads, and that its picture is the one a read of every invoice gives, whatever changed
 in EnKash between the nights (payments in part and in full, invoices created and paid since the kept
-read, a deletion)."""
+read, a deletion), and when EnKash refuses the narrow searches."""
 
 from __future__ import annotations
 
@@ -85,6 +85,18 @@ def test_a_night_from_the_kept_read_sees_every_change_a_read_of_every_invoice_se
     assert "not found one by one (deleted since?): reading every invoice" in caplog.text
     assert_frame_equal(kept_read(ledger), every)
 
+    # An EnKash whose invoice search does not know the narrow reads' filters (a 400 each): the night
+    # reads every invoice instead, keeps that read, and sends nothing (the files did not change).
+    pay(url, invoiceId=part, amount=50.0, mode="UPI")
+    refused = {"refused_filters": ["balanceAmountFrom", "createdOnFrom"]}
+    http.post(f"{url}/_sandbox/faults", json=refused).raise_for_status()
+    every = every_invoice()
+    caplog.clear()
+    refused_night = night_requests(*next_files, options, as_of, counts)
+    assert "did not answer the search of owed invoices as the contract guesses" in caplog.text
+    assert_frame_equal(kept_read(ledger), every)
+    assert not {op for op, n in refused_night.items() if n and op in WRITE_OPERATIONS}
+
 
 def test_with_full_reads_every_night_nothing_is_kept_and_a_quiet_night_reads_every_invoice_once(
     enkash_env: Any, sandbox_state: Any, as_of: date, erp_files: tuple[Path, Path], tmp_path: Path
@@ -103,36 +115,3 @@ def test_with_full_reads_every_night_nothing_is_kept_and_a_quiet_night_reads_eve
     assert quiet["searchCollectionInvoices"] == full
     assert quiet.get("getInvoice", 0) == 0
     assert not (ledger.parent / KEPT_FOLDER).exists()
-
-
-def test_a_night_whose_narrow_searches_enkash_refuses_reads_every_invoice_and_keeps_that_read(
-    enkash_env: Any,
-    sandbox_state: Any,
-    as_of: date,
-    erp_files: tuple[Path, Path],
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    ledger, options = night_options(tmp_path)
-
-    def counts() -> dict[str, int]:
-        return dict(sandbox_state(summary=True)["request_counts"])
-
-    night_requests(*erp_files, options, as_of, counts)
-    # A quiet night keeps its read (the first night's was of an empty EnKash); then a payment in part.
-    night_requests(*erp_files, options, as_of, counts)
-    assert kept_read(ledger).height > 0
-    pay(enkash_env.base_url, invoiceId=every_invoice()["invoiceId"][0], amount=100.0, mode="UPI")
-    # An EnKash whose invoice search does not know the filters of the narrow reads (a 400 each).
-    refused = {"refused_filters": ["balanceAmountFrom", "createdOnFrom"]}
-    http.post(f"{enkash_env.base_url}/_sandbox/faults", json=refused).raise_for_status()
-    every = every_invoice()
-
-    caplog.clear()
-    third = night_requests(*erp_files, options, as_of, counts)
-
-    assert "did not answer the search of owed invoices as the contract guesses" in caplog.text
-    # The night read every invoice instead, kept that read, and sent nothing: the files did not change.
-    assert_frame_equal(kept_read(ledger), every)
-    assert third.get("getInvoice", 0) == 0
-    assert not {op for op, n in third.items() if n and op in WRITE_OPERATIONS}
