@@ -21,6 +21,7 @@ cancellation whose answer was lost is found done and counted once, never reporte
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -402,23 +403,31 @@ def lookup_customers(client: EnkashClient) -> Lookup:
     return lookup
 
 
-def _customers_invoices(
-    client: EnkashClient, customers: list[str], narrower: dict[str, object]
+def customers_invoices(
+    client: EnkashClient, customers: list[str], narrower: Mapping[str, object] | None = None
 ) -> pl.DataFrame:
-    """The invoices of ``customers`` that the ``narrower`` search filters select, as a frame; every
-    invoice of theirs when EnKash refuses those filters or answers them otherwise than the contract
-    guesses (more rows: the lookups check every row they use themselves)."""
-    try:
-        return client.search_invoices_frame({"customerIds": customers, **narrower})
-    except (BadRequestError, UnexpectedResponseError) as exc:
-        logger.warning(
-            "EnKash did not answer a search by %s as the contract guesses (%s); looking among every "
-            "invoice of the %d customers instead",
-            ", ".join(narrower),
-            exc,
-            len(customers),
-        )
-        return client.search_invoices_frame({"customerIds": customers})
+    """The invoices of ``customers`` (``customerIds``) that the ``narrower`` search filters select.
+
+    Where EnKash refuses a filter or answers it otherwise than the contract guesses, the search is
+    widened, with a warning: without the ``narrower`` filters, then without ``customerIds`` too (every
+    invoice of the seller, kept to ``customers`` here). More rows, never fewer: the look-ups check
+    every row they use themselves. An outage is raised.
+    """
+    searches: list[dict[str, object]] = [{"customerIds": customers}, {}]
+    if narrower:
+        searches.insert(0, {"customerIds": customers, **narrower})
+    for filters, wider in itertools.pairwise(searches):
+        try:
+            return client.search_invoices_frame(filters)
+        except (BadRequestError, UnexpectedResponseError) as exc:
+            logger.warning(
+                "EnKash did not answer a search by %s as the contract guesses (%s); looking among every "
+                "invoice of %s instead",
+                ", ".join(filters),
+                exc,
+                f"the {len(customers)} customers" if wider else "the seller",
+            )
+    return client.search_invoices_frame({}).filter(pl.col("customerId").is_in(customers))
 
 
 def lookup_invoices(client: EnkashClient, customer_ids: Sequence[str], since: datetime) -> Lookup:
@@ -431,7 +440,7 @@ def lookup_invoices(client: EnkashClient, customer_ids: Sequence[str], since: da
     customers = sorted(set(customer_ids))
 
     def lookup(numbers: Sequence[str]) -> dict[str, str]:
-        found = _customers_invoices(client, customers, {"createdOnFrom": since.strftime(TIMESTAMP_FORMAT)})
+        found = customers_invoices(client, customers, {"createdOnFrom": since.strftime(TIMESTAMP_FORMAT)})
         held = found.filter(pl.col("receivableStatus").fill_null("") != ReceivableStatus.CANCELLED.value)
         return _ids_by_key(held, numbers, "externalId", "invoiceId")
 
@@ -526,7 +535,7 @@ def lookup_dispatched(client: EnkashClient, rows: pl.DataFrame, since: datetime)
         narrower = {"dispatched": True, "dispatchedOnFrom": since.strftime(TIMESTAMP_FORMAT)}
         # The filters already ask for dispatched invoices; checking the flag again costs nothing, and
         # it is what decides when EnKash was asked without them.
-        frame = _customers_invoices(client, customers, narrower).filter(
+        frame = customers_invoices(client, customers, narrower).filter(
             pl.col("dispatched") & pl.col("invoiceId").is_in(copies)
         )
         return _ids_by_key(frame, numbers, "externalId", "invoiceId")

@@ -23,7 +23,7 @@ from functools import partial
 
 import polars as pl
 
-from ar_sync.exactly_once import REFUSED_FOR_NOW, Lookup, Night, guarded_send
+from ar_sync.exactly_once import REFUSED_FOR_NOW, Lookup, Night, customers_invoices, guarded_send
 from ar_sync.results import Stage, empty_results
 from ar_sync.run_ledger import Outcome
 from enkash_ar.client import EnkashClient
@@ -35,13 +35,14 @@ def lookup_retired(client: EnkashClient, rows: pl.DataFrame) -> Lookup:
     """Which planned invoices EnKash no longer shows open: externalId -> invoiceId.
 
     A copy is retired when the search no longer returns it (deleted) or returns it CANCELLED. Uses the
-    documented ``customerIds`` filter and compares ids here.
+    documented ``customerIds`` filter (every invoice of the seller when EnKash refuses it:
+    ``exactly_once.customers_invoices``) and compares ids here.
     """
     id_of = dict(zip(rows["externalId"].to_list(), rows["invoiceId"].to_list(), strict=True))
     customers = sorted(set(rows["customerId"].drop_nulls().to_list()))
 
     def lookup(numbers: Sequence[str]) -> dict[str, str]:
-        held = client.search_invoices_frame({"customerIds": customers})
+        held = customers_invoices(client, customers)
         alive = set(
             held.filter(pl.col("receivableStatus") != ReceivableStatus.CANCELLED.value)["invoiceId"].to_list()
         )

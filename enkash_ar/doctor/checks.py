@@ -28,7 +28,12 @@ from enkash_ar.contract_profile import (
 from enkash_ar.doctor.probes import OneTokenRequest, ReadOnlyProbes
 from enkash_ar.doctor.report import DoctorReport, Finding, Verdict
 from enkash_ar.doctor.result_files import ResultFile, check_result_files
-from enkash_ar.doctor.search_checks import SearchObservation, check_narrow_reads, check_search
+from enkash_ar.doctor.search_checks import (
+    SearchObservation,
+    check_customer_filter,
+    check_narrow_reads,
+    check_search,
+)
 from enkash_ar.doctor.spec_schemas import SpecAnswers
 from enkash_ar.doctor.status_names import check_status_names
 from enkash_ar.errors import EnkashError
@@ -86,6 +91,7 @@ def examine(client: EnkashClient, *, result_files: Sequence[str] = ()) -> Doctor
     recommended["search"] = _search_changes(searches, profile)
     invoices, customers = searches["searchCollectionInvoices"].records, searches["searchCustomer"].records
     findings += check_narrow_reads(probes, profile, datetime.now(UTC))
+    findings += check_customer_filter(probes, profile, invoices)
     findings += _check_get_invoice(probes, invoices, profile, recommended)
     findings += _check_guessed_reads(probes, customers)
     status_findings, statuses = check_status_names(invoices, profile)

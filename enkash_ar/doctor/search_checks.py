@@ -11,9 +11,10 @@ Five read-only requests per search, ascending by the order the client pages in:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from enkash_ar.contract import SMALLEST_AMOUNT, TIMESTAMP_FORMAT
 from enkash_ar.contract_profile import ContractProfile, SearchOperation
@@ -293,31 +294,68 @@ def check_narrow_reads(probes: ReadOnlyProbes, profile: ContractProfile, now: da
             lambda r: r.get("dispatched") is True and _not_before(r.get("dispatchedOn"), since),
         ),
     ]
-    findings = []
+    return [_filter_finding(probes, profile, *probe) for probe in probes_]
+
+
+def check_customer_filter(
+    probes: ReadOnlyProbes, profile: ContractProfile, invoices: list[dict[str, Any]] | None
+) -> list[Finding]:
+    """Whether EnKash applies ``customerIds`` on the invoice search, as the look-ups of a lost answer
+    and of retired invoices assume (``ar_sync.exactly_once``, ``ar_sync.lifecycle_writes``): one page
+    searched for the customer of an invoice the plain search returned (``invoices``) must hold only
+    that customer's invoices. Not critical: the look-ups read every invoice of the seller when it is
+    refused, and an ignored filter only returns more, which they check row by row."""
+    customer = next(
+        (r.get("customerId") for r in invoices or () if isinstance(r.get("customerId"), str)), None
+    )
+    if customer is None:
+        seen = "no invoice with a customerId to search by (nothing to compare)"
+        return [Finding(_CUSTOMER_FILTER, "customerIds", "applied", "not checkable", seen, critical=False)]
+    body = {"customerIds": [customer]}
+    return [
+        _filter_finding(
+            probes, profile, _CUSTOMER_FILTER, "customerIds", body, lambda r: r.get("customerId") == customer
+        )
+    ]
+
+
+_CUSTOMER_FILTER: Final = (
+    "searchCollectionInvoices applies customerIds (the look-ups of a lost answer search a batch's "
+    "customers so)"
+)
+
+
+def _filter_finding(
+    probes: ReadOnlyProbes,
+    profile: ContractProfile,
+    assumption: str,
+    setting: str,
+    body: dict[str, Any],
+    matches: Callable[[dict[str, Any]], bool],
+) -> Finding:
+    """One page of the invoice search with ``body``: confirmed when every record ``matches``."""
     size = profile.page_size("searchCollectionInvoices")
-    for assumption, setting, body, matches in probes_:
-        params = {"offset": 0, "limit": size, "orderBy": "createdOn", "direction": "ASC"}
-        got = probes.call("searchCollectionInvoices", params=params, json=body)
-        records = _records(got, _shape(got.payload, profile)) if got.succeeded else None
-        verdict: Verdict
-        if records is None:
-            verdict, seen = (
-                "different",
-                f"{got.summary()}: nights read every invoice instead (slower, not wrong)",
-            )
-        elif not records:
-            verdict, seen = "not checkable", "no invoice matches (nothing to compare)"
-        else:
-            stray = [r for r in records if not matches(r)]
-            verdict = "different" if stray else "confirmed"
-            seen = (
-                f"{len(stray)} of {len(records)} records do not match: the filter is not applied, nights "
-                "read more (not wrong)"
-                if stray
-                else f"{len(records)} records, each matching"
-            )
-        findings.append(Finding(assumption, setting, "applied", verdict, seen, critical=False))
-    return findings
+    params = {"offset": 0, "limit": size, "orderBy": "createdOn", "direction": "ASC"}
+    got = probes.call("searchCollectionInvoices", params=params, json=body)
+    records = _records(got, _shape(got.payload, profile)) if got.succeeded else None
+    verdict: Verdict
+    if records is None:
+        verdict, seen = (
+            "different",
+            f"{got.summary()}: nights read every invoice instead (slower, not wrong)",
+        )
+    elif not records:
+        verdict, seen = "not checkable", "no invoice matches (nothing to compare)"
+    else:
+        stray = [r for r in records if not matches(r)]
+        verdict = "different" if stray else "confirmed"
+        seen = (
+            f"{len(stray)} of {len(records)} records do not match: the filter is not applied, nights "
+            "read more (not wrong)"
+            if stray
+            else f"{len(records)} records, each matching"
+        )
+    return Finding(assumption, setting, "applied", verdict, seen, critical=False)
 
 
 def _number(value: Any) -> float | None:

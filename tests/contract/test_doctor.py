@@ -13,7 +13,7 @@ from cli.main import app
 from enkash_ar.alternative_profiles import SHIPPED_NAME, named_profile, profile_names
 from enkash_ar.doctor import EXIT_CANNOT_CHECK, EXIT_CONTRADICTED, EXIT_OK, run_doctor
 from enkash_ar.doctor.probes import Exchange, ReadOnlyProbes
-from enkash_ar.doctor.search_checks import check_narrow_reads
+from enkash_ar.doctor.search_checks import check_customer_filter, check_narrow_reads
 from enkash_ar.doctor.spec_schemas import SpecAnswers
 from enkash_ar.profile_files import load_profile
 from sandbox.routes import WRITE_OPERATIONS
@@ -220,3 +220,22 @@ def test_doctor_says_when_a_narrow_read_filter_is_not_applied_or_refused() -> No
     assert verdicts(long_ago)[3] == ("dispatched, dispatchedOnFrom", "different")
     assert verdicts(_Answers([], status=400)) == everything_different
     assert verdicts(_Answers([]))[0] == ("balanceAmountFrom", "not checkable")
+
+
+def test_doctor_says_whether_the_invoice_search_applies_customer_ids() -> None:
+    profile = named_profile(SHIPPED_NAME)
+    assert profile is not None
+    first = [{"invoiceId": "A", "customerId": "C1"}, {"invoiceId": "B", "customerId": "C2"}]
+
+    def verdict(probes: _Answers, invoices: list[dict[str, Any]] | None = first) -> str:
+        (found,) = check_customer_filter(probes, profile, invoices)  # type: ignore[arg-type]
+        assert found.setting == "customerIds" and not found.critical
+        return found.verdict
+
+    applied = _Answers([{"invoiceId": "A", "customerId": "C1"}])
+    assert verdict(applied) == "confirmed"
+    assert applied.bodies == [{"customerIds": ["C1"]}]  # the customer of the plain search's first invoice
+    assert verdict(_Answers(first)) == "different"  # ignored: another customer's invoice came back
+    assert verdict(_Answers([], status=400)) == "different"
+    assert verdict(_Answers([]), invoices=None) == "not checkable"  # no invoice to take a customer from
+    assert verdict(_Answers([]), invoices=[{"invoiceId": "A"}]) == "not checkable"

@@ -506,7 +506,8 @@ class _Searches:
         self.asked.append(filters)
         if any(name in filters for name in self.refused):
             raise BadRequestError(operation="searchCollectionInvoices", status_code=400)
-        return self.held.filter(pl.col("customerId").is_in(filters["customerIds"]))
+        customers = filters.get("customerIds")
+        return self.held if customers is None else self.held.filter(pl.col("customerId").is_in(customers))
 
 
 def test_lookups_whose_filters_enkash_refuses_look_among_the_customers_invoices_and_still_answer_right(
@@ -538,6 +539,16 @@ def test_lookups_whose_filters_enkash_refuses_look_among_the_customers_invoices_
     found = eo.lookup_invoices(uploads, ["C1"], since)(["INV-1", "INV-4", "INV-9"])  # type: ignore[arg-type]
     assert found == {"INV-1": "I1"}
     assert [sorted(body) for body in uploads.asked] == [["createdOnFrom", "customerIds"], ["customerIds"]]
+    # Without customerIds either: every invoice of the seller, kept to the batch's customers here (INV-5
+    # is another customer's number).
+    bare = _Searches(held, "createdOnFrom", "customerIds")
+    with caplog.at_level(logging.WARNING):
+        found = eo.lookup_invoices(bare, ["C1"], since)(["INV-1", "INV-5"])  # type: ignore[arg-type]
+    assert found == {"INV-1": "I1"}
+    assert [sorted(body) for body in bare.asked] == [["createdOnFrom", "customerIds"], ["customerIds"], []]
+    assert "looking among every invoice of the seller instead" in caplog.text
+    wide = eo.customers_invoices(_Searches(held, "customerIds"), ["C2"])  # type: ignore[arg-type]
+    assert wide["invoiceId"].to_list() == ["I5"]
     # Answered as guessed, nothing is asked twice; an outage is raised, not looked around.
     plain = _Searches(held)
     assert eo.lookup_dispatched(plain, rows, since)(["INV-1"]) == {"INV-1": "I1"}  # type: ignore[arg-type]

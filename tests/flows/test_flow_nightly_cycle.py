@@ -212,12 +212,12 @@ def test_an_enkash_that_refuses_the_dispatch_filters_still_gets_each_invoice_dis
     tmp_path: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # An EnKash whose invoice search does not know the dispatch filters (a 400 for each search naming
-    # them): dispatch reads every invoice before it sends, instead of the undispatched ones. And every
-    # dispatch answer is lost on the way back (EnKash dispatched): what the retries find dispatched is
-    # looked up among the customers' invoices, not by the refused filters, and not sent again.
+    # An EnKash whose invoice search does not know the dispatch filters nor customerIds (a 400 for each
+    # search naming one): dispatch reads every invoice before it sends, instead of the undispatched
+    # ones. And every dispatch answer is lost on the way back (EnKash dispatched): what the retries find
+    # dispatched is looked up among every invoice of the seller, and not sent again.
     faults = {
-        "refused_filters": ["dispatched", "dispatchedOnFrom"],
+        "refused_filters": ["dispatched", "dispatchedOnFrom", "customerIds"],
         "drop": 1.0,
         "operations": ["dispatchInvoiceCollection"],
     }
@@ -230,7 +230,7 @@ def test_an_enkash_that_refuses_the_dispatch_filters_still_gets_each_invoice_dis
         summary = _run(customers_file, invoices_file, options, as_of)
 
     assert "reading every invoice before dispatching instead" in caplog.text
-    assert "looking among every invoice of the" in caplog.text
+    assert "looking among every invoice of the seller instead" in caplog.text
     state = sandbox_state()
     assert summary.invoices_dispatched == summary.invoices_uploaded == len(state["invoices"]) > 0
     assert {invoice["dispatch_count"] for invoice in state["invoices"]} == {1}
