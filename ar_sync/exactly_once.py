@@ -38,14 +38,13 @@ from enkash_ar.client import EnkashClient
 from enkash_ar.context_threads import SharedPool
 from enkash_ar.contract import TIMESTAMP_FORMAT, ReceivableStatus
 from enkash_ar.errors import (
+    READ_NOT_AS_GUESSED,
     APIError,
-    BadRequestError,
     EnkashError,
     OutcomeUnknownError,
     RateLimitError,
     ServerError,
     UnauthorizedError,
-    UnexpectedResponseError,
 )
 from enkash_ar.models import Invoice
 
@@ -419,7 +418,7 @@ def customers_invoices(
     for filters, wider in itertools.pairwise(searches):
         try:
             return client.search_invoices_frame(filters)
-        except (BadRequestError, UnexpectedResponseError) as exc:
+        except READ_NOT_AS_GUESSED as exc:
             logger.warning(
                 "EnKash did not answer a search by %s as the contract guesses (%s); looking among every "
                 "invoice of %s instead",
@@ -525,8 +524,7 @@ def lookup_dispatched(client: EnkashClient, rows: pl.DataFrame, since: datetime)
     Uses the documented ``dispatched``, ``dispatchedOnFrom`` and ``customerIds`` search filters, and
     looks only at the copies in ``rows``: an earlier copy of the same number (cancelled, then the
     invoice came back into the export) was dispatched once, the new copy never. An EnKash that refuses
-    the dispatch filters (or answers them otherwise than the contract guesses) is asked for those
-    customers' invoices alone: more rows, the same answer.
+    those filters is asked more widely (:func:`customers_invoices`): more rows, the same answer.
     """
     copies = rows.get_column("invoiceId").to_list()
     customers = sorted(set(rows.get_column("customerId").to_list()))

@@ -12,7 +12,7 @@ Messages name the operation, the requestId and the offending fields, never a tok
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 from enkash_ar.contract import ErrorType
 
@@ -199,6 +199,12 @@ def status_of_error_type(error_type: str) -> int:
         404
     """
     return _STATUS_OF_ERROR_TYPE.get(error_type, 500)
+
+
+#: What a read answers when the contract's guess about it is wrong (a search filter EnKash refuses, an
+#: answer of another shape), not when EnKash is down: a caller that can read more widely does so, with
+#: a warning (a guessed route adds NotFoundError).
+READ_NOT_AS_GUESSED: Final = (BadRequestError, UnexpectedResponseError)
 
 
 def error_class(status_code: int, error_type: str | None) -> type[APIError]:

@@ -25,7 +25,7 @@ from ar_sync import kept_reads, night_picture
 from ar_sync.night_picture import NightPicture
 from enkash_ar.context_threads import in_order
 from enkash_ar.contract import TIMESTAMP_FORMAT
-from enkash_ar.errors import BadRequestError, NotFoundError, UnexpectedResponseError
+from enkash_ar.errors import READ_NOT_AS_GUESSED, NotFoundError
 from enkash_ar.frames import INVOICE_SCHEMA, invoices_frame
 from enkash_ar.models import CustomerReminder, Invoice
 from tasks.connection import enkash_client
@@ -181,7 +181,7 @@ def _narrow_read(
     try:
         owed = read_enkash_invoices(credentials_block, ledger_path, filters=owed_filters)
         new_settled = read_enkash_invoices(credentials_block, ledger_path, filters=new_filters)
-    except (BadRequestError, UnexpectedResponseError) as exc:
+    except READ_NOT_AS_GUESSED as exc:
         logger.warning(
             "EnKash did not answer the search of owed invoices as the contract guesses (%s); reading every "
             "invoice instead",
@@ -251,7 +251,7 @@ def refreshed(picture: NightPicture, credentials_block: str | None, ledger_path:
             filters={"dispatched": True, "dispatchedOnFrom": since.strftime(TIMESTAMP_FORMAT)},
             columns=columns,
         )
-    except (BadRequestError, UnexpectedResponseError) as exc:
+    except READ_NOT_AS_GUESSED as exc:
         # The two searches are how the contract says to read only what dispatch must see afresh; an
         # EnKash that refuses them (or answers them otherwise) is read whole instead: slower, as fresh.
         logger.warning(
@@ -291,7 +291,7 @@ def read_customer_reminders(
     try:
         answers = in_order(client.get_customer_reminders, customer_ids, READS_IN_FLIGHT)
         return dict(zip(customer_ids, answers, strict=True))
-    except (BadRequestError, NotFoundError, UnexpectedResponseError) as exc:
+    except (*READ_NOT_AS_GUESSED, NotFoundError) as exc:
         logger.warning(
             "Reading the reminders of the %d customers this night created, one by one, failed (%s); "
             "reading every customer again instead",
